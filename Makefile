@@ -1,0 +1,42 @@
+# Two entry points on a fresh machine: `make run` and `make test`.
+# Both create .venv and install the project into it; the stamp makes reinstalling idempotent.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+HOST   ?= 127.0.0.1
+PORT   ?= 8080
+WORKERS ?= 2
+
+.PHONY: run test build validate lint format bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+build: $(STAMP)
+	$(BIN)/publisher build
+
+validate: $(STAMP)
+	$(BIN)/publisher validate
+
+run: build
+	$(BIN)/publisher serve --host $(HOST) --port $(PORT) --workers $(WORKERS)
+
+# pytest exits 5 when it collects nothing; any non-zero exit fails `make test`.
+test: $(STAMP)
+	$(BIN)/ruff check publisher tests bench
+	$(BIN)/ruff format --check publisher tests bench
+	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check --fix publisher tests bench
+	$(BIN)/ruff format publisher tests bench
+
+bench: $(STAMP)
+	$(BIN)/python bench/run_all.py
+
+clean:
+	rm -rf dist dist.* .pytest_cache

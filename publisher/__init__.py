@@ -1,0 +1,18 @@
+"""A linked-data publisher: a SHACL-validated knowledge graph served as linked data and SPARQL."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from flask import Flask
+
+__version__ = "0.1.0"
+
+
+def create_app(settings: Mapping[str, Any] | None = None) -> Flask:
+    """The app factory: defaults -> PUBLISHER_* environment -> `settings` (tests, CLI)."""
+    from publisher.web.app import make_app
+
+    return make_app(settings)

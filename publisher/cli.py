@@ -1,0 +1,170 @@
+"""The `publisher` command: thin wrappers over build/, store/ and web/.
+
+Exit codes follow pySHACL's CLI: 0 success (conforms), 1 does not conform, 2 any other error.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import click
+import pyoxigraph as ox
+
+from publisher import formats
+from publisher.errors import PublisherError, ValidationFailed
+from publisher.settings import Settings, load_settings
+
+
+def _settings(**overrides: Any) -> Settings:
+    return load_settings({k: v for k, v in overrides.items() if v is not None})
+
+
+def _fail(error: PublisherError) -> None:
+    click.echo(str(error), err=True)
+    sys.exit(error.exit_code)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """Build, validate, query and serve a linked-data knowledge graph."""
+
+
+@main.command()
+@click.option("--base", "base_uri", help="Base IRI (env PUBLISHER_BASE_URI).")
+@click.option("--data", "data_dir", type=click.Path(), help="Directory of RDF data files.")
+@click.option("--ontology", "ontology_dir", type=click.Path(), help="Ontology directory.")
+@click.option("--shapes", "shapes_dir", type=click.Path(), help="SHACL shapes directory.")
+@click.option("--out", "dist_dir", type=click.Path(), help="Output directory (dist/).")
+@click.option("--no-validate", is_flag=True, help="Skip the SHACL gate (data without shapes).")
+def build(no_validate: bool, **options: Any) -> None:
+    """Load ontology + data, validate with the shapes, write dist/ atomically."""
+    from publisher.build.pipeline import build as run_build
+
+    settings = _settings(**options)
+    started = time.perf_counter()
+    try:
+        info, _report = run_build(settings, check=not no_validate)
+    except PublisherError as error:
+        _fail(error)
+    elapsed = time.perf_counter() - started
+    click.echo(
+        f"Built {info.quads} quads ({info.triples} distinct triples) in {info.graphs} graphs "
+        f"into {settings.dist_dir}/ in {elapsed:.2f} s (build {info.build_id})."
+    )
+
+
+@main.command()
+@click.option("--base", "base_uri", help="Base IRI (env PUBLISHER_BASE_URI).")
+@click.option("--data", "data_dir", type=click.Path(), help="Directory of RDF data files.")
+@click.option("--ontology", "ontology_dir", type=click.Path(), help="Ontology directory.")
+@click.option("--shapes", "shapes_dir", type=click.Path(), help="SHACL shapes directory.")
+@click.option("--format", "report_format", type=click.Choice(["text", "turtle"]), default="text")
+def validate(report_format: str, **options: Any) -> None:
+    """Validate ontology + data against the shapes (exit 0 conforms, 1 does not, 2 error)."""
+    from publisher.build.pipeline import validate as run_validate
+
+    try:
+        report = run_validate(_settings(**options))
+    except PublisherError as error:
+        _fail(error)
+    output = report.turtle() if report_format == "turtle" else report.text()
+    click.echo(output, err=not report.conforms and report_format == "text")
+    sys.exit(0 if report.conforms else ValidationFailed.exit_code)
+
+
+@main.command()
+@click.argument("sparql")
+@click.option("--dist", "dist_dir", type=click.Path(), help="Built dist/ directory.")
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["table", "json", "xml", "csv", "tsv", "turtle", "ntriples"]),
+    default="table",
+)
+def query(sparql: str, output_format: str, **options: Any) -> None:
+    """Run a SPARQL query against the built store (default graph = union of graphs)."""
+    from publisher.store.embedded import EmbeddedStore
+
+    settings = _settings(**options)
+    try:
+        store = EmbeddedStore.open(Path(settings.dist_dir), base=settings.base_uri, mode="disk")
+        result = store.query(sparql)
+    except PublisherError as error:
+        _fail(error)
+    except SyntaxError as error:
+        click.echo(f"query syntax error: {error}", err=True)
+        sys.exit(2)
+    if isinstance(result, ox.QueryBoolean):
+        click.echo(json.dumps({"boolean": bool(result)}) if output_format == "json" else result)
+        return
+    if isinstance(result, ox.QueryTriples):
+        fmt = formats.by_name(output_format if output_format != "table" else "turtle")
+        rdf_format = fmt.rdf_format if fmt and fmt.rdf_format else ox.RdfFormat.TURTLE
+        click.echo(ox.serialize(result, format=rdf_format).decode("utf-8"), nl=False)
+        return
+    if output_format == "table":
+        click.echo(_table(result))
+        return
+    fmt = formats.by_name(output_format, formats.RESULT_FORMATS)
+    assert fmt is not None and fmt.results_format is not None
+    click.echo(result.serialize(format=fmt.results_format).decode("utf-8"), nl=False)
+
+
+def _table(solutions: ox.QuerySolutions) -> str:
+    names = [v.value for v in solutions.variables]
+    rows = [
+        [str(row[name]) if row[name] is not None else "" for name in names] for row in solutions
+    ]
+    widths = [max([len(n), *(len(r[i]) for r in rows)]) for i, n in enumerate(names)]
+    line = " | ".join(n.ljust(w) for n, w in zip(names, widths, strict=True))
+    body = [" | ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) for r in rows]
+    return "\n".join([line, "-+-".join("-" * w for w in widths), *body, f"({len(rows)} rows)"])
+
+
+@main.command()
+@click.option("--dist", "dist_dir", type=click.Path(), help="Built dist/ directory.")
+@click.option("--host", help="Address to bind (default 127.0.0.1).")
+@click.option("--port", type=int, help="Port to bind (default 8080).")
+@click.option("--workers", type=int, help="gunicorn workers; 0 = development server.")
+@click.option("--base", "base_uri", help="Base IRI the dist/ was built with.")
+@click.option("--store", help="disk, memory, or the URL of a remote SPARQL endpoint.")
+@click.option("--dev", is_flag=True, help="Flask development server with reload.")
+def serve(dev: bool, **options: Any) -> None:
+    """Serve the built dataset: linked data, dumps and the SPARQL endpoint."""
+    settings = _settings(**options)
+    # The app factory reads PUBLISHER_* variables, so every process (gunicorn workers too)
+    # sees the same settings.
+    for name in ("dist_dir", "host", "port", "workers", "base_uri", "store"):
+        os.environ[f"PUBLISHER_{name.upper()}"] = str(settings[name])
+    dist = Path(settings.dist_dir)
+    if not (dist / "build.json").is_file():
+        _fail(PublisherError(f"{dist}/build.json not found: run `publisher build` first"))
+    if dev or settings.workers == 0:
+        from publisher import create_app
+
+        create_app(settings).run(
+            host=settings.host, port=settings.port, debug=dev, use_reloader=dev
+        )
+        return
+    gunicorn_args = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "--bind",
+        f"{settings.host}:{settings.port}",
+        "--workers",
+        str(settings.workers),
+        "--worker-class",
+        "gthread",
+        "--threads",
+        "4",
+        "--access-logfile",
+        "-",
+        "publisher:create_app()",
+    ]
+    os.execv(sys.executable, gunicorn_args)

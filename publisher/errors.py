@@ -1,0 +1,23 @@
+"""Errors of the command-line side (build, validate, load). Web errors live in web/errors.py."""
+
+from __future__ import annotations
+
+
+class PublisherError(Exception):
+    """Anything that stops a command; `exit_code` follows pySHACL's CLI: 1 invalid, 2 error."""
+
+    exit_code = 2
+
+
+class BuildError(PublisherError):
+    """The inputs cannot be read or the output cannot be written."""
+
+
+class ValidationFailed(PublisherError):
+    """The dataset does not conform to the shapes; carries the readable report."""
+
+    exit_code = 1
+
+    def __init__(self, report: str) -> None:
+        super().__init__(report)
+        self.report = report

@@ -1,0 +1,187 @@
+"""Every setting the publisher has, declared once.
+
+Each setting has a name, a default, a unit and help text. Values are layered:
+defaults -> environment (``PUBLISHER_<NAME>``) -> explicit overrides (CLI options, tests).
+Error messages that are caused by a limit name the setting to change (see ``env_name``).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    default: Any
+    unit: str
+    help: str
+
+    @property
+    def env(self) -> str:
+        return env_name(self.name)
+
+    def coerce(self, raw: Any) -> Any:
+        """Turn an environment string (or an override) into the default's type."""
+        if raw is None or isinstance(raw, type(self.default)):
+            return raw
+        if isinstance(self.default, bool):
+            return str(raw).strip().lower() in {"1", "true", "yes", "on"}
+        if isinstance(self.default, int):
+            return int(raw)
+        if isinstance(self.default, float):
+            return float(raw)
+        return str(raw)
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting(
+        "base_uri",
+        "http://127.0.0.1:8080/",
+        "IRI",
+        "Base under which every IRI of the dataset is minted (/id, /doc, /def, /graph). "
+        "Data files use relative IRIs resolved against it at build time; rebuild to re-home.",
+    ),
+    Setting("ontology_dir", "ontology", "path", "Directory of the OWL ontology (Turtle)."),
+    Setting(
+        "data_dir", "data", "path", "Directory of curated RDF files (TriG, Turtle, N-Quads...)."
+    ),
+    Setting("shapes_dir", "shapes", "path", "Directory of SHACL shapes (Turtle)."),
+    Setting("dist_dir", "dist", "path", "Where `build` writes dumps and the store; `serve` reads."),
+    Setting(
+        "shared_graphs",
+        "graph/ontology graph/curated graph/provenance",
+        "relative IRIs",
+        "Graphs validated together with every other graph (space separated, relative to base).",
+    ),
+    Setting("title", "Khojaly 1992: a press release as linked data", "text", "Dataset title."),
+    Setting(
+        "dataset_publisher",
+        "The publisher project maintainers",
+        "text",
+        "Who publishes the dataset (dct:publisher of /dataset); not the publisher of a source.",
+    ),
+    Setting(
+        "license",
+        "https://creativecommons.org/licenses/by/4.0/",
+        "IRI",
+        "Licence of the published dataset (dct:license in the VoID/DCAT description).",
+    ),
+    Setting("host", "127.0.0.1", "address", "Address `serve` binds to."),
+    Setting("port", 8080, "port", "Port `serve` binds to."),
+    Setting("workers", 2, "processes", "gunicorn worker processes for `serve` (0 = dev server)."),
+    Setting(
+        "store",
+        "disk",
+        "disk|memory|URL",
+        "Where the web tier reads the graph: `disk` opens dist/store read-only, `memory` loads "
+        "dist/dataset.nq.gz into RAM per process, an http(s) URL uses a remote SPARQL 1.1 endpoint.",
+    ),
+    Setting(
+        "sparql_time_limit_ms",
+        10_000,
+        "ms",
+        "Wall-clock limit of one SPARQL query; the worker running it is killed at the limit.",
+    ),
+    Setting(
+        "sparql_memory_limit_mb",
+        2_048,
+        "MiB",
+        "Address-space limit of a SPARQL worker process; a query exceeding it is stopped.",
+    ),
+    Setting(
+        "sparql_max_rows",
+        10_000,
+        "rows",
+        "Most result rows (or triples) returned; more are cut and the cut is reported.",
+    ),
+    Setting("sparql_max_query_length", 20_000, "characters", "Longest query text accepted."),
+    Setting("sparql_max_body_bytes", 1_048_576, "bytes", "Largest POST body accepted by /sparql."),
+    Setting(
+        "sparql_workers",
+        2,
+        "processes",
+        "Query worker processes per web process: how many queries run at once.",
+    ),
+    Setting(
+        "sparql_queue_timeout_ms",
+        5_000,
+        "ms",
+        "How long a query waits for a free worker before it is refused with 503.",
+    ),
+)
+
+_BY_NAME = {setting.name: setting for setting in SETTINGS}
+
+
+def env_name(name: str) -> str:
+    return "PUBLISHER_" + name.upper()
+
+
+class Settings(Mapping[str, Any]):
+    """Resolved settings; read as ``settings.base_uri`` or ``settings["base_uri"]``."""
+
+    def __init__(self, values: Mapping[str, Any]) -> None:
+        self._values = dict(values)
+
+    def __getitem__(self, name: str) -> Any:
+        return self._values[name]
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self._values[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._values)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def replace(self, **overrides: Any) -> Settings:
+        return load_settings(overrides, environ={}, defaults=self._values)
+
+    def __repr__(self) -> str:
+        return f"Settings({self._values!r})"
+
+
+def load_settings(
+    overrides: Mapping[str, Any] | None = None,
+    *,
+    environ: Mapping[str, str] | None = None,
+    defaults: Mapping[str, Any] | None = None,
+) -> Settings:
+    """Defaults, then PUBLISHER_* environment variables, then explicit overrides (None = unset)."""
+    environ = os.environ if environ is None else environ
+    values: dict[str, Any] = {s.name: s.default for s in SETTINGS}
+    if defaults:
+        values.update(defaults)
+    for setting in SETTINGS:
+        if setting.env in environ:
+            values[setting.name] = setting.coerce(environ[setting.env])
+    for name, value in (overrides or {}).items():
+        if name not in _BY_NAME:
+            raise KeyError(f"unknown setting {name!r}; known: {', '.join(_BY_NAME)}")
+        if value is not None:
+            values[name] = _BY_NAME[name].coerce(value)
+    base = str(values["base_uri"])
+    values["base_uri"] = base if base.endswith(("/", "#")) else base + "/"
+    return Settings(values)
+
+
+def describe_setting(name: str) -> str:
+    """'sparql_time_limit_ms (env PUBLISHER_SPARQL_TIME_LIMIT_MS, ms)' for error messages."""
+    setting = _BY_NAME[name]
+    return f"{setting.name} (env {setting.env}, {setting.unit})"
+
+
+def settings_table_markdown() -> str:
+    """The README's settings table, generated so it cannot drift from the code."""
+    rows = ["| setting | environment | default | unit | meaning |", "|---|---|---|---|---|"]
+    for s in SETTINGS:
+        rows.append(f"| `{s.name}` | `{s.env}` | `{s.default}` | {s.unit} | {s.help} |")
+    return "\n".join(rows)

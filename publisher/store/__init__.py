@@ -1,0 +1,1 @@
+"""Stores behind one interface (base.Store): embedded Oxigraph or a remote SPARQL endpoint."""

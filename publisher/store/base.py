@@ -1,0 +1,121 @@
+"""The store interface the web tier and the CLI use. Two implementations: embedded, remote."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+import pyoxigraph as ox
+
+LABEL_PREDICATES: tuple[str, ...] = (
+    "http://www.w3.org/2004/02/skos/core#prefLabel",
+    "http://www.w3.org/2000/01/rdf-schema#label",
+    "https://schema.org/name",
+    "http://purl.org/dc/terms/title",
+    "http://xmlns.com/foaf/0.1/name",
+)
+
+# A resource description never grows without bound: a hub with many incoming links is cut.
+MAX_INCOMING = 2_000
+MAX_BLANK_NODE_DEPTH = 8
+
+
+@dataclass
+class Description:
+    """Everything a /doc/ page needs about one IRI, each statement with the graph it came from."""
+
+    iri: str
+    outgoing: list[ox.Quad] = field(default_factory=list)  # incl. the blank nodes reached
+    incoming: list[ox.Quad] = field(default_factory=list)
+    labels: list[ox.Quad] = field(default_factory=list)  # labels of everything linked
+    incoming_truncated: bool = False
+
+    @property
+    def quads(self) -> list[ox.Quad]:
+        seen: dict[ox.Quad, None] = {}
+        for quad in (*self.outgoing, *self.incoming, *self.labels):
+            seen.setdefault(quad)
+        return list(seen)
+
+    def __bool__(self) -> bool:
+        return bool(self.outgoing or self.incoming)
+
+
+class Store(ABC):
+    """Read-only access to the published dataset."""
+
+    base: str
+
+    @abstractmethod
+    def quads(
+        self,
+        subject: ox.NamedNode | ox.BlankNode | None = None,
+        predicate: ox.NamedNode | None = None,
+        obj: ox.NamedNode | ox.BlankNode | ox.Literal | None = None,
+        graph: ox.NamedNode | None = None,
+        *,
+        limit: int | None = None,
+    ) -> list[ox.Quad]:
+        """Quads matching a pattern across the named graphs."""
+
+    @abstractmethod
+    def query(
+        self,
+        sparql: str,
+        *,
+        default_graphs: Sequence[str] | None = None,
+        named_graphs: Sequence[str] | None = None,
+    ) -> ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples:
+        """Run a trusted query in-process (CLI, statistics). Public queries use the workers."""
+
+    @abstractmethod
+    def graphs(self) -> list[str]:
+        """IRIs of the named graphs."""
+
+    def exists(self, iri: str) -> bool:
+        node = ox.NamedNode(iri)
+        return bool(self.quads(node, limit=1) or self.quads(None, None, node, limit=1))
+
+    def describe(self, iri: str) -> Description:
+        """Outgoing statements, the blank nodes they lead to, incoming links, linked labels."""
+        node = ox.NamedNode(iri)
+        description = Description(iri=iri)
+        description.outgoing = self._closure(self.quads(node))
+        description.incoming = self.quads(None, None, node, limit=MAX_INCOMING + 1)
+        if len(description.incoming) > MAX_INCOMING:
+            description.incoming = description.incoming[:MAX_INCOMING]
+            description.incoming_truncated = True
+        linked = {q.object for q in description.outgoing if isinstance(q.object, ox.NamedNode)}
+        linked |= {q.subject for q in description.incoming if isinstance(q.subject, ox.NamedNode)}
+        linked |= {q.predicate for q in description.outgoing + description.incoming}
+        linked.discard(node)
+        description.labels = list(self.labels_of(linked))
+        return description
+
+    def labels_of(self, nodes: Iterable[ox.NamedNode]) -> Iterable[ox.Quad]:
+        for linked in nodes:
+            for predicate in LABEL_PREDICATES:
+                yield from self.quads(linked, ox.NamedNode(predicate))
+
+    def _closure(self, quads: list[ox.Quad]) -> list[ox.Quad]:
+        """Follow blank-node objects (a bounded depth; cycles are cut by `seen`)."""
+        result = list(quads)
+        frontier = [q.object for q in quads if isinstance(q.object, ox.BlankNode)]
+        seen: set[ox.BlankNode] = set()
+        for _depth in range(MAX_BLANK_NODE_DEPTH):
+            next_frontier = []
+            for blank in frontier:
+                if blank in seen:
+                    continue
+                seen.add(blank)
+                found = self.quads(blank)
+                result.extend(found)
+                next_frontier.extend(q.object for q in found if isinstance(q.object, ox.BlankNode))
+            if not next_frontier:
+                break
+            frontier = next_frontier
+        return result
+
+    def close(self) -> None:  # noqa: B027 - optional hook
+        """Release resources (processes, connections)."""

@@ -1,0 +1,1 @@
+"""The web tier: one blueprint per concern, one error handler."""

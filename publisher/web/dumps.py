@@ -1,0 +1,78 @@
+"""/dumps/: the files of dist/ with size, checksum and media type; Range, HEAD, ETag."""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass
+from pathlib import Path
+
+from flask import Blueprint, Response, render_template, send_file
+
+from publisher import formats
+from publisher.build.publish import SUMS_FILE
+from publisher.web.errors import NotFound
+from publisher.web.http import cached
+from publisher.web.state import published
+
+blueprint = Blueprint("dumps", __name__)
+
+
+@dataclass(frozen=True)
+class DumpFile:
+    name: str
+    size: int
+    sha256: str
+    media_type: str
+    holds: str
+
+
+def dump_files() -> list[DumpFile]:
+    """The published files (not the store directory), read once per process."""
+    state = published()
+    if "dump_files" not in state.extras:
+        sums = {}
+        for line in (state.dist / SUMS_FILE).read_text(encoding="utf-8").splitlines():
+            digest, _, name = line.partition("  ")
+            sums[name] = digest
+        files = []
+        for path in sorted(state.dist.iterdir()):
+            if path.is_file():
+                media_type, holds = formats.describe_file(path.name)
+                files.append(
+                    DumpFile(
+                        path.name, path.stat().st_size, sums.get(path.name, ""), media_type, holds
+                    )
+                )
+        state.extras["dump_files"] = files
+    return state.extras["dump_files"]
+
+
+@blueprint.get("/dumps/")
+def listing() -> Response:
+    body = render_template("dumps.html", files=dump_files())
+    return cached(Response(body, content_type="text/html; charset=utf-8"), etag_suffix="dumps")
+
+
+@blueprint.get("/dumps/<name>")
+def download(name: str) -> Response:
+    found = next((f for f in dump_files() if f.name == name), None)
+    if found is None:
+        raise NotFound(f"no dump file named {name!r}; see /dumps/ for the list")
+    path: Path = published().dist / found.name
+    response = send_file(
+        path,
+        mimetype=found.media_type,
+        conditional=True,
+        etag=found.sha256 or True,
+        last_modified=published().last_modified,
+        max_age=300,
+    )
+    if found.sha256:
+        # RFC 3230 instance digest, so a download can be checked without SHA256SUMS.
+        response.headers["Digest"] = "sha-256=" + _b64(found.sha256)
+    response.headers["Accept-Ranges"] = "bytes"
+    return response
+
+
+def _b64(hex_digest: str) -> str:
+    return base64.b64encode(bytes.fromhex(hex_digest)).decode("ascii")
