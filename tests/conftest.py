@@ -1,0 +1,64 @@
+"""Fixtures: the seed dataset built once per session, an in-process app, one real server."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from support import W3C, ServerProcess, build_dist, free_port
+
+
+@pytest.fixture(scope="session")
+def seed_port() -> int:
+    return free_port()
+
+
+@pytest.fixture(scope="session")
+def seed_base(seed_port: int) -> str:
+    # Built with the address the live server will have, so every IRI dereferences in tests.
+    return f"http://127.0.0.1:{seed_port}/"
+
+
+@pytest.fixture(scope="session")
+def seed_dist(tmp_path_factory: pytest.TempPathFactory, seed_base: str) -> Path:
+    return build_dist(tmp_path_factory.mktemp("seed") / "dist", base=seed_base)
+
+
+@pytest.fixture(scope="session")
+def conformance_dist(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The W3C SPARQL protocol/result-format data as its own dataset (no shapes)."""
+    data = tmp_path_factory.mktemp("w3c-data")
+    (data / "sparql-protocol-dataset.trig").write_bytes(
+        (W3C / "sparql-protocol-dataset.trig").read_bytes()
+    )
+    return build_dist(
+        tmp_path_factory.mktemp("w3c") / "dist",
+        base="http://www.example/",
+        data_dir=data,
+        ontology_dir=None,
+        shapes_dir=None,
+        validate=False,
+    )
+
+
+@pytest.fixture(scope="session")
+def app(seed_dist: Path):
+    from publisher import create_app
+
+    application = create_app({"dist_dir": str(seed_dist)})
+    application.config["TESTING"] = True
+    return application
+
+
+@pytest.fixture()
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture(scope="session")
+def live_server(seed_dist: Path, seed_port: int) -> Iterator[ServerProcess]:
+    server = ServerProcess(seed_dist, port=seed_port)
+    yield server
+    server.stop()

@@ -1,0 +1,109 @@
+"""Helpers shared by the tests: build a dist/ and run a real server in a subprocess."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = ROOT / "tests" / "fixtures"
+W3C = FIXTURES / "w3c"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def build_dist(
+    out: Path,
+    *,
+    base: str,
+    data_dir: Path = ROOT / "data",
+    ontology_dir: Path | None = ROOT / "ontology",
+    shapes_dir: Path | None = ROOT / "shapes",
+    validate: bool = True,
+) -> Path:
+    """Run the real build (in-process) into `out`."""
+    from publisher.build.pipeline import build
+    from publisher.settings import load_settings
+
+    settings = load_settings(
+        {
+            "base_uri": base,
+            "data_dir": str(data_dir),
+            "ontology_dir": str(ontology_dir) if ontology_dir else "",
+            "shapes_dir": str(shapes_dir) if shapes_dir else "",
+            "dist_dir": str(out),
+        },
+        environ={},
+    )
+    build(settings, check=validate)
+    return out
+
+
+class ServerProcess:
+    """`publisher serve` in a subprocess on 127.0.0.1; stopped by its process id."""
+
+    def __init__(
+        self, dist: Path, *, port: int | None = None, workers: int = 2, env: dict | None = None
+    ) -> None:
+        self.port = port or free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        command = [
+            sys.executable,
+            "-m",
+            "publisher",
+            "serve",
+            "--dist",
+            str(dist),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--workers",
+            str(workers),
+        ]
+        environment = {k: v for k, v in os.environ.items() if not k.startswith("PUBLISHER_")}
+        environment.update(env or {})
+        self.log = open(dist.parent / f"server-{self.port}.log", "wb")  # noqa: SIM115
+        self.process = subprocess.Popen(
+            command, cwd=ROOT, env=environment, stdout=self.log, stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        self._wait_ready()
+
+    def _wait_ready(self, timeout: float = 30.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"server exited with {self.process.returncode}: {self.output()}")
+            try:
+                requests.get(self.url + "/", timeout=1)
+                return
+            except requests.ConnectionError:
+                time.sleep(0.1)
+        self.stop()
+        raise RuntimeError(f"server not ready after {timeout} s: {self.output()}")
+
+    def output(self) -> str:
+        self.log.flush()
+        return Path(self.log.name).read_text(errors="replace")[-4000:]
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(timeout=10)
+        self.log.close()
