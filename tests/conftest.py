@@ -6,7 +6,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
 from support import W3C, ServerProcess, build_dist, free_port
 
 

@@ -76,7 +76,11 @@ class ServerProcess:
         environment.update(env or {})
         self.log = open(dist.parent / f"server-{self.port}.log", "wb")  # noqa: SIM115
         self.process = subprocess.Popen(
-            command, cwd=ROOT, env=environment, stdout=self.log, stderr=subprocess.STDOUT,
+            command,
+            cwd=ROOT,
+            env=environment,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
             start_new_session=True,
         )
         self._wait_ready()
