@@ -127,6 +127,27 @@ def _table(solutions: ox.QuerySolutions) -> str:
 
 
 @main.command()
+@click.option(
+    "--endpoint",
+    required=True,
+    help="Graph Store Protocol URL of the remote store (Oxigraph: http://HOST:PORT/store).",
+)
+@click.option("--dist", "dist_dir", type=click.Path(), help="Built dist/ directory.")
+def load(endpoint: str, **options: Any) -> None:
+    """Push the built named graphs to a remote store (each graph replaced with PUT)."""
+    from publisher.store.remote import push_graphs
+
+    settings = _settings(**options)
+    try:
+        counts = push_graphs(Path(settings.dist_dir), endpoint=endpoint)
+    except PublisherError as error:
+        _fail(error)
+    for graph, n in counts.items():
+        click.echo(f"{n:>8} triples -> {graph or '(default graph)'}")
+    click.echo(f"Loaded {sum(counts.values())} triples in {len(counts)} graphs into {endpoint}.")
+
+
+@main.command()
 @click.option("--dist", "dist_dir", type=click.Path(), help="Built dist/ directory.")
 @click.option("--host", help="Address to bind (default 127.0.0.1).")
 @click.option("--port", type=int, help="Port to bind (default 8080).")

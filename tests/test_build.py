@@ -1,0 +1,202 @@
+"""The build: dumps equal the store, checksums match, failures leave dist/ untouched."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+import rdflib
+from rdflib.compare import isomorphic
+from support import ROOT, build_dist
+
+from publisher import formats
+
+SPDX = rdflib.Namespace("http://spdx.org/rdf/terms#")
+DCAT = rdflib.Namespace("http://www.w3.org/ns/dcat#")
+VOID = rdflib.Namespace("http://rdfs.org/ns/void#")
+
+
+def store_as_rdflib(dist: Path) -> rdflib.Dataset:
+    store = ox.Store.read_only(str(dist / "store"))
+    dataset = rdflib.Dataset()
+    dataset.parse(data=store.dump(format=ox.RdfFormat.N_QUADS), format="nquads")
+    return dataset
+
+
+def union_of(dataset: rdflib.Dataset) -> rdflib.Graph:
+    union = rdflib.Graph()
+    for s, p, o, _g in dataset.quads((None, None, None, None)):
+        union.add((s, p, o))
+    return union
+
+
+def named_graphs(dataset: rdflib.Dataset) -> dict[str, rdflib.Graph]:
+    graphs: dict[str, rdflib.Graph] = {}
+    for s, p, o, g in dataset.quads((None, None, None, None)):
+        graphs.setdefault(str(g), rdflib.Graph()).add((s, p, o))
+    return graphs
+
+
+RDFLIB_PARSER = {"turtle": "turtle", "ntriples": "nt", "rdfxml": "xml", "nquads": "nquads"}
+RDFLIB_PARSER |= {"trig": "trig", "jsonld": "json-ld"}
+
+
+@pytest.mark.parametrize("fmt", formats.DUMP_FORMATS, ids=lambda f: f.name)
+def test_every_dump_parses_to_the_store_content(seed_dist: Path, fmt: formats.Format) -> None:
+    expected = store_as_rdflib(seed_dist)
+    data = gzip.decompress((seed_dist / formats.dump_name(fmt)).read_bytes())
+    if fmt.carries_graphs:
+        parsed = rdflib.Dataset()
+        parsed.parse(data=data, format=RDFLIB_PARSER[fmt.name])
+        got, want = named_graphs(parsed), named_graphs(expected)
+        assert sorted(got) == sorted(want)
+        for name, graph in want.items():
+            assert isomorphic(got[name], graph), f"graph {name} differs in {fmt.name}"
+    else:
+        parsed = rdflib.Graph()
+        parsed.parse(data=data, format=RDFLIB_PARSER[fmt.name])
+        assert isomorphic(parsed, union_of(expected)), f"{fmt.name} dump differs from the store"
+
+
+def test_dumps_use_absolute_iris_under_the_base(seed_dist: Path, seed_base: str) -> None:
+    text = gzip.decompress((seed_dist / "dataset.nt.gz").read_bytes()).decode()
+    assert f"<{seed_base}id/" in text
+    assert "<id/" not in text and "<graph/" not in text
+
+
+def test_checksums_match_the_files(seed_dist: Path) -> None:
+    sums = {}
+    for line in (seed_dist / "SHA256SUMS").read_text().splitlines():
+        digest, name = line.split("  ", 1)
+        sums[name] = digest
+    published = {p.name for p in seed_dist.iterdir() if p.is_file()} - {"SHA256SUMS"}
+    assert set(sums) == published
+    for name, digest in sums.items():
+        assert hashlib.sha256((seed_dist / name).read_bytes()).hexdigest() == digest, name
+
+    void = rdflib.Graph().parse(seed_dist / "void.ttl", format="turtle")
+    distributions = list(void.subjects(rdflib.RDF.type, DCAT.Distribution))
+    assert distributions, "void.ttl lists no distribution"
+    for distribution in distributions:
+        name = str(distribution).rsplit("/", 1)[-1]
+        checksum = void.value(void.value(distribution, SPDX.checksum), SPDX.checksumValue)
+        assert str(checksum) == sums[name]
+        assert int(void.value(distribution, DCAT.byteSize)) == (seed_dist / name).stat().st_size
+    # Every dump is advertised.
+    advertised = {str(d).rsplit("/", 1)[-1] for d in distributions}
+    assert {formats.dump_name(f) for f in formats.DUMP_FORMATS} <= advertised
+
+
+def test_void_statistics_describe_the_store(seed_dist: Path, seed_base: str) -> None:
+    void = rdflib.Graph().parse(seed_dist / "void.ttl", format="turtle")
+    dataset = rdflib.URIRef(seed_base + "dataset")
+    union = union_of(store_as_rdflib(seed_dist))
+    assert int(void.value(dataset, VOID.triples)) == len(union)
+    classes = {str(o) for o in union.objects(None, rdflib.RDF.type)}
+    partitions = {
+        str(void.value(p, VOID["class"])) for p in void.objects(dataset, VOID.classPartition)
+    }
+    assert partitions == classes
+    assert void.value(dataset, VOID.sparqlEndpoint) == rdflib.URIRef(seed_base + "sparql")
+    assert void.value(dataset, rdflib.URIRef("http://purl.org/dc/terms/license")) is not None
+    assert list(void.objects(dataset, VOID.exampleResource))
+
+
+def snapshot(directory: Path) -> dict[str, str]:
+    """Every file below a directory with the SHA-256 of its bytes."""
+    return {
+        str(p.relative_to(directory)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(directory.rglob("*"))
+        if p.is_file()
+    }
+
+
+def run_cli(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "publisher", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={"PATH": "/usr/bin:/bin", "HOME": str(cwd)},
+    )
+
+
+@pytest.fixture()
+def good_copy(tmp_path: Path) -> Path:
+    """A copy of the project's inputs and a good dist/ built from them."""
+    for name in ("ontology", "data", "shapes"):
+        shutil.copytree(ROOT / name, tmp_path / name)
+    result = run_cli("build", "--out", "dist", "--base", "http://example.org/", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    return tmp_path
+
+
+def test_syntax_error_exits_2_and_leaves_dist_untouched(good_copy: Path) -> None:
+    before = snapshot(good_copy / "dist")
+    (good_copy / "data" / "broken.ttl").write_text("<id/x> <def/y> .\n")
+    result = run_cli("build", "--out", "dist", "--base", "http://example.org/", cwd=good_copy)
+    assert result.returncode == 2
+    assert "broken.ttl" in result.stderr
+    assert snapshot(good_copy / "dist") == before
+    assert not [p for p in good_copy.iterdir() if p.name.startswith(".dist")]
+
+
+def test_shacl_failure_exits_1_names_node_path_file_and_leaves_dist_untouched(
+    good_copy: Path,
+) -> None:
+    before = snapshot(good_copy / "dist")
+    # A realistic bad edit: a curator adds a place with no label at all.
+    (good_copy / "data" / "bad-place.trig").write_text(
+        "@prefix schema: <https://schema.org/> .\n"
+        "<graph/curated> { <id/place/nowhere> a schema:Place . }\n"
+    )
+    result = run_cli("build", "--out", "dist", "--base", "http://example.org/", cwd=good_copy)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "http://example.org/id/place/nowhere" in result.stderr
+    assert "bad-place.trig" in result.stderr
+    assert "path:" in result.stderr
+    assert snapshot(good_copy / "dist") == before
+
+
+def test_validate_exit_codes_and_turtle_report(good_copy: Path) -> None:
+    assert run_cli("validate", cwd=good_copy).returncode == 0
+    (good_copy / "data" / "bad-place.trig").write_text(
+        "@prefix schema: <https://schema.org/> .\n"
+        "<graph/curated> { <id/place/nowhere> a schema:Place . }\n"
+    )
+    result = run_cli("validate", "--format", "turtle", cwd=good_copy)
+    assert result.returncode == 1
+    report = rdflib.Graph().parse(data=result.stdout, format="turtle")
+    sh = rdflib.Namespace("http://www.w3.org/ns/shacl#")
+    assert (None, sh.conforms, rdflib.Literal(False)) in report
+    missing = run_cli("validate", "--data", "no-such-dir", cwd=good_copy)
+    assert missing.returncode == 2
+
+
+def test_rebuilding_with_another_base_rehomes_every_iri(tmp_path: Path) -> None:
+    dist = build_dist(tmp_path / "dist", base="https://kg.example.net/")
+    text = gzip.decompress((dist / "dataset.nq.gz").read_bytes()).decode()
+    assert "https://kg.example.net/id/" in text
+    assert "http://127.0.0.1:8080/" not in text
+
+
+def test_cli_query_reads_the_built_store(good_copy: Path) -> None:
+    result = run_cli(
+        "query", "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }", "--format", "csv", cwd=good_copy
+    )
+    assert result.returncode == 0, result.stderr
+    rows = result.stdout.strip().splitlines()
+    assert rows[0] == "n" and int(rows[1]) > 100
+
+
+def test_any_directory_of_rdf_builds_without_shapes(conformance_dist: Path) -> None:
+    store = ox.Store.read_only(str(conformance_dist / "store"))
+    source = ox.Dataset(ox.parse(path=str(ROOT / "tests/fixtures/w3c/sparql-protocol-dataset.nq")))
+    assert len(store) == len(source)
