@@ -126,6 +126,21 @@ def _table(solutions: ox.QuerySolutions) -> str:
     return "\n".join([line, "-+-".join("-" * w for w in widths), *body, f"({len(rows)} rows)"])
 
 
+@main.command(name="settings")
+@click.option("--markdown", is_flag=True, help="The README's table.")
+def show_settings(markdown: bool) -> None:
+    """List every setting: name, environment variable, current value, unit, help."""
+    from publisher.settings import SETTINGS, settings_table_markdown
+
+    if markdown:
+        click.echo(settings_table_markdown())
+        return
+    current = load_settings()
+    for setting in SETTINGS:
+        click.echo(f"{setting.name} = {current[setting.name]!r}  ({setting.env}, {setting.unit})")
+        click.echo(f"    {setting.help}")
+
+
 @main.command()
 @click.option(
     "--endpoint",
@@ -154,9 +169,20 @@ def load(endpoint: str, **options: Any) -> None:
 @click.option("--workers", type=int, help="gunicorn workers; 0 = development server.")
 @click.option("--base", "base_uri", help="Base IRI the dist/ was built with.")
 @click.option("--store", help="disk, memory, or the URL of a remote SPARQL endpoint.")
-@click.option("--dev", is_flag=True, help="Flask development server with reload.")
-def serve(dev: bool, **options: Any) -> None:
-    """Serve the built dataset: linked data, dumps and the SPARQL endpoint."""
+@click.option(
+    "--reload",
+    "--dev",
+    "reload",
+    is_flag=True,
+    help="Development mode: one process that restarts when the code, the templates or "
+    "dist/build.json (a new build) change. Not for production.",
+)
+def serve(reload: bool, **options: Any) -> None:
+    """Serve the built dataset: linked data, dumps and the SPARQL endpoint.
+
+    With --workers N >= 1 (the default) gunicorn runs N worker processes; --workers 0 or
+    --reload runs the single-process development server.
+    """
     settings = _settings(**options)
     # The app factory reads PUBLISHER_* variables, so every process (gunicorn workers too)
     # sees the same settings.
@@ -165,11 +191,21 @@ def serve(dev: bool, **options: Any) -> None:
     dist = Path(settings.dist_dir)
     if not (dist / "build.json").is_file():
         _fail(PublisherError(f"{dist}/build.json not found: run `publisher build` first"))
-    if dev or settings.workers == 0:
+    if reload or settings.workers == 0:
         from publisher import create_app
 
-        create_app(settings).run(
-            host=settings.host, port=settings.port, debug=dev, use_reloader=dev
+        app = create_app(settings)
+        # Templates are re-read when they change; code changes and a new build (build.json is
+        # rewritten by every build's swap) restart the process. The interactive debugger
+        # stays off: it would execute code for anyone who can reach the port.
+        app.config["TEMPLATES_AUTO_RELOAD"] = reload
+        app.run(
+            host=settings.host,
+            port=settings.port,
+            debug=False,
+            use_reloader=reload,
+            extra_files=[str(dist.resolve() / "build.json")] if reload else None,
+            threaded=True,
         )
         return
     gunicorn_args = [

@@ -76,9 +76,29 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "store",
         "disk",
-        "disk|memory|URL",
+        "disk, memory or URL",
         "Where the web tier reads the graph: `disk` opens dist/store read-only, `memory` loads "
         "dist/dataset.nq.gz into RAM per process, an http(s) URL uses a remote SPARQL 1.1 endpoint.",
+    ),
+    Setting(
+        "compress_min_bytes",
+        1_024,
+        "bytes",
+        "Smallest response body gzip-compressed for clients that accept gzip (0 = never compress).",
+    ),
+    Setting(
+        "resource_cache_entries",
+        2_048,
+        "responses",
+        "Rendered resource representations kept in memory per process (the data is read-only "
+        "between builds); 0 disables the cache.",
+    ),
+    Setting(
+        "html_max_rows",
+        2_000,
+        "statements",
+        "Most statements listed on one HTML page (graph and ontology pages of a large dataset); "
+        "the RDF variants and the dumps always hold everything.",
     ),
     Setting(
         "sparql_time_limit_ms",
