@@ -18,6 +18,7 @@ class ValidationFailed(PublisherError):
 
     exit_code = 1
 
-    def __init__(self, report: str) -> None:
+    def __init__(self, report: str, *, findings: list | None = None) -> None:
         super().__init__(report)
         self.report = report
+        self.findings = findings or []  # publisher.build.validate.Finding, for callers and tests

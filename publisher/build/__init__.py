@@ -1,0 +1,1 @@
+"""`publisher build`: ontology + data -> quads -> SHACL gate -> dist/ (dumps, VoID, store)."""

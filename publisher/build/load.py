@@ -1,0 +1,125 @@
+"""Files -> one dataset of quads, with relative IRIs resolved against the base.
+
+Every quad lands in a named graph, never in the store's default graph (the SPARQL default graph
+is the union of the named graphs): ontology files go to ``graph/ontology``; triples of a file
+that names no graph (Turtle, N-Triples, the default graph of a TriG file) go to
+``graph/<file stem>``. The loader remembers which file each subject came from, so that a
+validation report can name the file a curator has to open.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from publisher.errors import BuildError
+
+# Authoring formats the loader reads, by file extension.
+AUTHORING_FORMATS: dict[str, ox.RdfFormat] = {
+    ".ttl": ox.RdfFormat.TURTLE,
+    ".trig": ox.RdfFormat.TRIG,
+    ".nq": ox.RdfFormat.N_QUADS,
+    ".nt": ox.RdfFormat.N_TRIPLES,
+    ".rdf": ox.RdfFormat.RDF_XML,
+    ".owl": ox.RdfFormat.RDF_XML,
+    ".jsonld": ox.RdfFormat.JSON_LD,
+}
+
+ONTOLOGY_GRAPH = "graph/ontology"
+
+
+@dataclass
+class Dataset:
+    """The loaded dataset: an in-memory store plus where every subject came from."""
+
+    base: str
+    store: ox.Store
+    files: list[Path] = field(default_factory=list)
+    subject_files: dict[str, set[Path]] = field(default_factory=lambda: defaultdict(set))
+    graph_files: dict[str, set[Path]] = field(default_factory=lambda: defaultdict(set))
+
+    def graph_names(self) -> list[str]:
+        return sorted(g.value for g in self.store.named_graphs() if isinstance(g, ox.NamedNode))
+
+    def files_for(self, term: str) -> list[Path]:
+        return sorted(self.subject_files.get(term, ()))
+
+    def __len__(self) -> int:
+        return len(self.store)
+
+
+def slugify(text: str) -> str:
+    slug = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+    return slug or "graph"
+
+
+def rdf_files(directory: Path) -> list[Path]:
+    """Authoring files below a directory, in a stable order (hidden files skipped)."""
+    if not directory.is_dir():
+        return []
+    return sorted(
+        p
+        for p in directory.rglob("*")
+        if p.is_file()
+        and p.suffix.lower() in AUTHORING_FORMATS
+        and not any(part.startswith(".") for part in p.relative_to(directory).parts)
+    )
+
+
+def load_file(
+    path: Path, *, base: str, into: Dataset, default_graph: str | None = None
+) -> int:
+    """Parse one file into the dataset; return how many quads it gave."""
+    rdf_format = AUTHORING_FORMATS[path.suffix.lower()]
+    fallback = ox.NamedNode(base + (default_graph or f"graph/{slugify(path.stem)}"))
+    quads: list[ox.Quad] = []
+    try:
+        with path.open("rb") as stream:
+            for quad in ox.parse(stream, format=rdf_format, base_iri=base):
+                graph = quad.graph_name
+                if default_graph is not None or isinstance(graph, ox.DefaultGraph):
+                    graph = fallback
+                quads.append(ox.Quad(quad.subject, quad.predicate, quad.object, graph))
+    except (SyntaxError, ValueError) as error:
+        raise BuildError(f"{path}: cannot parse as {rdf_format.name}: {error}") from error
+    into.store.extend(quads)
+    into.files.append(path)
+    for quad in quads:
+        if isinstance(quad.subject, ox.NamedNode):
+            into.subject_files[quad.subject.value].add(path)
+        into.graph_files[quad.graph_name.value].add(path)
+    return len(quads)
+
+
+def load_dataset(*, base: str, ontology_dir: Path | None, data_dir: Path) -> Dataset:
+    """Load the ontology (into graph/ontology) and every RDF file of the data directory."""
+    dataset = Dataset(base=base, store=ox.Store())
+    if not data_dir.is_dir():
+        raise BuildError(f"data directory {data_dir} does not exist (setting data_dir)")
+    ontology_files = rdf_files(ontology_dir) if ontology_dir else []
+    for path in ontology_files:
+        load_file(path, base=base, into=dataset, default_graph=ONTOLOGY_GRAPH)
+    data_files = rdf_files(data_dir)
+    if not data_files:
+        raise BuildError(f"no RDF files in {data_dir} (extensions: {', '.join(AUTHORING_FORMATS)})")
+    for path in data_files:
+        load_file(path, base=base, into=dataset)
+    return dataset
+
+
+def load_shapes(shapes_dir: Path, *, base: str) -> list[ox.Triple]:
+    """All shapes files as one graph of triples (relative IRIs resolved like the data)."""
+    triples: list[ox.Triple] = []
+    for path in rdf_files(shapes_dir):
+        rdf_format = AUTHORING_FORMATS[path.suffix.lower()]
+        try:
+            with path.open("rb") as stream:
+                for quad in ox.parse(stream, format=rdf_format, base_iri=base):
+                    triples.append(ox.Triple(quad.subject, quad.predicate, quad.object))
+        except (SyntaxError, ValueError) as error:
+            raise BuildError(f"{path}: cannot parse shapes: {error}") from error
+    return triples

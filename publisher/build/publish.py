@@ -1,0 +1,203 @@
+"""Write dist/: dumps in every RDF format, checksums, the VoID/DCAT description, the store.
+
+Everything is written into a sibling directory first and swapped in only when complete, so a
+failed or interrupted build never replaces a good published dataset.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import io
+import json
+import os
+import shutil
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pyoxigraph as ox
+import rdflib
+
+from publisher import formats
+from publisher.build.load import Dataset
+from publisher.errors import BuildError
+from publisher.namespaces import jsonld_context, prefixes
+from publisher.settings import Settings
+
+STORE_DIR = "store"
+BUILD_INFO = "build.json"
+CONTEXT_FILE = "context.jsonld"
+VOID_FILE = "void.ttl"
+SUMS_FILE = "SHA256SUMS"
+
+
+@dataclass(frozen=True)
+class BuildInfo:
+    """The identity of one build: drives ETag and Last-Modified of every response."""
+
+    build_id: str
+    built_at: str  # ISO 8601, UTC
+    base: str
+    quads: int
+    triples: int
+    graphs: int
+
+    @classmethod
+    def read(cls, dist: Path) -> BuildInfo:
+        return cls(**json.loads((dist / BUILD_INFO).read_text(encoding="utf-8")))
+
+
+def build_time() -> datetime:
+    """Now, or SOURCE_DATE_EPOCH for reproducible builds."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    moment = datetime.fromtimestamp(int(epoch), UTC) if epoch else datetime.now(UTC)
+    return moment.replace(microsecond=0)
+
+
+def _write_gzip(path: Path, data: bytes) -> None:
+    # mtime=0 keeps the compressed bytes (and so their checksums) a function of the content.
+    with path.open("wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as stream:
+        stream.write(data)
+
+
+def _union_triples(store: ox.Store) -> list[ox.Triple]:
+    seen: dict[ox.Triple, None] = {}
+    for quad in store:
+        seen.setdefault(ox.Triple(quad.subject, quad.predicate, quad.object))
+    # Sorted by subject so the Turtle serializer groups each subject's statements.
+    return sorted(seen, key=lambda t: (str(t.subject), str(t.predicate), str(t.object)))
+
+
+def serialize_dump(store: ox.Store, fmt: formats.Format, *, base: str) -> bytes:
+    """The whole dataset in one format; formats without graphs get the union of the graphs."""
+    if fmt is formats.JSON_LD:
+        return compact_jsonld(store, base=base)
+    assert fmt.rdf_format is not None
+    if fmt.carries_graphs:
+        return store.dump(format=fmt.rdf_format, prefixes=prefixes(base))
+    return ox.serialize(_union_triples(store), format=fmt.rdf_format, prefixes=prefixes(base))
+
+
+def compact_jsonld(quads: Iterable[ox.Quad], *, base: str) -> bytes:
+    """JSON-LD compacted with the published @context (rdflib does the compaction)."""
+    nquads = ox.serialize(quads, format=ox.RdfFormat.N_QUADS)
+    dataset = rdflib.Dataset()
+    dataset.parse(data=nquads, format="nquads")
+    text = dataset.serialize(format="json-ld", context=jsonld_context(base)["@context"])
+    return text.encode("utf-8")
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as stream:
+        for chunk in iter(lambda: stream.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def publish(
+    dataset: Dataset,
+    *,
+    shapes: list[ox.Triple],
+    out: Path,
+    settings: Settings,
+) -> BuildInfo:
+    """Write a complete dist/ aside, then swap it in place of `out`."""
+    out = out.resolve()
+    staging = out.with_name(f".{out.name}.building-{os.getpid()}")
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
+    try:
+        info = _write_dist(dataset, shapes=shapes, target=staging, settings=settings)
+        _swap_into_place(staging, out)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return info
+
+
+def _write_dist(
+    dataset: Dataset, *, shapes: list[ox.Triple], target: Path, settings: Settings
+) -> BuildInfo:
+    from publisher.build.void import void_description
+
+    base = settings.base_uri
+    store = dataset.store
+    moment = build_time()
+
+    for fmt in formats.DUMP_FORMATS:
+        _write_gzip(target / formats.dump_name(fmt), serialize_dump(store, fmt, base=base))
+    ontology_graph = ox.NamedNode(base + "graph/ontology")
+    (target / "ontology.ttl").write_bytes(
+        ox.serialize(
+            (
+                ox.Triple(q.subject, q.predicate, q.object)
+                for q in store.quads_for_pattern(None, None, None, ontology_graph)
+            ),
+            format=ox.RdfFormat.TURTLE,
+            prefixes=prefixes(base),
+        )
+    )
+    (target / "shapes.ttl").write_bytes(
+        ox.serialize(shapes, format=ox.RdfFormat.TURTLE, prefixes=prefixes(base))
+    )
+    (target / CONTEXT_FILE).write_text(
+        json.dumps(jsonld_context(base), indent=2, sort_keys=True) + "\n", encoding="utf-8"
+    )
+
+    # The store `serve` opens: built from the same quads as the dumps.
+    disk_store = ox.Store(str(target / STORE_DIR))
+    disk_store.bulk_extend(store)
+    disk_store.flush()
+    disk_store.optimize()
+    del disk_store
+
+    nquads = (target / formats.dump_name(formats.N_QUADS)).read_bytes()
+    triples = len(_union_triples(store))
+    info = BuildInfo(
+        build_id=hashlib.sha256(nquads).hexdigest()[:16] + f"-{int(moment.timestamp()):x}",
+        built_at=moment.isoformat().replace("+00:00", "Z"),
+        base=base,
+        quads=len(store),
+        triples=triples,
+        graphs=len(dataset.graph_names()),
+    )
+    (target / BUILD_INFO).write_text(
+        json.dumps(info.__dict__, indent=2, sort_keys=True) + "\n", encoding="utf-8"
+    )
+
+    files = sorted(p.name for p in target.iterdir() if p.is_file())
+    checksums = {name: sha256_file(target / name) for name in files}
+    sizes = {name: (target / name).stat().st_size for name in files}
+    void_bytes = void_description(
+        store,
+        settings=settings,
+        info=info,
+        files={name: (sizes[name], checksums[name]) for name in files},
+    )
+    (target / VOID_FILE).write_bytes(void_bytes)
+    checksums[VOID_FILE] = sha256_file(target / VOID_FILE)
+    sums = io.StringIO()
+    for name in sorted(checksums):
+        sums.write(f"{checksums[name]}  {name}\n")
+    (target / SUMS_FILE).write_text(sums.getvalue(), encoding="utf-8")
+    return info
+
+
+def _swap_into_place(staging: Path, out: Path) -> None:
+    """Replace `out` by `staging`: two renames on the same filesystem, the old one removed last."""
+    retired = out.with_name(f".{out.name}.retired-{os.getpid()}-{time.time_ns()}")
+    if out.exists():
+        if not out.is_dir():
+            raise BuildError(f"{out} exists and is not a directory")
+        os.rename(out, retired)
+    try:
+        os.rename(staging, out)
+    except OSError:
+        if retired.exists():
+            os.rename(retired, out)
+        raise
+    shutil.rmtree(retired, ignore_errors=True)

@@ -1,0 +1,238 @@
+"""SHACL shapes: the seed conforms, and every broken fixture is refused with the expected result.
+
+Each directory in tests/fixtures/broken/ holds one file that REPLACES the seed file of the same
+name (a full copy of it with one bad edit) and an expect.json naming the focus node, result path,
+shape and part of the message that must appear in the validation report.
+
+Validation here mirrors the build: for each source graph, the union of <graph/ontology>,
+<graph/curated>, <graph/provenance> and that source graph is validated with pySHACL
+(inference "none", advanced features on). `validate_files` is the seam to swap for
+publisher.build.validate later.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+import rdflib
+from rdflib.namespace import OWL, RDF, RDFS, SH
+
+from publisher.build.pipeline import build, validate
+from publisher.build.validate import Report
+from publisher.errors import ValidationFailed
+from publisher.settings import load_settings
+
+ROOT = Path(__file__).resolve().parent.parent
+BASE = "http://127.0.0.1:8080/"
+BROKEN = ROOT / "tests" / "fixtures" / "broken"
+SHARED_GRAPHS = ("graph/ontology", "graph/curated", "graph/provenance")
+RDF_SUFFIXES = {".ttl": "turtle", ".trig": "trig"}
+
+
+def seed_files() -> list[Path]:
+    files = sorted((ROOT / "ontology").glob("*.ttl")) + sorted((ROOT / "data").glob("*.trig"))
+    assert files, "no seed files found"
+    return files
+
+
+def files_with_fixture(fixture_dir: Path) -> list[Path]:
+    """The seed files, with those named like a file in `fixture_dir` replaced by it."""
+    replacements = {p.name: p for p in fixture_dir.iterdir() if p.suffix in RDF_SUFFIXES}
+    files = [replacements.pop(p.name, p) for p in seed_files()]
+    return files + sorted(replacements.values())  # files with new names are added as data
+
+
+def load_dataset(files: list[Path], base: str = BASE) -> rdflib.Dataset:
+    dataset = rdflib.Dataset()
+    for path in files:
+        if path.suffix == ".ttl" and (path.parent.name == "ontology" or path.name == "kg.ttl"):
+            dataset.graph(rdflib.URIRef(base + "graph/ontology")).parse(
+                path, format="turtle", publicID=base
+            )
+        else:
+            dataset.parse(path, format=RDF_SUFFIXES[path.suffix], publicID=base)
+    return dataset
+
+
+def load_shapes(base: str = BASE) -> rdflib.Graph:
+    shapes = rdflib.Graph()
+    for path in sorted((ROOT / "shapes").glob("*.ttl")):
+        shapes.parse(path, format="turtle", publicID=base)
+    return shapes
+
+
+def copy_inputs(files: list[Path], into: Path) -> Path:
+    """Lay out ontology/, data/, shapes/ in a directory, as a curator's checkout would be."""
+    for sub in ("ontology", "data"):
+        (into / sub).mkdir(parents=True)
+    for path in files:
+        sub = "ontology" if path.suffix == ".ttl" and path.name == "kg.ttl" else "data"
+        shutil.copy(path, into / sub / path.name)
+    shutil.copytree(ROOT / "shapes", into / "shapes")
+    return into
+
+
+def settings_for(root: Path, base: str = BASE):
+    return load_settings(
+        {
+            "base_uri": base,
+            "ontology_dir": str(root / "ontology"),
+            "data_dir": str(root / "data"),
+            "shapes_dir": str(root / "shapes"),
+            "dist_dir": str(root / "dist"),
+        },
+        environ={},
+    )
+
+
+def validate_files(files: list[Path], workdir: Path, base: str = BASE) -> Report:
+    """The build's own gate (publisher.build.pipeline.validate) on these files."""
+    return validate(settings_for(copy_inputs(files, workdir), base))
+def absolute(iri: str | None, base: str = BASE) -> str | None:
+    if iri is None or re.match(r"^[a-z][a-z0-9+.-]*:", iri):
+        return iri
+    return base + iri
+
+
+SHAPES = load_shapes()
+
+
+def fixture_dirs() -> list[Path]:
+    return sorted(p for p in BROKEN.iterdir() if p.is_dir() and (p / "expect.json").exists())
+
+
+# --------------------------------------------------------------------------------------------
+
+
+def test_seed_conforms(tmp_path: Path):
+    report = validate_files(seed_files(), tmp_path)
+    assert report.conforms, report.text()
+
+
+def snapshot(directory: Path) -> dict[str, str]:
+    return {
+        str(p.relative_to(directory)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(directory.rglob("*"))
+        if p.is_file()
+    }
+
+
+@pytest.fixture(scope="module")
+def published(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A good dist/ built from the seed: every broken build below must leave it as it is."""
+    root = copy_inputs(seed_files(), tmp_path_factory.mktemp("published"))
+    build(settings_for(root))
+    return root / "dist"
+
+
+@pytest.mark.parametrize("fixture", fixture_dirs(), ids=lambda p: p.name)
+def test_broken_fixture_is_refused(fixture: Path, published: Path, tmp_path: Path):
+    expect = json.loads((fixture / "expect.json").read_text(encoding="utf-8"))
+    replaced = [p.name for p in fixture.iterdir() if p.suffix in RDF_SUFFIXES]
+    assert replaced, f"{fixture.name}: no replacement file"
+    assert (ROOT / expect["replaces"]).name in replaced
+
+    root = copy_inputs(files_with_fixture(fixture), tmp_path)
+    settings = settings_for(root).replace(dist_dir=str(published))
+    before = snapshot(published)
+    with pytest.raises(ValidationFailed) as refused:
+        build(settings)
+    assert snapshot(published) == before, "a refused build changed the published dist/"
+    report_text = refused.value.report
+
+    focus, path = absolute(expect["focus"]), absolute(expect["path"])
+    shape = rdflib.URIRef(absolute(expect["shape"]))
+    # A result may come from the expected shape itself or from one of its property shapes.
+    accepted = {f"<{s}>" for s in [shape, *SHAPES.objects(shape, SH.property)]}
+    findings = refused.value.findings
+    matching = [
+        f
+        for f in findings
+        if f.focus == f"<{focus}>"
+        and (f.path == f"<{path}>" if path else True)
+        and any(f.shape.startswith(a) for a in accepted)
+        and expect["message_contains"].lower() in f.message.lower()
+    ]
+    assert matching, (
+        f"{fixture.name}: expected focus={focus} path={path} shape={shape} "
+        f"message~{expect['message_contains']!r}; got:\n"
+        + "\n".join(f"  {f.focus} {f.path} {f.shape}: {f.message}" for f in findings)
+    )
+    # The report a curator reads names the node, the path and the file to open.
+    assert f"<{focus}>" in report_text
+    if path:
+        assert f"<{path}>" in report_text
+    assert any(name in report_text for name in replaced), report_text
+
+
+def test_every_shape_has_a_broken_fixture():
+    """Each targeted node shape and each named property shape is exercised by some fixture."""
+    shapes = load_shapes()
+    targets = (SH.targetClass, SH.targetNode, SH.targetSubjectsOf, SH.targetObjectsOf)
+    wanted = {
+        s
+        for s in set(shapes.subjects(RDF.type, SH.NodeShape))
+        | set(shapes.subjects(RDF.type, SH.PropertyShape))
+        if isinstance(s, rdflib.URIRef)
+        and (
+            any(shapes.value(s, t) is not None for t in targets)
+            or (s, RDF.type, SH.PropertyShape) in shapes
+        )
+    }
+    covered = {
+        rdflib.URIRef(
+            absolute(json.loads((f / "expect.json").read_text(encoding="utf-8"))["shape"])
+        )
+        for f in fixture_dirs()
+    }
+    missing = sorted(str(s) for s in wanted - covered)
+    assert not missing, f"shapes without a broken fixture: {missing}"
+
+
+def test_every_kg_term_used_is_declared():
+    """Every kg: term used in data/ or shapes/ is declared in the ontology with label and comment."""
+    dataset = load_dataset(seed_files())
+    kg = BASE + "def/"
+    ontology = dataset.graph(rdflib.URIRef(BASE + "graph/ontology"))
+    used = set()
+    for s, p, o, _g in dataset.quads((None, None, None, None)):
+        for term in (s, p, o):
+            if isinstance(term, rdflib.URIRef) and str(term).startswith(kg) and str(term) != kg:
+                used.add(term)
+    shapes = load_shapes()
+    for triple in shapes:
+        for term in triple:
+            if isinstance(term, rdflib.URIRef) and str(term).startswith(kg) and str(term) != kg:
+                used.add(term)
+    undeclared = []
+    for term in sorted(used):
+        declared = any(
+            (term, RDF.type, t) in ontology
+            for t in (OWL.Class, OWL.ObjectProperty, OWL.DatatypeProperty)
+        )
+        labelled = any(
+            getattr(label, "language", None) == "en" for label in ontology.objects(term, RDFS.label)
+        )
+        commented = ontology.value(term, RDFS.comment) is not None
+        if not (declared and labelled and commented) and not str(term).startswith(kg + "1."):
+            undeclared.append(str(term))
+    assert not undeclared, f"kg: terms used but not declared with label and comment: {undeclared}"
+
+
+def test_quotes_are_verbatim_in_the_seed_text():
+    """Independent of SHACL: every schema:text quote of a statement occurs in its document's text."""
+    dataset = load_dataset(seed_files())
+    schema_text = rdflib.URIRef("https://schema.org/text")
+    stated_in = rdflib.URIRef(BASE + "def/statedIn")
+    checked = 0
+    for statement, _p, doc, _g in dataset.quads((None, stated_in, None, None)):
+        full = next(o for _s, _p, o, _g in dataset.quads((doc, schema_text, None, None)))
+        for _s, _p, quote, _g in dataset.quads((statement, schema_text, None, None)):
+            assert str(quote) in str(full), f"{statement}: {quote!r} not in the document text"
+            checked += 1
+    assert checked >= 20
