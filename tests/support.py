@@ -91,15 +91,18 @@ class ServerProcess:
             if self.process.poll() is not None:
                 raise RuntimeError(f"server exited with {self.process.returncode}: {self.output()}")
             try:
-                requests.get(self.url + "/", timeout=1)
+                requests.get(self.url + "/", timeout=5)
                 return
-            except requests.ConnectionError:
+            except requests.RequestException:
+                # Refused (not listening yet) or timed out (gunicorn listens before its
+                # workers have imported the app; on a busy machine that takes seconds).
                 time.sleep(0.1)
         self.stop()
         raise RuntimeError(f"server not ready after {timeout} s: {self.output()}")
 
     def output(self) -> str:
-        self.log.flush()
+        if not self.log.closed:
+            self.log.flush()
         return Path(self.log.name).read_text(errors="replace")[-4000:]
 
     def stop(self) -> None:
@@ -110,4 +113,5 @@ class ServerProcess:
             except subprocess.TimeoutExpired:
                 os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait(timeout=10)
-        self.log.close()
+        if not self.log.closed:
+            self.log.close()

@@ -1,0 +1,114 @@
+"""A SPARQL tokenizer that knows where strings, IRIs and comments are.
+
+pyoxigraph exposes no parse-only API (no algebra), so the checks that must happen *before*
+evaluation (refusing SERVICE, updates, remote FROM) work on tokens. What matters for safety is
+that a keyword inside a string, an IRI or a comment is never mistaken for one outside, and
+that one outside is never hidden: the token rules follow the SPARQL 1.1 grammar's terminals
+(IRIREF, the four string forms, comments, variables, prefixed names). Anything else becomes a
+one-character punctuation token; the tokenizer never fails, the real parser judges validity.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from urllib.parse import urljoin
+
+_PN_CHARS = r"\w\u00B7\u00C0-\U0010FFFF\-"
+_TOKEN = re.compile(
+    "|".join(
+        (
+            r"(?P<ws>\s+)",
+            r"(?P<comment>#[^\n\r]*)",
+            r"(?P<string>'''(?:'{0,2}(?:[^'\\]|\\.))*'''"
+            r'|"""(?:"{0,2}(?:[^"\\]|\\.))*"""'
+            r"|'(?:[^'\\\n\r]|\\.)*'"
+            r'|"(?:[^"\\\n\r]|\\.)*")',
+            r"(?P<iri><[^<>\"{}|^`\\\x00-\x20]*>)",
+            rf"(?P<var>[?$][{_PN_CHARS}]+)",
+            r"(?P<langtag>@[A-Za-z]+(?:-[A-Za-z0-9]+)*)",
+            # PNAME_NS / PNAME_LN / BLANK_NODE_LABEL: a local part may hold ':' and inner '.'.
+            rf"(?P<pname>(?:[{_PN_CHARS}](?:[{_PN_CHARS}.]*[{_PN_CHARS}])?)?:"
+            rf"(?:[{_PN_CHARS}:%]|\\.|\.(?=[{_PN_CHARS}:%\\.]))*)",
+            r"(?P<number>[0-9]+(?:\.[0-9]*)?(?:[eE][+-]?[0-9]+)?|\.[0-9]+(?:[eE][+-]?[0-9]+)?)",
+            r"(?P<word>[A-Za-z_][A-Za-z0-9_]*)",
+            r"(?P<punct>\^\^|&&|\|\||!=|<=|>=|.)",
+        )
+    ),
+    re.DOTALL,
+)
+
+
+@dataclass(frozen=True)
+class Token:
+    kind: str  # ws, comment, string, iri, var, langtag, pname, number, word, punct
+    text: str
+    start: int
+    end: int
+
+    @property
+    def keyword(self) -> str:
+        """The upper-cased word (SPARQL keywords are case-insensitive); '' for other tokens."""
+        return self.text.upper() if self.kind == "word" else ""
+
+
+def tokens(text: str, *, significant: bool = True) -> Iterator[Token]:
+    """Tokens of `text`; with `significant`, whitespace and comments are left out."""
+    for match in _TOKEN.finditer(text):
+        kind = match.lastgroup or "punct"
+        if significant and kind in ("ws", "comment"):
+            continue
+        yield Token(kind, match.group(), match.start(), match.end())
+
+
+def resolve_iri(base: str, reference: str) -> str:
+    """RFC 3986 resolution; unlike bare urljoin, keeps an empty fragment ('...rdf-schema#')."""
+    if re.match(r"[A-Za-z][A-Za-z0-9+.-]*:", reference):
+        return reference  # already absolute: keep it exactly as written
+    resolved = urljoin(base, reference)
+    if reference.endswith("#") and not resolved.endswith("#"):
+        resolved += "#"
+    return resolved
+
+
+@dataclass(frozen=True)
+class Prologue:
+    """BASE and PREFIX declarations seen so far, to resolve IRIs the way the parser will."""
+
+    base: str
+    prefixes: dict[str, str]
+
+    def resolve(self, token: Token) -> str | None:
+        if token.kind == "iri":
+            return resolve_iri(self.base, token.text[1:-1])
+        if token.kind == "pname" and not token.text.startswith("_:"):
+            prefix, _, local = token.text.partition(":")
+            namespace = self.prefixes.get(prefix)
+            if namespace is None:
+                return None
+            return namespace + re.sub(r"\\(.)", r"\1", local)
+        return None
+
+
+def absolutize(text: str, *, base: str) -> str:
+    """The same query with every relative IRI resolved against `base` (and BASE honoured).
+
+    Used to show example queries that are written with relative IRIs (``PREFIX kg: <def/>``)
+    as they will run, so that they can be copied to any other SPARQL client.
+    """
+    pieces: list[str] = []
+    current_base = base
+    previous_keyword = ""
+    last = 0
+    for token in tokens(text, significant=False):
+        if token.kind == "iri":
+            absolute = resolve_iri(current_base, token.text[1:-1])
+            if previous_keyword == "BASE":
+                current_base = absolute
+            pieces.append(text[last : token.start] + f"<{absolute}>")
+            last = token.end
+        if token.kind not in ("ws", "comment"):
+            previous_keyword = token.keyword
+    pieces.append(text[last:])
+    return "".join(pieces)

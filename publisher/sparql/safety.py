@@ -1,0 +1,123 @@
+"""What is refused before any evaluation: updates, SERVICE, LOAD, FROM outside the dataset.
+
+pyoxigraph follows SERVICE with real outbound HTTP (even SILENT, with no timeout) and
+LOAD fetches URLs; neither can be switched off, so they are refused here, on the tokens
+(see ``lexer``), before a worker ever sees the text. The query workers also run without
+the right to open sockets (``publisher.store.sandbox``), so a gap here would still make
+no connection: this module is what gives the clear message.
+
+FROM / FROM NAMED are never fetched by pyoxigraph; an IRI that is not a graph of the
+dataset is refused with 400 all the same, because a user writing ``FROM <http://dbpedia.org/>``
+expects remote data and would otherwise silently get nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+
+from publisher.sparql.lexer import Prologue, Token, tokens
+from publisher.web.errors import BadRequest, Forbidden
+
+QUERY_FORMS = ("SELECT", "CONSTRUCT", "DESCRIBE", "ASK")
+# Keywords of SPARQL Update that never occur in a query (as bare words).
+UPDATE_KEYWORDS = frozenset(
+    ("INSERT", "DELETE", "LOAD", "CLEAR", "DROP", "CREATE", "ADD", "MOVE", "COPY", "WITH")
+)
+
+
+@dataclass(frozen=True)
+class QueryShape:
+    """What the checks learnt about a query without evaluating it."""
+
+    form: str  # SELECT, CONSTRUCT, DESCRIBE, ASK; SELECT when the text has none (a syntax error)
+    from_graphs: tuple[str, ...] = ()
+    from_named_graphs: tuple[str, ...] = ()
+
+    @property
+    def has_dataset_clause(self) -> bool:
+        return bool(self.from_graphs or self.from_named_graphs)
+
+    @property
+    def is_graph(self) -> bool:
+        """CONSTRUCT and DESCRIBE answer RDF; SELECT and ASK answer result sets."""
+        return self.form in ("CONSTRUCT", "DESCRIBE")
+
+
+def refuse_update(operation: str) -> Forbidden:
+    return Forbidden(
+        f"{operation}: this endpoint is read-only; SPARQL Update (INSERT, DELETE, LOAD, CLEAR, "
+        "DROP, CREATE, ADD, MOVE, COPY) is refused and nothing was changed."
+    )
+
+
+def check_query(
+    text: str,
+    *,
+    base: str,
+    graphs: Collection[str],
+    protocol_dataset: bool,
+) -> QueryShape:
+    """Refuse what must not run; return the query's shape.
+
+    `graphs` are the dataset's named graphs; `protocol_dataset` says whether the request set
+    default-graph-uri / named-graph-uri, which override FROM (so FROM is not checked then).
+    """
+    significant = list(tokens(text))
+    form = ""
+    prologue = Prologue(base=base, prefixes={})
+    from_graphs: list[str] = []
+    from_named: list[str] = []
+    for index, token in enumerate(significant):
+        keyword = token.keyword
+        if keyword == "SERVICE":
+            raise Forbidden(
+                "SERVICE (federated query) is refused: this endpoint never makes outbound "
+                "requests. Query the other endpoint yourself and combine the results."
+            )
+        if keyword in UPDATE_KEYWORDS:
+            raise refuse_update(f"{keyword} is a SPARQL Update operation")
+        if not form and keyword in QUERY_FORMS:
+            form = keyword
+        if not form:
+            prologue = _declare(prologue, significant, index)
+        if keyword == "FROM":
+            rest = significant[index + 1 : index + 3]
+            named = bool(rest) and rest[0].keyword == "NAMED"
+            target = rest[-1] if named else rest[0] if rest else None
+            iri = prologue.resolve(target) if target is not None else None
+            if iri is not None:
+                (from_named if named else from_graphs).append(iri)
+    shape = QueryShape(form or "SELECT", tuple(from_graphs), tuple(from_named))
+    if not protocol_dataset:
+        unknown = [g for g in (*shape.from_graphs, *shape.from_named_graphs) if g not in graphs]
+        if unknown:
+            raise BadRequest(
+                f"FROM <{unknown[0]}> is not a graph of this dataset: this endpoint never "
+                "fetches remote data. Use FROM / FROM NAMED (or default-graph-uri / "
+                "named-graph-uri) only with the dataset's graphs, listed by the service "
+                "description (GET /sparql with Accept: text/turtle)."
+            )
+    return shape
+
+
+def _declare(prologue: Prologue, significant: list[Token], index: int) -> Prologue:
+    """Apply a BASE or PREFIX declaration that starts at `index` (prologue only)."""
+    token = significant[index]
+    if token.keyword == "BASE" and index + 1 < len(significant):
+        iri = (
+            prologue.resolve(significant[index + 1])
+            if significant[index + 1].kind == "iri"
+            else None
+        )
+        if iri:
+            return Prologue(base=iri, prefixes=prologue.prefixes)
+    if token.keyword == "PREFIX" and index + 2 < len(significant):
+        name, target = significant[index + 1], significant[index + 2]
+        if name.kind == "pname" and name.text.endswith(":") and target.kind == "iri":
+            iri = prologue.resolve(target)
+            if iri is not None:
+                return Prologue(
+                    base=prologue.base, prefixes={**prologue.prefixes, name.text[:-1]: iri}
+                )
+    return prologue

@@ -1,0 +1,96 @@
+"""The SPARQL 1.1 Service Description of the endpoint (what GET /sparql answers to machines)."""
+
+from __future__ import annotations
+
+import pyoxigraph as ox
+
+from publisher import formats
+from publisher.formats import Format
+from publisher.namespaces import STANDARD_PREFIXES
+from publisher.settings import Settings
+
+SD = STANDARD_PREFIXES["sd"]
+VOID = STANDARD_PREFIXES["void"]
+RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
+RDFS_COMMENT = ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#comment")
+W3C_FORMATS = "http://www.w3.org/ns/formats/"
+
+# The W3C format IRIs (https://www.w3.org/ns/formats/) of the formats the endpoint answers in.
+FORMAT_IRIS: dict[Format, str] = {
+    formats.SPARQL_JSON: "SPARQL_Results_JSON",
+    formats.SPARQL_XML: "SPARQL_Results_XML",
+    formats.CSV: "SPARQL_Results_CSV",
+    formats.TSV: "SPARQL_Results_TSV",
+    formats.TURTLE: "Turtle",
+    formats.JSON_LD: "JSON-LD",
+    formats.N_TRIPLES: "N-Triples",
+    formats.RDF_XML: "RDF_XML",
+    formats.N_QUADS: "N-Quads",
+    formats.TRIG: "TriG",
+}
+
+
+def _sd(local: str) -> ox.NamedNode:
+    return ox.NamedNode(SD + local)
+
+
+def service_description(
+    *, endpoint: str, graphs: dict[str, int], settings: Settings
+) -> list[ox.Triple]:
+    """sd:Service with its endpoint, language, result formats, features and default dataset.
+
+    `graphs` maps each named graph to its number of triples.
+    """
+    service = ox.NamedNode(endpoint)
+    triples = [
+        ox.Triple(service, RDF_TYPE, _sd("Service")),
+        ox.Triple(service, _sd("endpoint"), service),
+        ox.Triple(service, _sd("supportedLanguage"), _sd("SPARQL11Query")),
+        # The default graph is the union of the named graphs.
+        ox.Triple(service, _sd("feature"), _sd("UnionDefaultGraph")),
+        ox.Triple(
+            service,
+            _sd("defaultEntailmentRegime"),
+            ox.NamedNode("http://www.w3.org/ns/entailment/Simple"),
+        ),
+        ox.Triple(
+            service,
+            RDFS_COMMENT,
+            ox.Literal(
+                "Read-only: SPARQL Update, SERVICE, LOAD and FROM outside the dataset are "
+                f"refused. Limits: {settings.sparql_time_limit_ms} ms per query "
+                f"(sparql_time_limit_ms), {settings.sparql_max_rows} result rows "
+                f"(sparql_max_rows), {settings.sparql_max_query_length} characters per query "
+                f"(sparql_max_query_length).",
+                language="en",
+            ),
+        ),
+    ]
+    for fmt in (*formats.RESULT_FORMATS, *formats.RDF_FORMATS):
+        triples.append(
+            ox.Triple(service, _sd("resultFormat"), ox.NamedNode(W3C_FORMATS + FORMAT_IRIS[fmt]))
+        )
+    dataset, default_graph = ox.BlankNode(), ox.BlankNode()
+    triples += [
+        ox.Triple(service, _sd("defaultDataset"), dataset),
+        ox.Triple(dataset, RDF_TYPE, _sd("Dataset")),
+        ox.Triple(dataset, _sd("defaultGraph"), default_graph),
+        ox.Triple(default_graph, RDF_TYPE, _sd("Graph")),
+    ]
+    for graph, size in sorted(graphs.items()):
+        named, description = ox.BlankNode(), ox.BlankNode()
+        triples += [
+            ox.Triple(dataset, _sd("namedGraph"), named),
+            ox.Triple(named, RDF_TYPE, _sd("NamedGraph")),
+            ox.Triple(named, _sd("name"), ox.NamedNode(graph)),
+            ox.Triple(named, _sd("graph"), description),
+            ox.Triple(description, RDF_TYPE, _sd("Graph")),
+            ox.Triple(
+                description,
+                ox.NamedNode(VOID + "triples"),
+                ox.Literal(
+                    str(size), datatype=ox.NamedNode("http://www.w3.org/2001/XMLSchema#integer")
+                ),
+            ),
+        ]
+    return triples

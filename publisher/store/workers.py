@@ -1,0 +1,250 @@
+"""A pool of killable query worker processes, one pool per web process.
+
+pyoxigraph has no query timeout or cancellation, and a thread cannot be killed: a runaway
+query (a FILTER over a cartesian product, COUNT or ORDER BY over one) would keep a core and
+gigabytes of memory long after its caller gave up. So public queries run in persistent worker
+processes (``publisher.store.query_worker``) that open the store read-only; at the deadline
+the worker is killed (SIGKILL: its CPU and memory are freed at once) and a fresh one is started
+in its place (about 0.1 s). The pool holds `size` workers, so at most `size` queries of this
+web process run at once; a request that waits longer than `queue_timeout_s` is refused.
+
+Safe under gunicorn: nothing is started at import; ``pool_for`` creates the pool lazily in the
+process that uses it (after the fork) and recreates it if the process id changed. Workers are
+killed at interpreter exit, end themselves if their parent dies (see ``sandbox.Watchdog``) and
+share the web process's process group, so stopping a server's group stops them too.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import os
+import queue
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from publisher.store.frames import FrameTimeout, read_frame, write_frame
+
+# A worker opening the store (or loading a large dump into memory) may take a while; this is
+# not charged to any query's time limit.
+WORKER_START_TIMEOUT_S = 120.0
+
+
+class PoolError(Exception):
+    """Base of what a query run through the pool can end with besides an answer."""
+
+
+class PoolBusy(PoolError):
+    """No worker became free within the queue timeout."""
+
+
+class QueryTimedOut(PoolError):
+    """The query reached the time limit; its worker was killed and replaced."""
+
+
+class WorkerDied(PoolError):
+    """The worker ended during the query (most likely the address-space limit)."""
+
+    def __init__(self, returncode: int | None) -> None:
+        super().__init__(f"query worker ended with status {returncode}")
+        self.returncode = returncode
+
+
+class WorkerUnavailable(PoolError):
+    """A worker could not start (store missing, unreadable...)."""
+
+
+@dataclass(frozen=True)
+class WorkerConfig:
+    """How to start a worker: the store it opens and its memory cap."""
+
+    store_path: Path | None = None  # on-disk store, opened read-only
+    dump_path: Path | None = None  # or an N-Quads .gz dump loaded into memory
+    memory_limit_mb: int = 0
+
+    def command(self) -> list[str]:
+        command = [sys.executable, "-m", "publisher.store.query_worker"]
+        if self.store_path is not None:
+            command += ["--store", str(self.store_path)]
+        elif self.dump_path is not None:
+            command += ["--dump", str(self.dump_path)]
+        else:
+            raise ValueError("a worker needs store_path or dump_path")
+        return [*command, "--memory-limit-mb", str(self.memory_limit_mb)]
+
+
+@dataclass
+class Reply:
+    header: dict[str, Any]
+    body: bytes
+    worker_pid: int
+    waited_s: float = 0.0  # time spent waiting for a free worker
+
+
+class Worker:
+    """One worker process and its two pipes (used by one thread at a time)."""
+
+    def __init__(self, config: WorkerConfig) -> None:
+        self.process = subprocess.Popen(
+            config.command(),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            close_fds=True,
+        )
+        assert self.process.stdin is not None and self.process.stdout is not None
+        self._jobs = self.process.stdin.fileno()
+        self._replies = self.process.stdout.fileno()
+        self.ready = False
+        self.network = "unknown"
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def wait_ready(self, timeout: float) -> None:
+        if self.ready:
+            return
+        try:
+            header, _ = read_frame(self._replies, deadline=time.monotonic() + timeout)
+        except (EOFError, FrameTimeout) as error:
+            self.kill()
+            raise WorkerUnavailable(
+                "a query worker did not start (if sparql_memory_limit_mb is low, raise it: "
+                "opening the store needs about 600 MiB of address space)"
+            ) from error
+        if not header.get("ready"):
+            self.kill()
+            raise WorkerUnavailable(str(header.get("message", "query worker did not start")))
+        self.ready = True
+        self.network = str(header.get("network"))
+
+    def run(self, job: dict[str, Any], *, time_limit_s: float) -> tuple[dict[str, Any], bytes]:
+        self.wait_ready(WORKER_START_TIMEOUT_S)
+        deadline = time.monotonic() + time_limit_s
+        try:
+            write_frame(self._jobs, {**job, "time_limit_s": time_limit_s})
+            return read_frame(self._replies, deadline=deadline)
+        except FrameTimeout:
+            self.kill()
+            raise QueryTimedOut from None
+        except (EOFError, BrokenPipeError):
+            self.kill()
+            raise WorkerDied(self.process.returncode) from None
+
+    @property
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def kill(self) -> None:
+        """SIGKILL and reap: the query's CPU and memory are released now, not later."""
+        if self.process.poll() is None:
+            self.process.kill()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.process.wait(timeout=10)
+        for pipe in (self.process.stdin, self.process.stdout):
+            with contextlib.suppress(OSError):
+                pipe.close()  # type: ignore[union-attr]
+
+
+@dataclass
+class WorkerPool:
+    config: WorkerConfig
+    size: int
+    queue_timeout_s: float
+    pid: int = field(default_factory=os.getpid)  # the process that owns the workers
+
+    def __post_init__(self) -> None:
+        if self.size < 1:
+            raise ValueError("a pool needs at least one worker (setting sparql_workers)")
+        self._idle: queue.Queue[Worker] = queue.Queue()
+        self._all: set[Worker] = set()
+        self._lock = threading.Lock()
+        self._closed = False
+        for _ in range(self.size):
+            self._idle.put(self._spawn())
+        atexit.register(self.close)
+
+    def _spawn(self) -> Worker:
+        worker = Worker(self.config)
+        with self._lock:
+            self._all.add(worker)
+        return worker
+
+    def _replace(self, worker: Worker) -> Worker:
+        worker.kill()
+        with self._lock:
+            self._all.discard(worker)
+        return self._spawn()
+
+    def run(self, job: dict[str, Any], *, time_limit_s: float) -> Reply:
+        """Run one job on a free worker; the worker is replaced if it timed out or died."""
+        if self._closed:
+            raise WorkerUnavailable("the query pool is shut down")
+        asked = time.monotonic()
+        try:
+            worker = self._idle.get(timeout=self.queue_timeout_s)
+        except queue.Empty:
+            raise PoolBusy from None
+        waited = time.monotonic() - asked
+        try:
+            if not worker.alive:
+                worker = self._replace(worker)
+            header, body = worker.run(job, time_limit_s=time_limit_s)
+            pid = worker.pid
+            if header.get("restart"):
+                worker = self._replace(worker)
+            return Reply(header, body, pid, waited)
+        except (QueryTimedOut, WorkerDied, WorkerUnavailable):
+            if not self._closed:
+                worker = self._replace(worker)
+            raise
+        finally:
+            if self._closed:
+                worker.kill()
+            else:
+                self._idle.put(worker)
+
+    def pids(self) -> list[int]:
+        with self._lock:
+            return sorted(w.pid for w in self._all if w.alive)
+
+    def close(self) -> None:
+        """Stop every worker (idempotent; also run at interpreter exit)."""
+        if self._closed or os.getpid() != self.pid:
+            return  # a forked child must not kill its parent's workers
+        self._closed = True
+        with self._lock:
+            workers = list(self._all)
+            self._all.clear()
+        for worker in workers:
+            worker.kill()  # read-only workers hold nothing worth a graceful stop
+        atexit.unregister(self.close)
+
+
+_POOLS: dict[str, WorkerPool] = {}
+_POOLS_LOCK = threading.Lock()
+
+
+def pool_for(key: str, make: Callable[[], WorkerPool]) -> WorkerPool:
+    """The pool of this process for `key`, created by `make()` on first use after a fork."""
+    with _POOLS_LOCK:
+        pool = _POOLS.get(key)
+        if pool is None or pool.pid != os.getpid() or pool._closed:
+            pool = make()
+            _POOLS[key] = pool
+        return pool
+
+
+def shutdown_all() -> None:
+    """Stop every pool of this process (tests; interpreter exit does it too)."""
+    with _POOLS_LOCK:
+        pools = list(_POOLS.values())
+        _POOLS.clear()
+    for pool in pools:
+        pool.close()

@@ -1,0 +1,352 @@
+"""/sparql: the SPARQL 1.1 Protocol endpoint, its service description and the query page.
+
+Thin: ``sparql.protocol`` reads the request, ``sparql.safety`` refuses what must not run,
+``negotiation.choose`` picks the format from the format table, the worker pool runs and
+serializes the query, and this module turns the outcome into a response.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import pyoxigraph as ox
+from flask import Blueprint, Response, render_template, request, url_for
+
+from publisher import formats
+from publisher.build.publish import STORE_DIR
+from publisher.formats import Format
+from publisher.namespaces import prefixes
+from publisher.negotiation import choose
+from publisher.settings import describe_setting
+from publisher.sparql.examples import load_examples
+from publisher.sparql.protocol import SparqlRequest, parse_request
+from publisher.sparql.safety import QueryShape, check_query
+from publisher.sparql.serialize import truncation_note
+from publisher.sparql.service import service_description
+from publisher.store.workers import (
+    PoolBusy,
+    QueryTimedOut,
+    WorkerConfig,
+    WorkerDied,
+    WorkerPool,
+    WorkerUnavailable,
+    pool_for,
+)
+from publisher.web.errors import (
+    BadRequest,
+    HTTPProblem,
+    MethodNotAllowed,
+    NotAcceptable,
+    QueryTimeout,
+    ServiceUnavailable,
+    render_problem,
+)
+from publisher.web.links import local_link
+from publisher.web.state import Published, published
+
+blueprint = Blueprint("sparql", __name__)
+
+SOLUTION_OFFERS: tuple[Format, ...] = (*formats.RESULT_FORMATS, formats.HTML)
+GRAPH_OFFERS: tuple[Format, ...] = (*formats.RDF_FORMATS, formats.HTML)
+DESCRIPTION_OFFERS: tuple[Format, ...] = (*formats.RDF_FORMATS, formats.HTML)
+# ?format=json / xml on a CONSTRUCT mean the RDF flavour of JSON / XML.
+GRAPH_FORMAT_ALIASES = {"json": formats.JSON_LD, "xml": formats.RDF_XML}
+
+
+@blueprint.errorhandler(HTTPProblem)
+def problem(error: HTTPProblem) -> Response:
+    """People (who list text/html) get the HTML error page; SPARQL clients always get JSON.
+
+    The app-wide handler treats a bare */* like a browser; SPARQL clients (SPARQLWrapper, curl)
+    send */* and must get a machine-readable error naming the setting of a limit.
+    """
+    accept = request.accept_mimetypes
+    if any(value in ("text/html", "application/xhtml+xml") for value, _ in accept):
+        return render_problem(error)
+    payload: dict[str, Any] = {"status": error.status, "error": error.title}
+    payload["message"] = error.message
+    if error.setting:
+        payload["setting"] = error.setting
+    response = Response(json.dumps(payload) + "\n", error.status, content_type="application/json")
+    response.headers.update(error.headers)
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+@blueprint.after_request
+def preflight(response: Response) -> Response:
+    """CORS for web query editors (YASGUI...): they POST application/sparql-query."""
+    if request.method == "OPTIONS":
+        response.headers["Access-Control-Allow-Methods"] = "GET, POST, OPTIONS"
+        response.headers["Access-Control-Allow-Headers"] = "Accept, Content-Type"
+        response.headers["Access-Control-Max-Age"] = "86400"
+    return response
+
+
+def pool(state: Published) -> WorkerPool:
+    """This web process's workers (created on first use, i.e. after gunicorn's fork)."""
+    settings = state.settings
+
+    def make() -> WorkerPool:
+        if settings.store == "disk":
+            config = WorkerConfig(
+                store_path=state.dist / STORE_DIR, memory_limit_mb=settings.sparql_memory_limit_mb
+            )
+        elif settings.store == "memory":
+            config = WorkerConfig(
+                dump_path=state.dist / formats.dump_name(formats.N_QUADS),
+                memory_limit_mb=settings.sparql_memory_limit_mb,
+            )
+        else:
+            raise ServiceUnavailable(
+                f"SPARQL queries run on the embedded store only; setting store is "
+                f"{settings.store!r} (use `disk` or `memory`, or query that endpoint directly)"
+            )
+        return WorkerPool(
+            config,
+            size=settings.sparql_workers,
+            queue_timeout_s=settings.sparql_queue_timeout_ms / 1000,
+        )
+
+    return pool_for(str(state.dist), make)
+
+
+def dataset_graphs(state: Published) -> dict[str, int]:
+    """Named graphs and their sizes (a trusted query on the in-process store, once)."""
+    if "sparql_graphs" not in state.extras:
+        counts = state.store.query(
+            "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"
+        )
+        state.extras["sparql_graphs"] = {row["g"].value: int(row["n"].value) for row in counts}
+    return state.extras["sparql_graphs"]
+
+
+def _choose_format(shape: QueryShape, override: str | None) -> Format:
+    offered = GRAPH_OFFERS if shape.is_graph else SOLUTION_OFFERS
+    if override:
+        fmt = formats.by_name(override, offered)
+        if fmt is None and shape.is_graph:
+            fmt = GRAPH_FORMAT_ALIASES.get(override.strip().lower())
+        if fmt is None:
+            raise NotAcceptable(
+                f"format={override!r} is not available for {shape.form} results; "
+                f"use one of: {', '.join(f.name for f in offered)}"
+            )
+        return fmt
+    fmt = choose(request.headers.get("Accept"), offered)
+    if fmt is None:
+        raise NotAcceptable(
+            f"none of the formats of {shape.form} results is acceptable; available: "
+            + ", ".join(f.media_type for f in offered)
+        )
+    return fmt
+
+
+def _dataset_options(sparql: SparqlRequest, shape: QueryShape) -> dict[str, Any]:
+    if sparql.protocol_dataset:
+        # The protocol dataset replaces the query's FROM / FROM NAMED. Graph IRIs that are not
+        # in the dataset are empty graphs here: nothing is ever fetched.
+        return {
+            "default_graphs": list(sparql.default_graphs),
+            "named_graphs": list(sparql.named_graphs),
+        }
+    if shape.has_dataset_clause:
+        return {}  # the query's own FROM / FROM NAMED (checked to be graphs of the dataset)
+    return {"union": True}  # the default graph is the union of all named graphs
+
+
+def _run(state: Published, job: dict[str, Any]) -> tuple[dict[str, Any], bytes]:
+    settings = state.settings
+    try:
+        reply = pool(state).run(job, time_limit_s=settings.sparql_time_limit_ms / 1000)
+    except PoolBusy:
+        raise ServiceUnavailable(
+            f"all {settings.sparql_workers} query workers stayed busy for "
+            f"{settings.sparql_queue_timeout_ms} ms; try again later (limits: "
+            f"{describe_setting('sparql_queue_timeout_ms')}, "
+            f"{describe_setting('sparql_workers')})",
+            headers={"Retry-After": "5"},
+            setting="sparql_queue_timeout_ms",
+        ) from None
+    except QueryTimedOut:
+        raise QueryTimeout(
+            f"the query ran longer than {settings.sparql_time_limit_ms} ms and was stopped; "
+            f"the limit is {describe_setting('sparql_time_limit_ms')}. Make it more selective "
+            "or add a LIMIT.",
+            setting="sparql_time_limit_ms",
+        ) from None
+    except WorkerDied:
+        raise _memory_problem(settings.sparql_memory_limit_mb) from None
+    except WorkerUnavailable as error:
+        raise ServiceUnavailable(str(error)) from None
+    header = reply.header
+    if not header.get("ok"):
+        if header.get("error") == "syntax":
+            raise BadRequest(f"query syntax error: {header.get('message')}")
+        if header.get("error") == "memory":
+            raise _memory_problem(settings.sparql_memory_limit_mb)
+        raise BadRequest(f"the query could not be evaluated: {header.get('message')}")
+    return header, reply.body
+
+
+def _memory_problem(limit_mb: int) -> ServiceUnavailable:
+    return ServiceUnavailable(
+        f"the query needed more memory than the {limit_mb} MiB a query worker may use and was "
+        f"stopped; the limit is {describe_setting('sparql_memory_limit_mb')}. Make it more "
+        "selective or add a LIMIT.",
+        setting="sparql_memory_limit_mb",
+    )
+
+
+# Other methods are routed here too, so that they get the endpoint's JSON 405.
+METHODS = ["GET", "POST", "PUT", "DELETE", "PATCH"]
+
+
+@blueprint.route("/sparql/", methods=METHODS)  # the W3C tests' address
+@blueprint.route("/sparql", methods=METHODS)  # registered first: what url_for builds
+def endpoint() -> Response:
+    if request.method not in ("GET", "HEAD", "POST"):
+        raise MethodNotAllowed(
+            f"{request.method} is not a SPARQL Protocol operation here: query with GET or POST "
+            "(the endpoint is read-only)",
+            headers={"Allow": "GET, HEAD, POST, OPTIONS"},
+        )
+    state = published()
+    sparql = parse_request(request, state.settings)
+    if sparql.query is None:
+        if request.method == "POST":
+            raise BadRequest("no query: send query=... (form) or the query as the body")
+        return _describe_or_page(state, sparql)
+    shape = check_query(
+        sparql.query,
+        base=state.base,
+        graphs=dataset_graphs(state),
+        protocol_dataset=sparql.protocol_dataset,
+    )
+    fmt = _choose_format(shape, sparql.format_name)
+    job = {
+        "query": sparql.query,
+        "base_iri": state.base,
+        "format": (formats.SPARQL_JSON if fmt is formats.HTML else fmt).name,
+        "max_rows": state.settings.sparql_max_rows,
+        "prefixes": prefixes(state.base),
+        **_dataset_options(sparql, shape),
+    }
+    started = time.perf_counter()
+    header, body = _run(state, job)
+    elapsed_ms = (time.perf_counter() - started) * 1000
+    if fmt is formats.HTML:
+        response = Response(
+            _page(state, query=sparql.query, shape=shape, header=header, body=body),
+            content_type=formats.HTML.content_type,
+        )
+    else:
+        response = Response(body, content_type=fmt.content_type)
+    response.headers["Vary"] = "Accept"
+    response.headers["X-SPARQL-Rows"] = str(header["rows"])
+    response.headers["Server-Timing"] = f"query;dur={elapsed_ms:.1f}"
+    if header.get("truncated"):
+        limit = state.settings.sparql_max_rows
+        response.headers["X-SPARQL-Truncated"] = f"true; rows={limit}; setting=sparql_max_rows"
+        response.headers["Warning"] = f'199 - "{truncation_note(limit)}"'
+    response.headers["Access-Control-Expose-Headers"] = (
+        "X-SPARQL-Truncated, X-SPARQL-Rows, Warning, Server-Timing"
+    )
+    return response
+
+
+def _describe_or_page(state: Published, sparql: SparqlRequest) -> Response:
+    fmt = (
+        formats.by_name(sparql.format_name, DESCRIPTION_OFFERS) if sparql.format_name else None
+    ) or choose(request.headers.get("Accept"), DESCRIPTION_OFFERS)
+    if fmt is None:
+        raise NotAcceptable(
+            "the service description is available as: "
+            + ", ".join(f.media_type for f in DESCRIPTION_OFFERS)
+        )
+    if fmt is formats.HTML:
+        body = _page(state, query=None, shape=None, header=None, body=None)
+        response = Response(body, content_type=formats.HTML.content_type)
+    else:
+        assert fmt.rdf_format is not None
+        triples = service_description(
+            endpoint=state.base + "sparql", graphs=dataset_graphs(state), settings=state.settings
+        )
+        items: list[ox.Triple] | list[ox.Quad] = triples
+        if fmt.carries_graphs and fmt is not formats.JSON_LD:
+            items = [ox.Quad(t.subject, t.predicate, t.object, ox.DefaultGraph()) for t in triples]
+        body = ox.serialize(items, format=fmt.rdf_format, prefixes=prefixes(state.base))
+        response = Response(body, content_type=fmt.content_type)
+    response.headers["Vary"] = "Accept"
+    return response
+
+
+# --- the query page -------------------------------------------------------------------------
+
+
+def default_query(base: str) -> str:
+    wanted = ("rdf", "rdfs", "skos", "schema", "dct", "prov", "kg", "id", "graph")
+    declared = prefixes(base)
+    lines = [f"PREFIX {name}: <{declared[name]}>" for name in wanted]
+    return "\n".join(
+        [*lines, "", "SELECT ?thing ?label", "WHERE { ?thing rdfs:label ?label }", "LIMIT 25", ""]
+    )
+
+
+def _examples(state: Published) -> list[Any]:
+    if "sparql_examples" not in state.extras:
+        directory = Path(state.settings.ontology_dir or "ontology") / "cq"
+        state.extras["sparql_examples"] = load_examples(directory, base=state.base)
+    return state.extras["sparql_examples"]
+
+
+def _cell(term: dict[str, str] | None) -> dict[str, str]:
+    if term is None:
+        return {"text": ""}
+    if term["type"] == "uri":
+        return {"text": term["value"], "href": local_link(term["value"])}
+    if term["type"] == "bnode":
+        return {"text": "_:" + term["value"]}
+    note = ""
+    if "xml:lang" in term:
+        note = "@" + term["xml:lang"]
+    elif "datatype" in term:
+        note = term["datatype"].rsplit("#", 1)[-1].rsplit("/", 1)[-1]
+    return {"text": term["value"], "note": note}
+
+
+def _page(
+    state: Published,
+    *,
+    query: str | None,
+    shape: QueryShape | None,
+    header: dict[str, Any] | None,
+    body: bytes | None,
+) -> str:
+    results: dict[str, Any] | None = None
+    links: list[tuple[str, str]] = []
+    if query is not None and header is not None and body is not None and shape is not None:
+        data = json.loads(body)
+        if "boolean" in data:
+            results = {"boolean": data["boolean"]}
+        else:
+            names = data["head"]["vars"]
+            rows = [[_cell(b.get(n)) for n in names] for b in data["results"]["bindings"]]
+            results = {"vars": names, "rows": rows}
+        results["rows_count"] = header["rows"]
+        results["truncated"] = header.get("truncated", False)
+        results["elapsed_ms"] = header.get("elapsed_ms")
+        offered = formats.RDF_FORMATS if shape.is_graph else formats.RESULT_FORMATS
+        links = [(f.label, url_for("sparql.endpoint", query=query, format=f.name)) for f in offered]
+    return render_template(
+        "sparql.html",
+        query=query if query is not None else default_query(state.base),
+        examples=_examples(state),
+        results=results,
+        format_links=links,
+        max_rows=state.settings.sparql_max_rows,
+        time_limit_ms=state.settings.sparql_time_limit_ms,
+    )

@@ -1,0 +1,288 @@
+"""Limits that really stop runaway queries, over a synthetic graph of 100k triples.
+
+A real server (gunicorn, 2 web workers x 2 query workers) runs each runaway query; it must end
+at the time limit (+0.5 s) with an error naming the setting, its worker must be replaced (its
+memory returned to the system), and a parallel stream of small queries must keep being
+answered correctly meanwhile. The latencies of that stream are printed.
+"""
+
+from __future__ import annotations
+
+import statistics
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+import requests
+from corpus import write_corpus
+from sparql_helpers import SparqlServer, query_workers, rss_mb
+from support import build_dist
+
+from publisher import formats
+
+BASE = "http://corpus.example/"
+CORPUS_TRIPLES = 100_000
+TIME_LIMIT_MS = 1500
+SLACK_S = 0.5
+JSON = {"Accept": formats.SPARQL_JSON.media_type}
+
+RUNAWAYS = {
+    "streaming cartesian product": "SELECT * WHERE { ?a ?b ?c . ?d ?e ?f }",
+    "product under a FILTER never true": (
+        'SELECT * WHERE { ?a ?b ?c . ?d ?e ?f FILTER(CONCAT(STR(?c), STR(?f)) = "never") }'
+    ),
+    "COUNT over the product": "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f }",
+    "ORDER BY over the product": "SELECT * WHERE { ?a ?b ?c . ?d ?e ?f } ORDER BY ?c ?f",
+}
+
+
+@pytest.fixture(scope="module")
+def corpus_dist(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("corpus")
+    write_corpus(root / "data", triples=CORPUS_TRIPLES, base=BASE)
+    return build_dist(
+        root / "dist",
+        base=BASE,
+        data_dir=root / "data",
+        ontology_dir=None,
+        shapes_dir=None,
+        validate=False,
+    )
+
+
+@pytest.fixture(scope="module")
+def runaway_server(corpus_dist: Path) -> Iterator[SparqlServer]:
+    server = SparqlServer(
+        corpus_dist,
+        workers=2,
+        env={
+            "PUBLISHER_SPARQL_TIME_LIMIT_MS": str(TIME_LIMIT_MS),
+            # Rows are not the limit under test: a product streams until the time limit.
+            "PUBLISHER_SPARQL_MAX_ROWS": "100000000",
+            # Nor memory: ORDER BY must meet the time limit first on any machine.
+            "PUBLISHER_SPARQL_MEMORY_LIMIT_MB": "6144",
+            "PUBLISHER_SPARQL_WORKERS": "2",
+        },
+    )
+    yield server
+    server.stop()
+
+
+def small_query(server: SparqlServer, session: requests.Session, n: int) -> float:
+    """One small query whose answer is checked; returns its latency in seconds."""
+    started = time.perf_counter()
+    answer = session.get(
+        server.url + "/sparql",
+        params={
+            "query": f"SELECT ?label WHERE {{ <{BASE}id/entity/{n}> "
+            "<http://www.w3.org/2000/01/rdf-schema#label> ?label }"
+        },
+        headers=JSON,
+        timeout=30,
+    )
+    latency = time.perf_counter() - started
+    assert answer.status_code == 200, answer.text
+    bindings = answer.json()["results"]["bindings"]
+    assert [b["label"]["value"] for b in bindings] == [f"Entity {n}"]
+    return latency
+
+
+def warm_up(server: SparqlServer) -> None:
+    """Until both web workers have started their query workers (2 x 2)."""
+    deadline = time.monotonic() + 30
+    with requests.Session() as session:
+        while len(query_workers(server)) < 4 and time.monotonic() < deadline:
+            threads = [
+                threading.Thread(target=small_query, args=(server, requests.Session(), i))
+                for i in range(8)
+            ]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+        small_query(server, session, 1)
+    assert len(query_workers(server)) == 4
+
+
+@dataclass
+class Stream:
+    """Small queries sent one after another from a thread while `running`."""
+
+    server: SparqlServer
+    latencies: list[float] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)
+    running: threading.Event = field(default_factory=threading.Event)
+
+    def __post_init__(self) -> None:
+        self.running.set()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        n = 0
+        with requests.Session() as session:
+            while self.running.is_set():
+                n += 1
+                try:
+                    self.latencies.append(small_query(self.server, session, n % 20_000))
+                except (AssertionError, requests.RequestException) as error:
+                    self.failures.append(repr(error))
+
+    def stop(self) -> None:
+        self.running.clear()
+        self.thread.join(timeout=35)
+
+
+@dataclass
+class MemorySampler:
+    """Highest RSS of any query worker while running (to show the memory is freed)."""
+
+    server: SparqlServer
+    peak_mb: float = 0.0
+
+    def __post_init__(self) -> None:
+        self.running = threading.Event()
+        self.running.set()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        while self.running.is_set():
+            for pid in query_workers(self.server):
+                self.peak_mb = max(self.peak_mb, rss_mb(pid))
+            time.sleep(0.05)
+
+    def stop(self) -> None:
+        self.running.clear()
+        self.thread.join(timeout=5)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", list(RUNAWAYS))
+def test_runaway_query_is_stopped_at_the_time_limit(
+    runaway_server: SparqlServer, name: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    warm_up(runaway_server)
+    before = set(query_workers(runaway_server))
+    sampler = MemorySampler(runaway_server)
+    stream = Stream(runaway_server)
+    try:
+        started = time.perf_counter()
+        answer = requests.get(
+            runaway_server.url + "/sparql",
+            params={"query": RUNAWAYS[name]},
+            headers=JSON,
+            timeout=60,
+        )
+        elapsed = time.perf_counter() - started
+        during = list(stream.latencies)
+    finally:
+        stream.stop()
+        sampler.stop()
+
+    # Ends at the limit, with an error naming the setting.
+    assert answer.status_code == 504, answer.text
+    problem = answer.json()
+    assert problem["setting"] == "sparql_time_limit_ms"
+    assert "sparql_time_limit_ms" in problem["message"]
+    assert "PUBLISHER_SPARQL_TIME_LIMIT_MS" in problem["message"]
+    assert TIME_LIMIT_MS / 1000 <= elapsed <= TIME_LIMIT_MS / 1000 + SLACK_S, elapsed
+
+    # The worker that ran it was killed and replaced: its memory went back to the system.
+    after = set(query_workers(runaway_server))
+    gone = before - after
+    assert len(gone) == 1, (before, after)
+    assert all(not Path(f"/proc/{pid}").exists() for pid in gone)
+    assert len(after) == 4
+    assert all(rss_mb(pid) < 200 for pid in after), [(p, rss_mb(p)) for p in after]
+
+    # Small queries kept being answered, correctly, while it ran.
+    assert not stream.failures, stream.failures[:3]
+    assert len(during) >= 3, during
+    with capsys.disabled():
+        print(
+            f"\n[{name}] stopped after {elapsed:.2f} s (limit {TIME_LIMIT_MS} ms); "
+            f"peak worker RSS {sampler.peak_mb:.0f} MiB, after {max(rss_mb(p) for p in after):.0f} MiB; "
+            f"{len(during)} small queries answered meanwhile, latency median "
+            f"{statistics.median(during) * 1000:.1f} ms, max {max(during) * 1000:.1f} ms"
+        )
+
+
+# --- memory limit and queue timeout: one web worker with one query worker ---------------------
+
+
+@pytest.fixture(scope="module")
+def single_worker_server(corpus_dist: Path) -> Iterator[SparqlServer]:
+    server = SparqlServer(
+        corpus_dist,
+        workers=1,
+        env={
+            "PUBLISHER_SPARQL_TIME_LIMIT_MS": "4000",
+            "PUBLISHER_SPARQL_MEMORY_LIMIT_MB": "1024",
+            "PUBLISHER_SPARQL_WORKERS": "1",
+            "PUBLISHER_SPARQL_QUEUE_TIMEOUT_MS": "300",
+        },
+    )
+    yield server
+    server.stop()
+
+
+@pytest.mark.slow
+def test_memory_limit_stops_a_query_before_its_time_limit(
+    single_worker_server: SparqlServer,
+) -> None:
+    small_query(single_worker_server, requests.Session(), 3)
+    before = query_workers(single_worker_server)
+    started = time.perf_counter()
+    answer = requests.get(
+        single_worker_server.url + "/sparql",
+        params={"query": RUNAWAYS["ORDER BY over the product"]},
+        headers=JSON,
+        timeout=60,
+    )
+    elapsed = time.perf_counter() - started
+    assert answer.status_code == 503, answer.text
+    assert answer.json()["setting"] == "sparql_memory_limit_mb"
+    assert "PUBLISHER_SPARQL_MEMORY_LIMIT_MB" in answer.json()["message"]
+    assert elapsed < 4.0  # the memory limit, not the time limit, ended it
+    assert query_workers(single_worker_server) != before
+    assert small_query(single_worker_server, requests.Session(), 4) < 5
+
+
+@pytest.mark.slow
+def test_waiting_for_a_busy_worker_ends_with_503_naming_the_setting(
+    single_worker_server: SparqlServer,
+) -> None:
+    small_query(single_worker_server, requests.Session(), 5)
+    runaway: dict[str, requests.Response] = {}
+    thread = threading.Thread(
+        target=lambda: runaway.setdefault(
+            "answer",
+            requests.get(
+                single_worker_server.url + "/sparql",
+                params={"query": RUNAWAYS["COUNT over the product"]},
+                headers=JSON,
+                timeout=60,
+            ),
+        )
+    )
+    thread.start()
+    time.sleep(0.5)  # the runaway holds the only query worker
+    started = time.perf_counter()
+    busy = requests.get(
+        single_worker_server.url + "/sparql",
+        params={"query": "ASK {}"},
+        headers=JSON,
+        timeout=30,
+    )
+    waited = time.perf_counter() - started
+    thread.join(timeout=30)
+    assert busy.status_code == 503, busy.text
+    assert busy.json()["setting"] == "sparql_queue_timeout_ms"
+    assert "PUBLISHER_SPARQL_QUEUE_TIMEOUT_MS" in busy.json()["message"]
+    assert 0.3 <= waited < 2.0
+    assert runaway["answer"].status_code == 504
+    assert small_query(single_worker_server, requests.Session(), 6) < 5
