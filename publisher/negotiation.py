@@ -50,6 +50,8 @@ def parse_accept(header: str | None) -> list[MediaRange]:
         return ranges
     for member in _split_outside_quotes(header, ","):
         parts = _split_outside_quotes(member, ";")
+        if not parts:  # a member of only separators (";;"): skip it rather than fail
+            continue
         media = parts[0].strip().lower()
         if media == "*":  # seen from old Java clients: means */*
             media = "*/*"

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from support import W3C, ServerProcess, build_dist, free_port
+from support import FIXTURES, W3C, ServerProcess, build_dist, free_port
 
 
 @pytest.fixture(scope="session")
@@ -59,5 +59,44 @@ def client(app):
 @pytest.fixture(scope="session")
 def live_server(seed_dist: Path, seed_port: int) -> Iterator[ServerProcess]:
     server = ServerProcess(seed_dist, port=seed_port)
+    yield server
+    server.stop()
+
+
+# -- linked-data sample: a small dataset with the IRI edge cases (non-ASCII, %20) ------------
+@pytest.fixture(scope="session")
+def sample_port() -> int:
+    return free_port()
+
+
+@pytest.fixture(scope="session")
+def sample_dist(tmp_path_factory: pytest.TempPathFactory, sample_port: int) -> Path:
+    sample = FIXTURES / "linked-data"
+    return build_dist(
+        tmp_path_factory.mktemp("sample") / "dist",
+        base=f"http://127.0.0.1:{sample_port}/",
+        data_dir=sample / "data",
+        ontology_dir=sample / "ontology",
+        shapes_dir=sample / "shapes",
+    )
+
+
+@pytest.fixture(scope="session")
+def sample_app(sample_dist: Path):
+    from publisher import create_app
+
+    application = create_app({"dist_dir": str(sample_dist)})
+    application.config["TESTING"] = True
+    return application
+
+
+@pytest.fixture()
+def sample_client(sample_app):
+    return sample_app.test_client()
+
+
+@pytest.fixture(scope="session")
+def sample_server(sample_dist: Path, sample_port: int) -> Iterator[ServerProcess]:
+    server = ServerProcess(sample_dist, port=sample_port)
     yield server
     server.stop()

@@ -8,7 +8,8 @@ from typing import Any
 from flask import Flask, Response
 
 from publisher.settings import load_settings
-from publisher.web import dumps, errors, pages
+from publisher.web import compression, discovery, dumps, errors, pages, resources
+from publisher.web import sparql as sparql_endpoint
 from publisher.web.links import local_link
 from publisher.web.state import open_published
 
@@ -22,8 +23,10 @@ def make_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     app.extensions["publisher"] = state
     errors.register(app)
     app.add_template_filter(local_link, "local_link")
-    for blueprint in (pages.blueprint, dumps.blueprint):
+    for blueprint in (pages.blueprint, dumps.blueprint, resources.blueprint, discovery.blueprint):
         app.register_blueprint(blueprint)
+    compression.register(app)
+    app.register_blueprint(sparql_endpoint.blueprint)
 
     @app.after_request
     def cors(response: Response) -> Response:

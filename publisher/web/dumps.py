@@ -67,6 +67,8 @@ def download(name: str) -> Response:
         last_modified=published().last_modified,
         max_age=300,
     )
+    # send_file appends "; charset=utf-8" to text types itself: set the table's value as is.
+    response.headers["Content-Type"] = found.media_type
     if found.sha256:
         # RFC 3230 instance digest, so a download can be checked without SHA256SUMS.
         response.headers["Digest"] = "sha-256=" + _b64(found.sha256)

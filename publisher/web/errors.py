@@ -23,11 +23,15 @@ class HTTPProblem(Exception):
         *,
         headers: Mapping[str, str] | None = None,
         setting: str | None = None,
+        representation: Response | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
         self.headers = dict(headers or {})
         self.setting = setting  # the setting to change, for limit errors
+        # A body already rendered in the negotiated format (e.g. a 404 for a linked-data
+        # client is an empty graph in the format it asked for); used instead of the defaults.
+        self.representation = representation
 
 
 class BadRequest(HTTPProblem):
@@ -75,8 +79,9 @@ class QueryTimeout(HTTPProblem):
 
 
 def _wants_html() -> bool:
-    best = request.accept_mimetypes.best_match(["text/html", "text/plain", "application/json"])
-    return best == "text/html" and request.accept_mimetypes["text/html"] > 0
+    """Only clients that name HTML (browsers) get an HTML page; `*/*` (curl, scripts) gets text."""
+    named = {media_type for media_type, q in request.accept_mimetypes if q > 0}
+    return bool(named & {"text/html", "application/xhtml+xml"})
 
 
 def _wants_json() -> bool:
@@ -87,7 +92,10 @@ def _wants_json() -> bool:
 
 
 def render_problem(problem: HTTPProblem) -> Response:
-    if _wants_html():
+    if problem.representation is not None:
+        response = problem.representation
+        response.status_code = problem.status
+    elif _wants_html():
         body = render_template(
             "error.html", status=problem.status, title=problem.title, message=problem.message
         )

@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+import pyoxigraph as ox
 from flask import Blueprint, Response, render_template
 
+from publisher.namespaces import STANDARD_PREFIXES
+from publisher.web.describe import file_quads
 from publisher.web.http import cached
-from publisher.web.state import published
+from publisher.web.labels import Labels, comment_of, languages_key, preferred_languages
+from publisher.web.links import local_link
+from publisher.web.provenance import Source, source_of
+from publisher.web.state import Published, published
 
 blueprint = Blueprint("pages", __name__)
+
+RDF_TYPE = STANDARD_PREFIXES["rdf"] + "type"
+VOID_EXAMPLE = STANDARD_PREFIXES["void"] + "exampleResource"
+EXAMPLES_PER_CLASS = 5
 
 CLASS_COUNTS = """
 SELECT ?class (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s a ?class } GROUP BY ?class ORDER BY DESC(?n)
@@ -29,8 +41,86 @@ def summary() -> dict[str, object]:
     return state.extras["summary"]
 
 
+@dataclass
+class Link:
+    href: str
+    text: str
+    lang: str | None
+    iri: str
+
+
+@dataclass
+class ClassRow:
+    cls: Link
+    count: int
+    examples: list[Link]
+
+
+@dataclass
+class GraphRow:
+    graph: Link
+    count: int
+    source: Source
+    document: Link | None
+    publisher: Link | None
+
+
+def _instances(state: Published, cls: str, limit: int) -> list[str]:
+    found: dict[str, None] = {}
+    for quad in state.store.quads(None, ox.NamedNode(RDF_TYPE), ox.NamedNode(cls), limit=limit * 4):
+        if isinstance(quad.subject, ox.NamedNode):
+            found.setdefault(quad.subject.value)
+            if len(found) >= limit:
+                break
+    return sorted(found)
+
+
+def home_data(state: Published, preferred: tuple[str, ...]) -> dict[str, object]:
+    labels = Labels(store=state.store, base=state.base, preferred=preferred)
+
+    def link(iri: str) -> Link:
+        text, lang = labels.text(iri)
+        return Link(local_link(iri), text, lang, iri)
+
+    counts = summary()
+    classes = [
+        ClassRow(link(cls), n, [link(i) for i in _instances(state, cls, EXAMPLES_PER_CLASS)])
+        for cls, n in counts["classes"]  # type: ignore[union-attr]
+    ]
+    graphs = []
+    for graph, n in counts["graphs"]:  # type: ignore[union-attr]
+        source = source_of(ox.NamedNode(graph), state)
+        row = GraphRow(
+            link(graph),
+            n,
+            source,
+            link(source.document) if source.document else None,
+            link(source.publisher) if source.publisher else None,
+        )
+        if source.graph_label:
+            row.graph.text, row.graph.lang = source.graph_label, None
+        graphs.append(row)
+    graphs.sort(key=lambda g: (not g.source.is_claim, g.graph.text.lower()))
+    void = file_quads(state, "void.ttl")
+    examples = [
+        link(q.object.value)
+        for q in void
+        if q.predicate.value == VOID_EXAMPLE and isinstance(q.object, ox.NamedNode)
+    ]
+    description = comment_of(void, state.base + "dataset", preferred)
+    return {
+        "classes": classes,
+        "graphs": graphs,
+        "examples": examples,
+        "description": description.value if description is not None else None,
+    }
+
+
 @blueprint.get("/")
 def home() -> Response:
     state = published()
-    body = render_template("home.html", summary=summary(), info=state.info)
-    return cached(Response(body, content_type="text/html; charset=utf-8"), etag_suffix="home")
+    languages = preferred_languages()
+    body = render_template("home.html", info=state.info, **home_data(state, languages))
+    response = Response(body, content_type="text/html; charset=utf-8")
+    response.vary.add("Accept-Language")
+    return cached(response, etag_suffix="home-" + languages_key(languages))

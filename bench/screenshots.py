@@ -1,0 +1,148 @@
+"""Screenshots of the HTML pages by headless Chromium, to look at what people see.
+
+    .venv/bin/python bench/screenshots.py [--dist dist] [--path /doc/event/x ...]
+
+Starts `publisher serve` on a free 127.0.0.1 port (stopped by its pid at the end), picks a
+resource page (the first example resource of /dataset unless --path is given) and writes
+bench/out/{home,resource,ontology,...}.png. Chromium: `apt-get install -y chromium`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "bench" / "out"
+CHROMIUM_FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--hide-scrollbars",
+)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def chromium() -> str:
+    for name in ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable"):
+        found = shutil.which(name)
+        if found:
+            return found
+    sys.exit("no Chromium found: apt-get update && apt-get install -y chromium")
+
+
+def start_server(dist: Path, port: int) -> subprocess.Popen:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PUBLISHER_")}
+    command = [sys.executable, "-m", "publisher", "serve", "--dist", str(dist)]
+    command += ["--host", "127.0.0.1", "--port", str(port), "--workers", "1"]
+    process = subprocess.Popen(
+        command,
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/robots.txt", timeout=1)
+            return process
+        except OSError:
+            time.sleep(0.2)
+    stop(process)
+    sys.exit("the server did not start")
+
+
+def stop(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=10)
+
+
+def example_resource(url: str) -> str:
+    request = urllib.request.Request(url + "/dataset.jsonld")
+    with urllib.request.urlopen(request, timeout=10) as response:
+        text = response.read().decode("utf-8")
+    data = json.loads(text)
+    # The example resources are plain IRIs under /id/; their pages are under /doc/.
+    for node in data.get("@graph", [data]):
+        for example in node.get("void:exampleResource", []) if isinstance(node, dict) else []:
+            iri = example["@id"] if isinstance(example, dict) else example
+            return "/doc/" + iri.split("/id/", 1)[1] + ".html"
+    return "/def/"
+
+
+def screenshot(browser: str, url: str, out: Path, *, width: int, height: int, lang: str) -> None:
+    with tempfile.TemporaryDirectory() as profile:
+        command = [
+            browser,
+            *CHROMIUM_FLAGS,
+            f"--user-data-dir={profile}",
+            f"--lang={lang}",
+            f"--screenshot={out}",
+            f"--window-size={width},{height}",
+            url,
+        ]
+        subprocess.run(command, check=True, capture_output=True, timeout=120)
+    print(f"{out.relative_to(ROOT)}  <- {url}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--dist", type=Path, default=ROOT / "dist")
+    parser.add_argument("--path", action="append", default=[], help="extra page paths")
+    parser.add_argument("--width", type=int, default=1280)
+    parser.add_argument("--height", type=int, default=2000)
+    parser.add_argument("--lang", default="en-US", help="browser language (Accept-Language)")
+    options = parser.parse_args()
+
+    browser = chromium()
+    OUT.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    process = start_server(options.dist.resolve(), port)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        pages = {
+            "home": "/",
+            "resource": example_resource(url),
+            "ontology": "/def/",
+            "not-found": "/doc/nothing/here",
+        }
+        for index, path in enumerate(options.path):
+            pages[f"extra-{index}"] = path
+        for name, path in pages.items():
+            screenshot(
+                browser,
+                url + path,
+                OUT / f"{name}.png",
+                width=options.width,
+                height=options.height,
+                lang=options.lang,
+            )
+    finally:
+        stop(process)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,87 @@
+"""Compact JSON-LD of a resource description, written directly from the quads.
+
+rdflib's JSON-LD serializer (publish.compact_jsonld, used for the dumps) costs about 13 ms for
+one small description, two thirds of an HTML page's time; this writer does the same shape in
+well under a millisecond. The output uses only the published @context (prefixes): IRIs become
+compact IRIs (``schema:name``) where a prefix fits, one value is written without an array, and
+named graphs become graph objects, so it expands to exactly the quads it was given. The live
+crawl test parses it with rdflib and checks it is isomorphic to the N-Quads variant.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Iterable
+
+import pyoxigraph as ox
+
+from publisher.namespaces import jsonld_context, prefixes
+
+RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+
+
+class Compactor:
+    def __init__(self, base: str) -> None:
+        # Longest namespace first, so kg: (base/def/) wins over a shorter one that also fits.
+        self.namespaces = sorted(
+            ((ns, prefix) for prefix, ns in prefixes(base).items()),
+            key=lambda item: -len(item[0]),
+        )
+
+    def iri(self, iri: str) -> str:
+        for namespace, prefix in self.namespaces:
+            if iri.startswith(namespace):
+                local = iri[len(namespace) :]
+                # "p:" alone, or "p://..." would read as an absolute IRI, not a compact one.
+                if local and not local.startswith("//"):
+                    return f"{prefix}:{local}"
+                break
+        return iri
+
+    def ref(self, term: ox.NamedNode | ox.BlankNode) -> str:
+        return f"_:{term.value}" if isinstance(term, ox.BlankNode) else self.iri(term.value)
+
+    def value(self, term: ox.Term) -> object:
+        if isinstance(term, ox.Literal):
+            if term.language:
+                return {"@value": term.value, "@language": term.language}
+            if term.datatype.value == XSD_STRING:
+                return term.value
+            return {"@value": term.value, "@type": self.iri(term.datatype.value)}
+        return {"@id": self.ref(term)}  # type: ignore[arg-type]
+
+
+def _nodes(quads: Iterable[ox.Quad], compactor: Compactor) -> dict[str, dict[str, object]]:
+    nodes: dict[str, dict[str, list[object]]] = {}
+    for quad in quads:
+        key = compactor.ref(quad.subject)  # type: ignore[arg-type]
+        node = nodes.setdefault(key, {})
+        if quad.predicate.value == RDF_TYPE and isinstance(quad.object, ox.NamedNode):
+            node.setdefault("@type", []).append(compactor.iri(quad.object.value))
+        else:
+            prop = compactor.iri(quad.predicate.value)
+            node.setdefault(prop, []).append(compactor.value(quad.object))
+    compacted: dict[str, dict[str, object]] = {}
+    for key in sorted(nodes):
+        body: dict[str, object] = {"@id": key}
+        for prop in sorted(nodes[key], key=lambda p: (p != "@type", p)):
+            values = nodes[key][prop]
+            body[prop] = values[0] if len(values) == 1 else values
+        compacted[key] = body
+    return compacted
+
+
+def compact(quads: Iterable[ox.Quad], *, base: str) -> bytes:
+    compactor = Compactor(base)
+    by_graph: dict[str, list[ox.Quad]] = defaultdict(list)
+    for quad in dict.fromkeys(quads):
+        graph = quad.graph_name
+        by_graph["" if isinstance(graph, ox.DefaultGraph) else compactor.ref(graph)].append(quad)
+    top = _nodes(by_graph.pop("", []), compactor)
+    for graph in sorted(by_graph):
+        holder = top.setdefault(graph, {"@id": graph})
+        holder["@graph"] = list(_nodes(by_graph[graph], compactor).values())
+    document = {**jsonld_context(base), "@graph": list(top.values())}
+    return (json.dumps(document, ensure_ascii=False, indent=1) + "\n").encode("utf-8")

@@ -1,0 +1,197 @@
+"""/id /doc /def /graph /dataset /shapes: every IRI of the dataset, dereferenceable.
+
+Each request runs the same pipeline (Trifid-style): resolve the path to an IRI -> pick the
+format (extension > ?format= > Accept) -> does the IRI exist? -> describe -> render -> headers.
+The modules named in the imports own each step; this one only wires them to routes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pyoxigraph as ox
+from flask import Blueprint, Response, request
+
+from publisher import formats
+from publisher.formats import Format
+from publisher.negotiation import choose
+from publisher.web.cache import LRU
+from publisher.web.describe import describe, file_quads, find
+from publisher.web.errors import BadRequest, NotAcceptable, NotFound
+from publisher.web.http import cached
+from publisher.web.labels import languages_key, preferred_languages
+from publisher.web.render import RenderContext, not_found_body, render
+from publisher.web.resolve import Kind, Target, check_name, raw_rest, resolve, split_extension
+from publisher.web.state import Published, published
+
+blueprint = Blueprint("resources", __name__)
+
+
+# -- step 2: the format ----------------------------------------------------------------------
+def pick_format(target: Target) -> tuple[Format, bool]:
+    """(format, negotiated?): an extension or ?format= names one, else Accept chooses."""
+    if target.explicit is not None:
+        return target.explicit, False
+    named = request.args.get("format")
+    if named:
+        fmt = formats.by_name(named, formats.RESOURCE_FORMATS)
+        if fmt is None:
+            raise BadRequest(
+                f"unknown format {named!r}; known: "
+                + ", ".join(f.name for f in formats.RESOURCE_FORMATS)
+            )
+        return fmt, False
+    fmt = choose(request.headers.get("Accept"), formats.RESOURCE_FORMATS)
+    if fmt is None:
+        available = "; ".join(
+            f"{f.media_type} ({_url(target.variant(f))})" for f in formats.RESOURCE_FORMATS
+        )
+        raise NotAcceptable(
+            f"none of the media types in Accept: {request.headers.get('Accept')!r} is "
+            f"available for {target.iri}. Available: {available}",
+            headers={"Vary": "Accept", "Link": _alternates_header(target, None)},
+        )
+    return fmt, True
+
+
+def _url(path: str) -> str:
+    return request.script_root + path
+
+
+def _alternates_header(target: Target, chosen: Format | None) -> str:
+    return ", ".join(
+        f'<{_url(target.variant(f))}>; rel="alternate"; type="{f.media_type}"'
+        for f in formats.RESOURCE_FORMATS
+        if f is not chosen
+    )
+
+
+def _vary(fmt: Format, negotiated: bool) -> list[str]:
+    vary = ["Accept"] if negotiated else []
+    if fmt is formats.HTML:
+        vary.append("Accept-Language")  # labels are shown in the reader's language
+    return vary
+
+
+# -- steps 3-5: exists? -> describe -> render -----------------------------------------------
+def _cache(state: Published) -> LRU:
+    if "resource_cache" not in state.extras:
+        state.extras["resource_cache"] = LRU(int(state.settings.resource_cache_entries))
+    return state.extras["resource_cache"]
+
+
+def _not_found(target: Target, fmt: Format, negotiated: bool) -> NotFound:
+    state = published()
+    message = f"No description of <{target.iri}> in this dataset (build {state.info.build_id})."
+    body = not_found_body(target.iri, fmt, base=state.base, message=message)
+    response = Response(body, content_type=fmt.content_type)
+    if vary := _vary(fmt, negotiated):
+        response.headers["Vary"] = ", ".join(vary)
+    return NotFound(message, representation=response)
+
+
+def serve(target: Target) -> Response:
+    state = published()
+    fmt, negotiated = pick_format(target)
+    iri = find(target, state)
+    if iri is None:
+        raise _not_found(target, fmt, negotiated)
+    languages = preferred_languages() if fmt is formats.HTML else ()
+    alternates = [(f, _url(target.variant(f))) for f in formats.RESOURCE_FORMATS]
+    context = RenderContext(state, languages, alternates)
+    key = (target.kind, iri, fmt.name, languages)
+    body = _cache(state).get_or_make(
+        key, lambda: render(describe(target, iri, state), fmt, context)
+    )
+    response = Response(body, content_type=fmt.content_type)
+    response.headers["Content-Location"] = _url(target.variant(fmt))
+    response.headers["Link"] = _alternates_header(target, fmt)
+    if vary := _vary(fmt, negotiated):
+        response.headers["Vary"] = ", ".join(vary)
+    suffix = fmt.name + (f"-{languages_key(languages)}" if fmt is formats.HTML else "")
+    return cached(response, etag_suffix=suffix)
+
+
+# -- routes ----------------------------------------------------------------------------------
+@blueprint.get("/id/<path:rest>")
+def thing(rest: str) -> Response:
+    """A thing is not a document: 303 to the document describing it, in the chosen format."""
+    state = published()
+    target = resolve(Kind.THING, base=state.base, prefix="/doc/", raw_rest=raw_rest("/id/", rest))
+    fmt, negotiated = pick_format(target)
+    if find(target, state) is None:
+        raise _not_found(target, fmt, negotiated)
+    location = _url(target.variant(fmt))
+    response = Response(f"See {location}\n", 303, content_type="text/plain; charset=utf-8")
+    response.headers["Location"] = location
+    if negotiated:
+        response.headers["Vary"] = "Accept"
+    response.cache_control.public = True
+    response.cache_control.max_age = 300
+    return response
+
+
+@blueprint.get("/doc/<path:rest>")
+def document(rest: str) -> Response:
+    state = published()
+    return serve(
+        resolve(Kind.THING, base=state.base, prefix="/doc/", raw_rest=raw_rest("/doc/", rest))
+    )
+
+
+@blueprint.get("/def/")
+@blueprint.get("/def.<extension>")
+def ontology(extension: str = "") -> Response:
+    return serve(resolve(Kind.ONTOLOGY, base=published().base, prefix="/def/", raw_rest=extension))
+
+
+@blueprint.get("/def/<path:rest>")
+def term(rest: str) -> Response:
+    state = published()
+    return serve(
+        resolve(Kind.TERM, base=state.base, prefix="/def/", raw_rest=raw_rest("/def/", rest))
+    )
+
+
+@blueprint.get("/graph/<path:rest>")
+def graph(rest: str) -> Response:
+    state = published()
+    return serve(
+        resolve(Kind.GRAPH, base=state.base, prefix="/graph/", raw_rest=raw_rest("/graph/", rest))
+    )
+
+
+@blueprint.get("/dataset")
+@blueprint.get("/dataset.<extension>")
+def dataset(extension: str = "") -> Response:
+    return serve(resolve(Kind.DATASET, base=published().base, prefix="/", raw_rest=extension))
+
+
+@blueprint.get("/shapes")
+@blueprint.get("/shapes.<extension>")
+def shapes(extension: str = "") -> Response:
+    return serve(resolve(Kind.SHAPES, base=published().base, prefix="/", raw_rest=extension))
+
+
+@blueprint.get("/shapes/<path:rest>")
+def shape(rest: str) -> Response:
+    """A shape's IRI ({base}shapes/Name): 303 to the shapes document that defines it."""
+    state = published()
+    target = resolve(Kind.SHAPES, base=state.base, prefix="/", raw_rest="")
+    stem, explicit = split_extension(raw_rest("/shapes/", rest))
+    name = check_name(stem, what="/shapes/{Shape}")
+    fmt, negotiated = (explicit, False) if explicit else pick_format(target)
+    iris = {state.base + "shapes/" + spelling for spelling in (stem, name)}
+    defined = any(
+        isinstance(term, ox.NamedNode) and term.value in iris
+        for quad in file_quads(state, "shapes.ttl")
+        for term in (quad.subject, quad.object)
+    )
+    if not defined:
+        raise _not_found(replace(target, iri=state.base + "shapes/" + stem), fmt, negotiated)
+    location = _url(target.variant(fmt))
+    response = Response(f"See {location}\n", 303, content_type="text/plain; charset=utf-8")
+    response.headers["Location"] = location
+    if negotiated:
+        response.headers["Vary"] = "Accept"
+    return response
