@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
+import rdflib
 import requests
-from support import ROOT, free_port
+from support import ROOT, ServerProcess, free_port
 
 from publisher.store.embedded import EmbeddedStore
 from publisher.store.remote import RemoteStore
@@ -120,3 +121,41 @@ def test_remote_descriptions_equal_embedded_ones(
         assert set(here.labels) == set(there.labels), iri
         assert remote.exists(iri)
     assert not remote.exists(seed_base + "id/place/nowhere")
+
+
+@pytest.fixture(scope="module")
+def remote_backed_server(loaded: str, seed_dist: Path):
+    """`publisher serve --store URL`: a stateless web tier in front of the remote store."""
+    server = ServerProcess(seed_dist, env={"PUBLISHER_STORE": loaded + "/query"})
+    yield server
+    server.stop()
+
+
+def test_a_server_on_the_remote_store_answers_sparql_and_resources(
+    remote_backed_server: ServerProcess, seed_dist: Path, seed_base: str
+) -> None:
+    url = remote_backed_server.url
+    count = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
+    answer = requests.get(
+        url + "/sparql", params={"query": count}, headers={"Accept": "text/csv"}, timeout=30
+    )
+    assert answer.status_code == 200, answer.text
+    embedded = EmbeddedStore.open(seed_dist, base=seed_base)
+    expected = next(iter(embedded.query(count)))["n"].value
+    assert answer.text.splitlines()[1] == expected  # the union default graph, made explicit
+
+    by_graph = requests.get(
+        url + "/sparql",
+        params={"query": "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }"},
+        headers={"Accept": "application/sparql-results+json"},
+        timeout=30,
+    ).json()
+    assert {b["g"]["value"] for b in by_graph["results"]["bindings"]} == set(embedded.graphs())
+
+    bad = requests.get(url + "/sparql", params={"query": "SELECT * WHERE {"}, timeout=30)
+    assert bad.status_code == 400
+
+    page = requests.get(url + "/doc/place/khojaly", headers={"Accept": "text/turtle"}, timeout=30)
+    assert page.status_code == 200
+    graph = rdflib.Graph().parse(data=page.text, format="turtle")
+    assert (rdflib.URIRef(seed_base + "id/place/khojaly"), None, None) in graph

@@ -70,9 +70,7 @@ def rdf_files(directory: Path) -> list[Path]:
     )
 
 
-def load_file(
-    path: Path, *, base: str, into: Dataset, default_graph: str | None = None
-) -> int:
+def load_file(path: Path, *, base: str, into: Dataset, default_graph: str | None = None) -> int:
     """Parse one file into the dataset; return how many quads it gave."""
     rdf_format = AUTHORING_FORMATS[path.suffix.lower()]
     fallback = ox.NamedNode(base + (default_graph or f"graph/{slugify(path.stem)}"))

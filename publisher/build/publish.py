@@ -63,22 +63,26 @@ def _write_gzip(path: Path, data: bytes) -> None:
         stream.write(data)
 
 
-def _union_triples(store: ox.Store) -> list[ox.Triple]:
-    seen: dict[ox.Triple, None] = {}
-    for quad in store:
-        seen.setdefault(ox.Triple(quad.subject, quad.predicate, quad.object))
-    # Sorted by subject so the Turtle serializer groups each subject's statements.
-    return sorted(seen, key=lambda t: (str(t.subject), str(t.predicate), str(t.object)))
+def _union_store(store: ox.Store) -> ox.Store:
+    """The union of the named graphs as one default graph: the store deduplicates and orders
+    the triples by subject (so Turtle groups them) without a Python-side sort."""
+    union = ox.Store()
+    union.bulk_extend(ox.Quad(q.subject, q.predicate, q.object, ox.DefaultGraph()) for q in store)
+    return union
 
 
-def serialize_dump(store: ox.Store, fmt: formats.Format, *, base: str) -> bytes:
+def serialize_dump(
+    store: ox.Store, fmt: formats.Format, *, base: str, union: ox.Store | None = None
+) -> bytes:
     """The whole dataset in one format; formats without graphs get the union of the graphs."""
     if fmt is formats.JSON_LD:
         return compact_jsonld(store, base=base)
     assert fmt.rdf_format is not None
     if fmt.carries_graphs:
         return store.dump(format=fmt.rdf_format, prefixes=prefixes(base))
-    return ox.serialize(_union_triples(store), format=fmt.rdf_format, prefixes=prefixes(base))
+    return (union or _union_store(store)).dump(
+        format=fmt.rdf_format, from_graph=ox.DefaultGraph(), prefixes=prefixes(base)
+    )
 
 
 def compact_jsonld(quads: Iterable[ox.Quad], *, base: str) -> bytes:
@@ -128,8 +132,11 @@ def _write_dist(
     store = dataset.store
     moment = build_time()
 
+    union = _union_store(store)
     for fmt in formats.DUMP_FORMATS:
-        _write_gzip(target / formats.dump_name(fmt), serialize_dump(store, fmt, base=base))
+        _write_gzip(
+            target / formats.dump_name(fmt), serialize_dump(store, fmt, base=base, union=union)
+        )
     ontology_graph = ox.NamedNode(base + "graph/ontology")
     (target / "ontology.ttl").write_bytes(
         ox.serialize(
@@ -156,7 +163,7 @@ def _write_dist(
     del disk_store
 
     nquads = (target / formats.dump_name(formats.N_QUADS)).read_bytes()
-    triples = len(_union_triples(store))
+    triples = len(union)
     info = BuildInfo(
         build_id=hashlib.sha256(nquads).hexdigest()[:16] + f"-{int(moment.timestamp()):x}",
         built_at=moment.isoformat().replace("+00:00", "Z"),

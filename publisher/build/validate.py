@@ -121,7 +121,9 @@ def validate_dataset(
     for group in groups:
         quads: list[ox.Quad] = []
         for graph_name in group:
-            quads.extend(dataset.store.quads_for_pattern(None, None, None, ox.NamedNode(graph_name)))
+            quads.extend(
+                dataset.store.quads_for_pattern(None, None, None, ox.NamedNode(graph_name))
+            )
         data_graph = to_rdflib_graph(quads)
         group_conforms, group_results, _ = pyshacl.validate(
             data_graph,
@@ -154,7 +156,9 @@ def validate_dataset(
                     shape=_shape_name(group_results.value(result, SH.sourceShape), shapes_graph),
                     component=_short(
                         group_results.value(result, SH.sourceConstraintComponent), shapes_graph
-                    ).replace(f"<{SH}", "sh:").rstrip(">"),
+                    )
+                    .replace(f"<{SH}", "sh:")
+                    .rstrip(">"),
                 )
             )
     return Report(

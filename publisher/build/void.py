@@ -149,7 +149,7 @@ def void_description(
 
     for name, (size, checksum) in sorted(files.items()):
         dist = _n(f"{base}dumps/{name}")
-        media_type, holds = formats.describe_file(name)
+        holds = formats.describe_file(name)[1]
         add(ds, DCAT + "distribution", dist)
         if name.startswith("dataset."):
             add(ds, VOID + "dataDump", dist)

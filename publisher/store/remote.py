@@ -123,6 +123,83 @@ class RemoteStore(Store):
         return sorted(r["g"].value for r in rows)
 
 
+class RemoteQueryTimeout(RemoteStoreError):
+    """The remote endpoint did not answer within the query time limit."""
+
+
+def run_remote_job(
+    endpoint: str, job: dict, *, all_graphs: Sequence[str], time_limit_s: float
+) -> tuple[dict, bytes]:
+    """Run a /sparql job (already checked by publisher.sparql.safety) on the remote store.
+
+    Mirrors the embedded query worker: the same job in, the same (header, body) out, the
+    result re-serialized by the same serializer so formats and row limits behave the same.
+    The union default graph is made explicit (every dataset graph as a default-graph-uri),
+    so it works whatever the remote store's own default-graph setting is.
+    """
+    import time
+
+    from publisher.sparql.serialize import serialize_result
+
+    params: list[tuple[str, str]] = []
+    if job.get("default_graphs") is not None:
+        params += [("default-graph-uri", g) for g in job["default_graphs"]]
+    elif job.get("union"):
+        # A protocol dataset with only default graphs has no named graphs: name them all too.
+        params += [("default-graph-uri", g) for g in all_graphs]
+        params += [("named-graph-uri", g) for g in all_graphs]
+    if job.get("named_graphs") is not None:
+        params += [("named-graph-uri", g) for g in job["named_graphs"]]
+    query = f"BASE <{job['base_iri']}>\n{job['query']}"
+    url = endpoint + ("?" + urllib.parse.urlencode(params) if params else "")
+    request = urllib.request.Request(
+        url,
+        data=query.encode("utf-8"),
+        method="POST",
+        headers={
+            "Content-Type": "application/sparql-query",
+            "Accept": f"{RESULTS_JSON}, application/n-triples;q=0.9",
+        },
+    )
+    started = time.perf_counter()
+    try:
+        with urllib.request.urlopen(request, timeout=time_limit_s) as response:
+            content_type = response.headers.get("Content-Type", "")
+            body = response.read()
+    except urllib.error.HTTPError as error:
+        detail = error.read()[:500].decode("utf-8", "replace")
+        if error.code == 400:
+            return {"ok": False, "error": "syntax", "message": detail}, b""
+        raise RemoteStoreError(f"{endpoint} answered {error.code}: {detail}") from error
+    except TimeoutError as error:
+        raise RemoteQueryTimeout(f"{endpoint} did not answer in {time_limit_s} s") from error
+    except urllib.error.URLError as error:
+        if isinstance(error.reason, TimeoutError):
+            raise RemoteQueryTimeout(f"{endpoint} did not answer in {time_limit_s} s") from error
+        raise RemoteStoreError(f"cannot reach {endpoint}: {error}") from error
+    if "n-triples" in content_type:
+        result = iter(
+            ox.Triple(q.subject, q.predicate, q.object)
+            for q in ox.parse(body, format=ox.RdfFormat.N_TRIPLES)
+        )
+    else:
+        result = ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON)
+    fmt = formats.by_name(job["format"])
+    assert fmt is not None, job["format"]
+    serialized = serialize_result(
+        result, fmt, max_rows=job["max_rows"], prefixes=job.get("prefixes") or {}
+    )
+    header = {
+        "ok": True,
+        "kind": serialized.kind,
+        "rows": serialized.rows,
+        "truncated": serialized.truncated,
+        "variables": list(serialized.variables),
+        "elapsed_ms": round((time.perf_counter() - started) * 1000, 3),
+    }
+    return header, serialized.body
+
+
 def push_graphs(dist: Path, *, endpoint: str, replace: bool = True) -> dict[str, int]:
     """Send every named graph of a built dist/ to a Graph Store Protocol endpoint.
 

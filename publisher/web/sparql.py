@@ -26,6 +26,7 @@ from publisher.sparql.protocol import SparqlRequest, parse_request
 from publisher.sparql.safety import QueryShape, check_query
 from publisher.sparql.serialize import truncation_note
 from publisher.sparql.service import service_description
+from publisher.store.remote import RemoteQueryTimeout, RemoteStoreError, run_remote_job
 from publisher.store.workers import (
     PoolBusy,
     QueryTimedOut,
@@ -158,8 +159,32 @@ def _dataset_options(sparql: SparqlRequest, shape: QueryShape) -> dict[str, Any]
     return {"union": True}  # the default graph is the union of all named graphs
 
 
+def _run_remote(state: Published, job: dict[str, Any]) -> tuple[dict[str, Any], bytes]:
+    """Setting store is a URL: the remote store evaluates, the time limit bounds the wait."""
+    settings = state.settings
+    try:
+        return run_remote_job(
+            settings.store,
+            job,
+            all_graphs=sorted(dataset_graphs(state)),
+            time_limit_s=settings.sparql_time_limit_ms / 1000,
+        )
+    except RemoteQueryTimeout:
+        raise QueryTimeout(
+            f"the remote store did not answer within {settings.sparql_time_limit_ms} ms; "
+            f"the limit is {describe_setting('sparql_time_limit_ms')} (the remote store should "
+            "also stop the query: configure its own timeout)",
+            setting="sparql_time_limit_ms",
+        ) from None
+    except RemoteStoreError as error:
+        raise ServiceUnavailable(f"the remote store failed: {error}") from None
+
+
 def _run(state: Published, job: dict[str, Any]) -> tuple[dict[str, Any], bytes]:
     settings = state.settings
+    if str(settings.store).startswith(("http://", "https://")):
+        header, body = _run_remote(state, job)
+        return _check_reply(header, body, settings)
     try:
         reply = pool(state).run(job, time_limit_s=settings.sparql_time_limit_ms / 1000)
     except PoolBusy:
@@ -182,14 +207,19 @@ def _run(state: Published, job: dict[str, Any]) -> tuple[dict[str, Any], bytes]:
         raise _memory_problem(settings.sparql_memory_limit_mb) from None
     except WorkerUnavailable as error:
         raise ServiceUnavailable(str(error)) from None
-    header = reply.header
+    return _check_reply(reply.header, reply.body, settings)
+
+
+def _check_reply(
+    header: dict[str, Any], body: bytes, settings: Any
+) -> tuple[dict[str, Any], bytes]:
     if not header.get("ok"):
         if header.get("error") == "syntax":
             raise BadRequest(f"query syntax error: {header.get('message')}")
         if header.get("error") == "memory":
             raise _memory_problem(settings.sparql_memory_limit_mb)
         raise BadRequest(f"the query could not be evaluated: {header.get('message')}")
-    return header, reply.body
+    return header, body
 
 
 def _memory_problem(limit_mb: int) -> ServiceUnavailable:
