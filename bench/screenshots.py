@@ -10,7 +10,6 @@ bench/out/{home,resource,ontology,...}.png. Chromium: `apt-get install -y chromi
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shutil
 import signal
@@ -81,14 +80,12 @@ def stop(process: subprocess.Popen) -> None:
 
 
 def example_resource(url: str) -> str:
-    request = urllib.request.Request(url + "/dataset.jsonld")
-    with urllib.request.urlopen(request, timeout=10) as response:
-        text = response.read().decode("utf-8")
-    data = json.loads(text)
-    # The example resources are plain IRIs under /id/; their pages are under /doc/.
-    for node in data.get("@graph", [data]):
-        for example in node.get("void:exampleResource", []) if isinstance(node, dict) else []:
-            iri = example["@id"] if isinstance(example, dict) else example
+    """The first void:exampleResource of the dataset description (read as N-Triples)."""
+    with urllib.request.urlopen(url + "/dataset.nt", timeout=10) as response:
+        lines = response.read().decode("utf-8").splitlines()
+    for line in sorted(lines):
+        if "<http://rdfs.org/ns/void#exampleResource>" in line:
+            iri = line.split("> <")[2].split(">")[0]
             return "/doc/" + iri.split("/id/", 1)[1] + ".html"
     return "/def/"
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from support import ROOT
 
 from publisher.settings import SETTINGS, describe_setting, load_settings, settings_table_markdown
-from support import ROOT
 
 
 def test_layering_defaults_environment_overrides() -> None:

@@ -93,6 +93,8 @@ def settings_for(root: Path, base: str = BASE):
 def validate_files(files: list[Path], workdir: Path, base: str = BASE) -> Report:
     """The build's own gate (publisher.build.pipeline.validate) on these files."""
     return validate(settings_for(copy_inputs(files, workdir), base))
+
+
 def absolute(iri: str | None, base: str = BASE) -> str | None:
     if iri is None or re.match(r"^[a-z][a-z0-9+.-]*:", iri):
         return iri
