@@ -13,17 +13,16 @@ import json
 import os
 import shutil
 import time
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pyoxigraph as ox
-import rdflib
 
 from publisher import formats
 from publisher.build.load import Dataset
 from publisher.errors import BuildError
+from publisher.jsonld import compact as compact_jsonld
 from publisher.namespaces import jsonld_context, prefixes
 from publisher.settings import Settings
 
@@ -76,22 +75,13 @@ def serialize_dump(
 ) -> bytes:
     """The whole dataset in one format; formats without graphs get the union of the graphs."""
     if fmt is formats.JSON_LD:
-        return compact_jsonld(store, base=base)
+        return compact_jsonld(store, base=base)  # our writer: linear, unlike rdflib's
     assert fmt.rdf_format is not None
     if fmt.carries_graphs:
         return store.dump(format=fmt.rdf_format, prefixes=prefixes(base))
     return (union or _union_store(store)).dump(
         format=fmt.rdf_format, from_graph=ox.DefaultGraph(), prefixes=prefixes(base)
     )
-
-
-def compact_jsonld(quads: Iterable[ox.Quad], *, base: str) -> bytes:
-    """JSON-LD compacted with the published @context (rdflib does the compaction)."""
-    nquads = ox.serialize(quads, format=ox.RdfFormat.N_QUADS)
-    dataset = rdflib.Dataset()
-    dataset.parse(data=nquads, format="nquads")
-    text = dataset.serialize(format="json-ld", context=jsonld_context(base)["@context"])
-    return text.encode("utf-8")
 
 
 def sha256_file(path: Path) -> str:

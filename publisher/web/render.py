@@ -15,9 +15,9 @@ from flask import render_template
 
 from publisher import formats
 from publisher.formats import Format
+from publisher.jsonld import compact
 from publisher.namespaces import jsonld_context, prefixes
 from publisher.web.describe import Document
-from publisher.web.jsonld import compact
 from publisher.web.resolve import Kind
 from publisher.web.state import Published
 

@@ -1,8 +1,8 @@
-"""Compact JSON-LD of a resource description, written directly from the quads.
+"""Compact JSON-LD written directly from quads: resource descriptions and the dataset dump.
 
-rdflib's JSON-LD serializer (publish.compact_jsonld, used for the dumps) costs about 13 ms for
-one small description, two thirds of an HTML page's time; this writer does the same shape in
-well under a millisecond. The output uses only the published @context (prefixes): IRIs become
+rdflib's JSON-LD serializer costs about 13 ms for one small description (two thirds of an
+HTML page's time) and about 15 s for a 100k-triple dump; this writer does the same shape in
+well under a millisecond, and the dump in linear time. The output uses only the published @context (prefixes): IRIs become
 compact IRIs (``schema:name``) where a prefix fits, one value is written without an array, and
 named graphs become graph objects, so it expands to exactly the quads it was given. The live
 crawl test parses it with rdflib and checks it is isomorphic to the N-Quads variant.
@@ -11,6 +11,7 @@ crawl test parses it with rdflib and checks it is isomorphic to the N-Quads vari
 from __future__ import annotations
 
 import json
+import re
 from collections import defaultdict
 from collections.abc import Iterable
 
@@ -29,15 +30,19 @@ class Compactor:
             ((ns, prefix) for prefix, ns in prefixes(base).items()),
             key=lambda item: -len(item[0]),
         )
+        # One alternation, longest first, matched in C: a dump compacts ~10^5 IRIs.
+        self._match = re.compile("|".join(re.escape(ns) for ns, _ in self.namespaces)).match
+        self._prefix_of = {ns: prefix for ns, prefix in self.namespaces}
 
     def iri(self, iri: str) -> str:
-        for namespace, prefix in self.namespaces:
-            if iri.startswith(namespace):
-                local = iri[len(namespace) :]
-                # "p:" alone, or "p://..." would read as an absolute IRI, not a compact one.
-                if local and not local.startswith("//"):
-                    return f"{prefix}:{local}"
-                break
+        found = self._match(iri)
+        if found is None:
+            return iri
+        namespace = found.group(0)
+        local = iri[len(namespace) :]
+        # "p:" alone, or "p://..." would read as an absolute IRI, not a compact one.
+        if local and not local.startswith("//"):
+            return f"{self._prefix_of[namespace]}:{local}"
         return iri
 
     def ref(self, term: ox.NamedNode | ox.BlankNode) -> str:
