@@ -16,14 +16,18 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
+# The base defaults to the address `make run` serves on, so every IRI dereferences locally.
+BASE   ?= http://$(HOST):$(PORT)/
+
 build: $(STAMP)
-	$(BIN)/publisher build
+	$(BIN)/publisher build --base $(BASE)
 
 validate: $(STAMP)
 	$(BIN)/publisher validate
 
 run: build
 	$(BIN)/publisher serve --host $(HOST) --port $(PORT) --workers $(WORKERS)
+
 
 # pytest exits 5 when it collects nothing; any non-zero exit fails `make test`.
 test: $(STAMP)
