@@ -12,6 +12,7 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 import rdflib
+from rdf_checks import RDFLIB_FORMATS, union
 from rdflib.compare import isomorphic
 from support import ROOT, build_dist
 
@@ -29,22 +30,11 @@ def store_as_rdflib(dist: Path) -> rdflib.Dataset:
     return dataset
 
 
-def union_of(dataset: rdflib.Dataset) -> rdflib.Graph:
-    union = rdflib.Graph()
-    for s, p, o, _g in dataset.quads((None, None, None, None)):
-        union.add((s, p, o))
-    return union
-
-
 def named_graphs(dataset: rdflib.Dataset) -> dict[str, rdflib.Graph]:
     graphs: dict[str, rdflib.Graph] = {}
     for s, p, o, g in dataset.quads((None, None, None, None)):
         graphs.setdefault(str(g), rdflib.Graph()).add((s, p, o))
     return graphs
-
-
-RDFLIB_PARSER = {"turtle": "turtle", "ntriples": "nt", "rdfxml": "xml", "nquads": "nquads"}
-RDFLIB_PARSER |= {"trig": "trig", "jsonld": "json-ld"}
 
 
 @pytest.mark.parametrize("fmt", formats.DUMP_FORMATS, ids=lambda f: f.name)
@@ -53,15 +43,15 @@ def test_every_dump_parses_to_the_store_content(seed_dist: Path, fmt: formats.Fo
     data = gzip.decompress((seed_dist / formats.dump_name(fmt)).read_bytes())
     if fmt.carries_graphs:
         parsed = rdflib.Dataset()
-        parsed.parse(data=data, format=RDFLIB_PARSER[fmt.name])
+        parsed.parse(data=data, format=RDFLIB_FORMATS[fmt.name])
         got, want = named_graphs(parsed), named_graphs(expected)
         assert sorted(got) == sorted(want)
         for name, graph in want.items():
             assert isomorphic(got[name], graph), f"graph {name} differs in {fmt.name}"
     else:
         parsed = rdflib.Graph()
-        parsed.parse(data=data, format=RDFLIB_PARSER[fmt.name])
-        assert isomorphic(parsed, union_of(expected)), f"{fmt.name} dump differs from the store"
+        parsed.parse(data=data, format=RDFLIB_FORMATS[fmt.name])
+        assert isomorphic(parsed, union(expected)), f"{fmt.name} dump differs from the store"
 
 
 def test_dumps_use_absolute_iris_under_the_base(seed_dist: Path, seed_base: str) -> None:
@@ -100,9 +90,9 @@ def test_checksums_match_the_files(seed_dist: Path) -> None:
 def test_void_statistics_describe_the_store(seed_dist: Path, seed_base: str) -> None:
     void = rdflib.Graph().parse(seed_dist / "void.ttl", format="turtle")
     dataset = rdflib.URIRef(seed_base + "dataset")
-    union = union_of(store_as_rdflib(seed_dist))
-    assert int(void.value(dataset, VOID.triples)) == len(union)
-    classes = {str(o) for o in union.objects(None, rdflib.RDF.type)}
+    triples = union(store_as_rdflib(seed_dist))
+    assert int(void.value(dataset, VOID.triples)) == len(triples)
+    classes = {str(o) for o in triples.objects(None, rdflib.RDF.type)}
     partitions = {
         str(void.value(p, VOID["class"])) for p in void.objects(dataset, VOID.classPartition)
     }

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 import rdflib
+from rdf_checks import RDFLIB_FORMATS
 from rdflib.compare import isomorphic
 from support import W3C
 
@@ -30,14 +31,6 @@ CSV_TSV_GRAPHS = {
 }
 SELECT_ALL = f"SELECT ?s ?p ?o WHERE {{ GRAPH <{FORMATS_GRAPH}> {{ ?s ?p ?o }} }}"
 CONSTRUCT_ALL = f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{FORMATS_GRAPH}> {{ ?s ?p ?o }} }}"
-RDFLIB_RDF = {
-    "turtle": "turtle",
-    "jsonld": "json-ld",
-    "ntriples": "nt",
-    "rdfxml": "xml",
-    "nquads": "nquads",
-    "trig": "trig",
-}
 
 
 @pytest.fixture(scope="module")
@@ -154,7 +147,7 @@ def test_construct_parses_back_isomorphic_in_every_rdf_format(client, fmt: forma
     )
     assert len(reference) > 30
     parsed = rdflib.Dataset()
-    parsed.parse(data=ask(client, CONSTRUCT_ALL, fmt).data, format=RDFLIB_RDF[fmt.name])
+    parsed.parse(data=ask(client, CONSTRUCT_ALL, fmt).data, format=RDFLIB_FORMATS[fmt.name])
     graph = rdflib.Graph()
     for s, p, o, _g in parsed.quads((None, None, None, None)):
         graph.add((s, p, o))
@@ -316,7 +309,7 @@ def test_construct_truncation_is_announced(small_client, fmt: formats.Format) ->
     response = ask(small_client, CONSTRUCT_ALL, fmt)
     assert "sparql_max_rows" in response.headers["X-SPARQL-Truncated"]
     parsed = rdflib.Dataset()
-    parsed.parse(data=response.data, format=RDFLIB_RDF[fmt.name])
+    parsed.parse(data=response.data, format=RDFLIB_FORMATS[fmt.name])
     assert len(list(parsed.quads((None, None, None, None)))) == 3
     if fmt in (formats.TURTLE, formats.N_TRIPLES, formats.N_QUADS, formats.TRIG):
         assert response.data.startswith(b"# results truncated")

@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 import rdflib
 import requests
+from rdf_checks import RDFLIB_FORMATS
 from rdflib.collection import Collection
 from rdflib.namespace import RDF
 from sparql_helpers import SparqlServer
@@ -150,18 +151,7 @@ def check_format(response: requests.Response, expected: str) -> None:
         assert expected == "RDF"
         fmt = formats.by_name(media_type, formats.RDF_FORMATS)
         assert fmt is not None, media_type
-        rdflib.Dataset().parse(data=response.content, format=_rdflib_name(fmt))
-
-
-def _rdflib_name(fmt: formats.Format) -> str:
-    return {
-        "turtle": "turtle",
-        "jsonld": "json-ld",
-        "ntriples": "nt",
-        "rdfxml": "xml",
-        "nquads": "nquads",
-        "trig": "trig",
-    }[fmt.name]
+        rdflib.Dataset().parse(data=response.content, format=RDFLIB_FORMATS[fmt.name])
 
 
 def test_manifest_has_every_read_only_case() -> None:

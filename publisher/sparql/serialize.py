@@ -31,6 +31,18 @@ class Serialized:
     variables: tuple[str, ...] = ()
 
 
+def reply_header(serialized: Serialized, *, elapsed_s: float) -> dict[str, object]:
+    """What a query runner (worker process or remote store) reports beside the bytes."""
+    return {
+        "ok": True,
+        "kind": serialized.kind,
+        "rows": serialized.rows,
+        "truncated": serialized.truncated,
+        "variables": list(serialized.variables),
+        "elapsed_ms": round(elapsed_s * 1000, 3),
+    }
+
+
 def truncation_note(max_rows: int) -> str:
     return (
         f"results truncated to the first {max_rows} rows by the endpoint's limit "

@@ -19,7 +19,7 @@ from typing import Any
 import pyoxigraph as ox
 
 from publisher import formats
-from publisher.sparql.serialize import serialize_result
+from publisher.sparql.serialize import reply_header, serialize_result
 from publisher.store.frames import read_frame, write_frame
 from publisher.store.sandbox import Watchdog, deny_sockets, limit_memory
 
@@ -57,14 +57,7 @@ def run_job(store: ox.Store, job: dict[str, Any]) -> tuple[dict[str, Any], bytes
     except (OSError, ValueError, TypeError, RuntimeError) as error:
         # Evaluation errors (e.g. a SERVICE that slipped through finds no network).
         return {"ok": False, "error": "evaluation", "message": str(error)}, b""
-    header = {
-        "ok": True,
-        "kind": serialized.kind,
-        "rows": serialized.rows,
-        "truncated": serialized.truncated,
-        "variables": list(serialized.variables),
-        "elapsed_ms": round((time.perf_counter() - started) * 1000, 3),
-    }
+    header = reply_header(serialized, elapsed_s=time.perf_counter() - started)
     return header, serialized.body
 
 

@@ -11,6 +11,7 @@ nothing a request supplies is ever spliced in raw.
 from __future__ import annotations
 
 import gzip
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -21,6 +22,7 @@ import pyoxigraph as ox
 
 from publisher import formats
 from publisher.errors import BuildError
+from publisher.sparql.serialize import reply_header, serialize_result
 from publisher.store.base import MAX_BLANK_NODE_DEPTH, Store
 
 RESULTS_JSON = "application/sparql-results+json"
@@ -137,10 +139,6 @@ def run_remote_job(
     The union default graph is made explicit (every dataset graph as a default-graph-uri),
     so it works whatever the remote store's own default-graph setting is.
     """
-    import time
-
-    from publisher.sparql.serialize import serialize_result
-
     params: list[tuple[str, str]] = []
     if job.get("default_graphs") is not None:
         params += [("default-graph-uri", g) for g in job["default_graphs"]]
@@ -189,14 +187,7 @@ def run_remote_job(
     serialized = serialize_result(
         result, fmt, max_rows=job["max_rows"], prefixes=job.get("prefixes") or {}
     )
-    header = {
-        "ok": True,
-        "kind": serialized.kind,
-        "rows": serialized.rows,
-        "truncated": serialized.truncated,
-        "variables": list(serialized.variables),
-        "elapsed_ms": round((time.perf_counter() - started) * 1000, 3),
-    }
+    header = reply_header(serialized, elapsed_s=time.perf_counter() - started)
     return header, serialized.body
 
 

@@ -2,7 +2,23 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
 from publisher.web.state import published
+
+if TYPE_CHECKING:
+    from publisher.web.labels import Labels
+
+
+@dataclass
+class Link:
+    """A link as pages show it: where it goes, its label (and that label's language), the IRI."""
+
+    href: str
+    text: str
+    lang: str | None
+    iri: str
 
 
 def local_link(iri: str) -> str:
@@ -12,3 +28,8 @@ def local_link(iri: str) -> str:
         # The app serves the base at its root (mount it under a prefix with SCRIPT_NAME).
         return "/" + iri[len(base) :]
     return iri
+
+
+def labelled_link(labels: Labels, iri: str) -> Link:
+    text, lang = labels.text(iri)
+    return Link(local_link(iri), text, lang, iri)

@@ -12,7 +12,7 @@ import pyoxigraph as ox
 
 from publisher.namespaces import STANDARD_PREFIXES
 from publisher.web.labels import Labels, comment_of
-from publisher.web.links import local_link
+from publisher.web.links import Link, labelled_link, local_link
 from publisher.web.state import Published
 
 RDF = STANDARD_PREFIXES["rdf"]
@@ -46,14 +46,6 @@ ALIGNMENTS: tuple[tuple[str, str], ...] = (
 
 
 @dataclass
-class Link:
-    href: str
-    text: str
-    lang: str | None
-    iri: str
-
-
-@dataclass
 class TermView:
     iri: str
     href: str
@@ -84,8 +76,7 @@ def ontology_terms(state: Published, *, preferred: Sequence[str]) -> Terms:
     by_subject.pop(namespace, None)  # the ontology itself heads the page
 
     def link(iri: str) -> Link:
-        text, lang = labels.text(iri)
-        return Link(local_link(iri), text, lang, iri)
+        return labelled_link(labels, iri)
 
     classes, properties, others = [], [], []
     for iri in sorted(by_subject, key=str.lower):

@@ -11,7 +11,7 @@ from publisher.namespaces import STANDARD_PREFIXES
 from publisher.web.describe import file_quads
 from publisher.web.http import cached
 from publisher.web.labels import Labels, comment_of, languages_key, preferred_languages
-from publisher.web.links import local_link
+from publisher.web.links import Link, labelled_link
 from publisher.web.provenance import Source, source_of
 from publisher.web.state import Published, published
 
@@ -39,14 +39,6 @@ def summary() -> dict[str, object]:
             "graphs": [(r["graph"].value, int(r["n"].value)) for r in store.query(GRAPH_COUNTS)],
         }
     return state.extras["summary"]
-
-
-@dataclass
-class Link:
-    href: str
-    text: str
-    lang: str | None
-    iri: str
 
 
 @dataclass
@@ -79,8 +71,7 @@ def home_data(state: Published, preferred: tuple[str, ...]) -> dict[str, object]
     labels = Labels(store=state.store, base=state.base, preferred=preferred)
 
     def link(iri: str) -> Link:
-        text, lang = labels.text(iri)
-        return Link(local_link(iri), text, lang, iri)
+        return labelled_link(labels, iri)
 
     counts = summary()
     classes = [
