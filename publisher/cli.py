@@ -115,11 +115,16 @@ def query(sparql: str, output_format: str, **options: Any) -> None:
     click.echo(result.serialize(format=fmt.results_format).decode("utf-8"), nl=False)
 
 
+def _cell(term: ox.NamedNode | ox.BlankNode | ox.Literal | None) -> str:
+    """Literals by their value (a table is for reading), IRIs and blank nodes as in N-Triples."""
+    if term is None:
+        return ""
+    return term.value if isinstance(term, ox.Literal) else str(term)
+
+
 def _table(solutions: ox.QuerySolutions) -> str:
     names = [v.value for v in solutions.variables]
-    rows = [
-        [str(row[name]) if row[name] is not None else "" for name in names] for row in solutions
-    ]
+    rows = [[_cell(row[name]) for name in names] for row in solutions]
     widths = [max([len(n), *(len(r[i]) for r in rows)]) for i, n in enumerate(names)]
     line = " | ".join(n.ljust(w) for n, w in zip(names, widths, strict=True))
     body = [" | ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) for r in rows]
