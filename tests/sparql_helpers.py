@@ -3,10 +3,8 @@ the process tree of a server (to find its query workers), and the synthetic corp
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
-import requests
 from support import ServerProcess
 
 
@@ -17,22 +15,8 @@ class SparqlServer(ServerProcess):
     corpus; /sparql answers at once.
     """
 
-    def _wait_ready(self, timeout: float = 60.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"server exited with {self.process.returncode}: {self.output()}")
-            try:
-                answer = requests.get(
-                    self.url + "/sparql", headers={"Accept": "text/turtle"}, timeout=5
-                )
-                if answer.status_code == 200:
-                    return
-            except requests.RequestException:
-                pass
-            time.sleep(0.1)
-        self.stop()
-        raise RuntimeError(f"server not ready after {timeout} s: {self.output()}")
+    probe = "/sparql"
+    probe_headers = {"Accept": "text/turtle"}  # noqa: RUF012 - read-only class default
 
 
 def children(pid: int) -> list[int]:
