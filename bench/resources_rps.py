@@ -21,7 +21,6 @@ import json
 import multiprocessing
 import os
 import platform
-import signal
 import socket
 import statistics
 import subprocess
@@ -31,6 +30,8 @@ import threading
 import time
 import urllib.request
 from pathlib import Path
+
+from serving import start_server, stop
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -47,42 +48,6 @@ def build_seed(port: int) -> Path:
     command += ["--base", f"http://127.0.0.1:{port}/"]
     subprocess.run(command, cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
     return out
-
-
-def start_server(
-    dist: Path, port: int, workers: int, env_extra: dict[str, str]
-) -> subprocess.Popen:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PUBLISHER_")}
-    env.update(env_extra)
-    command = [sys.executable, "-m", "publisher", "serve", "--dist", str(dist)]
-    command += ["--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)]
-    process = subprocess.Popen(
-        command,
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/robots.txt", timeout=2)
-            return process
-        except OSError:
-            time.sleep(0.2)
-    stop(process)
-    sys.exit("the server did not start")
-
-
-def stop(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=15)
 
 
 def pick_resource(port: int) -> str:
@@ -193,7 +158,7 @@ def main() -> None:
         ("cache on", {}),
         ("cache off", {"PUBLISHER_RESOURCE_CACHE_ENTRIES": "0"}),
     ):
-        server = start_server(dist, port, options.workers, env)
+        server = start_server(dist, port, workers=options.workers, env_extra=env)
         try:
             resource = pick_resource(port)
             targets = [("baseline /robots.txt", "/robots.txt", "*/*")] if not env else []

@@ -10,16 +10,15 @@ bench/out/{home,resource,ontology,...}.png. Chromium: `apt-get install -y chromi
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
-import signal
 import socket
 import subprocess
 import sys
 import tempfile
-import time
 import urllib.request
 from pathlib import Path
+
+from serving import start_server, stop
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench" / "out"
@@ -48,35 +47,6 @@ def chromium() -> str:
         if found:
             return found
     sys.exit("no Chromium found: apt-get update && apt-get install -y chromium")
-
-
-def start_server(dist: Path, port: int) -> subprocess.Popen:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PUBLISHER_")}
-    command = [sys.executable, "-m", "publisher", "serve", "--dist", str(dist)]
-    command += ["--host", "127.0.0.1", "--port", str(port), "--workers", "1"]
-    process = subprocess.Popen(
-        command,
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/robots.txt", timeout=1)
-            return process
-        except OSError:
-            time.sleep(0.2)
-    stop(process)
-    sys.exit("the server did not start")
-
-
-def stop(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=10)
 
 
 def example_resource(url: str) -> str:
@@ -117,7 +87,7 @@ def main() -> None:
     browser = chromium()
     OUT.mkdir(parents=True, exist_ok=True)
     port = free_port()
-    process = start_server(options.dist.resolve(), port)
+    process = start_server(options.dist.resolve(), port, workers=1)
     try:
         url = f"http://127.0.0.1:{port}"
         pages = {

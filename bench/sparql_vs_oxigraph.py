@@ -19,7 +19,6 @@ import multiprocessing
 import os
 import platform
 import shutil
-import signal
 import socket
 import statistics
 import subprocess
@@ -29,6 +28,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlencode
+
+from serving import stop
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from corpus import write_corpus
@@ -73,16 +74,6 @@ def start(command: list[str], log: Path) -> subprocess.Popen:
         return subprocess.Popen(
             command, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
         )
-
-
-def stop(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=15)
 
 
 def _client(args: tuple[int, str, str, int, float, int, int]) -> tuple[int, int, list[float]]:
