@@ -101,6 +101,13 @@ SETTINGS: tuple[Setting, ...] = (
         "the RDF variants and the dumps always hold everything.",
     ),
     Setting(
+        "reload_check_ms",
+        2_000,
+        "ms",
+        "How often a serving process checks dist/build.json and switches to a newly published "
+        "build (0 = never: restart to serve a new build).",
+    ),
+    Setting(
         "sparql_time_limit_ms",
         10_000,
         "ms",

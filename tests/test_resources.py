@@ -21,7 +21,7 @@ THING = "/doc/event/khojaly-1992"
 
 
 def base_of(client) -> str:
-    return client.application.extensions["publisher"].base
+    return client.application.extensions["publisher"].current.base
 
 
 # -- /id -> 303 -> /doc ---------------------------------------------------------------------

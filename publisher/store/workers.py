@@ -241,6 +241,14 @@ def pool_for(key: str, make: Callable[[], WorkerPool]) -> WorkerPool:
         return pool
 
 
+def close_pool(key: str) -> None:
+    """Stop the pool of this process for `key`, if it has one."""
+    with _POOLS_LOCK:
+        pool = _POOLS.pop(key, None)
+    if pool is not None and pool.pid == os.getpid():
+        pool.close()
+
+
 def shutdown_all() -> None:
     """Stop every pool of this process (tests; interpreter exit does it too)."""
     with _POOLS_LOCK:

@@ -11,7 +11,7 @@ from publisher.settings import load_settings
 from publisher.web import compression, discovery, dumps, errors, pages, resources
 from publisher.web import sparql as sparql_endpoint
 from publisher.web.links import local_link
-from publisher.web.state import open_published
+from publisher.web.state import Publication, published
 
 
 def make_app(overrides: Mapping[str, Any] | None = None) -> Flask:
@@ -19,14 +19,14 @@ def make_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     app = Flask("publisher")
     app.config["MAX_CONTENT_LENGTH"] = settings.sparql_max_body_bytes
     app.json.sort_keys = False  # type: ignore[attr-defined]
-    state = open_published(settings)
-    app.extensions["publisher"] = state
+    app.extensions["publisher"] = Publication(settings)
     errors.register(app)
     app.add_template_filter(local_link, "local_link")
     for blueprint in (pages.blueprint, dumps.blueprint, resources.blueprint, discovery.blueprint):
         app.register_blueprint(blueprint)
     compression.register(app)
     app.register_blueprint(sparql_endpoint.blueprint)
+    app.extensions["publisher"].retire_hooks.append(sparql_endpoint.retire_pool)
 
     @app.after_request
     def cors(response: Response) -> Response:
@@ -37,6 +37,7 @@ def make_app(overrides: Mapping[str, Any] | None = None) -> Flask:
 
     @app.context_processor
     def globals_for_templates() -> dict[str, Any]:
+        state = published()
         return {"dataset_title": state.settings.title, "base": state.base, "build": state.info}
 
     return app

@@ -34,6 +34,7 @@ from publisher.store.workers import (
     WorkerDied,
     WorkerPool,
     WorkerUnavailable,
+    close_pool,
     pool_for,
 )
 from publisher.web.errors import (
@@ -112,7 +113,12 @@ def pool(state: Published) -> WorkerPool:
             queue_timeout_s=settings.sparql_queue_timeout_ms / 1000,
         )
 
-    return pool_for(str(state.dist), make)
+    return pool_for(state.key, make)
+
+
+def retire_pool(state: Published) -> None:
+    """A newer build is being served: stop the workers that hold the old store open."""
+    close_pool(state.key)
 
 
 def dataset_graphs(state: Published) -> dict[str, int]:

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -9,7 +13,7 @@ from typing import Any
 
 from flask import current_app
 
-from publisher.build.publish import BuildInfo
+from publisher.build.publish import BUILD_INFO, BuildInfo
 from publisher.settings import Settings
 from publisher.store.base import Store
 
@@ -20,7 +24,13 @@ class Published:
     dist: Path
     info: BuildInfo
     store: Store
+    stamp: tuple[int, int] = (0, 0)  # build.json's (inode, mtime) when this build was opened
     extras: dict[str, Any] = field(default_factory=dict)  # per-blueprint caches
+
+    @property
+    def key(self) -> str:
+        """Names this build in per-process registries (the query worker pools)."""
+        return f"{self.dist}#{self.info.build_id}"
 
     @property
     def base(self) -> str:
@@ -35,10 +45,17 @@ class Published:
         return datetime.fromisoformat(self.info.built_at.replace("Z", "+00:00"))
 
 
+def build_stamp(dist: Path) -> tuple[int, int]:
+    """Changes whenever `publisher build` swaps a new dist/ in (a new build.json file)."""
+    stat = os.stat(dist / BUILD_INFO)
+    return stat.st_ino, stat.st_mtime_ns
+
+
 def open_published(settings: Settings) -> Published:
     from publisher.store.embedded import EmbeddedStore
 
     dist = Path(settings.dist_dir).resolve()
+    stamp = build_stamp(dist)
     info = BuildInfo.read(dist)
     if str(settings.store).startswith(("http://", "https://")):
         from publisher.store.remote import RemoteStore
@@ -48,8 +65,58 @@ def open_published(settings: Settings) -> Published:
         store = EmbeddedStore.open(dist, base=info.base, mode=settings.store)
     # The data was minted under the base it was built with; serve that one.
     settings = settings.replace(base_uri=info.base)
-    return Published(settings=settings, dist=dist, info=info, store=store)
+    return Published(settings=settings, dist=dist, info=info, store=store, stamp=stamp)
+
+
+class Publication:
+    """The build a process serves, switched to a new one when `publisher build` publishes it.
+
+    At most every `reload_check_ms` a request stats dist/build.json; when a new build has been
+    swapped in, the next requests get it (with fresh caches) and the old build's resources are
+    released after a grace period, so requests still running on it can finish.
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.current = open_published(settings)
+        self._lock = threading.Lock()
+        self._checked = time.monotonic()
+        self.retire_hooks: list[Callable[[Published], None]] = []
+
+    def get(self) -> Published:
+        interval = self.settings.reload_check_ms / 1000
+        if interval > 0 and time.monotonic() - self._checked >= interval:
+            self._refresh()
+        return self.current
+
+    def _refresh(self) -> None:
+        with self._lock:
+            self._checked = time.monotonic()
+            try:
+                changed = build_stamp(self.current.dist) != self.current.stamp
+            except OSError:
+                return  # mid-swap (between the two renames): keep serving the current build
+            if not changed:
+                return
+            try:
+                fresh = open_published(self.settings)
+            except (OSError, ValueError):
+                return  # not complete yet; the next check tries again
+            retired, self.current = self.current, fresh
+        grace = self.settings.sparql_time_limit_ms / 1000 + 5
+        timer = threading.Timer(grace, self._retire, args=(retired,))
+        timer.daemon = True
+        timer.start()
+
+    def _retire(self, retired: Published) -> None:
+        for hook in self.retire_hooks:
+            hook(retired)
+        retired.store.close()
+
+
+def publication() -> Publication:
+    return current_app.extensions["publisher"]
 
 
 def published() -> Published:
-    return current_app.extensions["publisher"]
+    return publication().get()
