@@ -185,7 +185,14 @@ def _write_dist(
 
 
 def _swap_into_place(staging: Path, out: Path) -> None:
-    """Replace `out` by `staging`: two renames on the same filesystem, the old one removed last."""
+    """Replace `out` by `staging`: two renames on the same filesystem.
+
+    The replaced build is kept beside it (``.dist.retired-*``) until the next build, because
+    serving processes may still read its store until they notice the new build
+    (reload_check_ms); older retired builds are removed first.
+    """
+    for old in out.parent.glob(f".{out.name}.retired-*"):
+        shutil.rmtree(old, ignore_errors=True)
     retired = out.with_name(f".{out.name}.retired-{os.getpid()}-{time.time_ns()}")
     if out.exists():
         if not out.is_dir():
@@ -197,4 +204,3 @@ def _swap_into_place(staging: Path, out: Path) -> None:
         if retired.exists():
             os.rename(retired, out)
         raise
-    shutil.rmtree(retired, ignore_errors=True)
