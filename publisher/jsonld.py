@@ -78,7 +78,8 @@ def _nodes(quads: Iterable[ox.Quad], compactor: Compactor) -> dict[str, dict[str
     return compacted
 
 
-def compact(quads: Iterable[ox.Quad], *, base: str) -> bytes:
+def compact(quads: Iterable[ox.Quad], *, base: str, indent: int | None = 1) -> bytes:
+    """Compact JSON-LD; `indent=None` writes it on one line with the C encoder (dumps)."""
     compactor = Compactor(base)
     by_graph: dict[str, list[ox.Quad]] = defaultdict(list)
     for quad in dict.fromkeys(quads):
@@ -89,4 +90,6 @@ def compact(quads: Iterable[ox.Quad], *, base: str) -> bytes:
         holder = top.setdefault(graph, {"@id": graph})
         holder["@graph"] = list(_nodes(by_graph[graph], compactor).values())
     document = {**jsonld_context(base), "@graph": list(top.values())}
-    return (json.dumps(document, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
+    separators = (",", ":") if indent is None else None
+    text = json.dumps(document, ensure_ascii=False, indent=indent, separators=separators)
+    return (text + "\n").encode("utf-8")

@@ -58,7 +58,10 @@ def build_time() -> datetime:
 
 def _write_gzip(path: Path, data: bytes) -> None:
     # mtime=0 keeps the compressed bytes (and so their checksums) a function of the content.
-    with path.open("wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as stream:
+    with (
+        path.open("wb") as raw,
+        gzip.GzipFile(fileobj=raw, mode="wb", mtime=0, compresslevel=6) as stream,
+    ):
         stream.write(data)
 
 
@@ -75,7 +78,7 @@ def serialize_dump(
 ) -> bytes:
     """The whole dataset in one format; formats without graphs get the union of the graphs."""
     if fmt is formats.JSON_LD:
-        return compact_jsonld(store, base=base)  # our writer: linear, unlike rdflib's
+        return compact_jsonld(store, base=base, indent=None)  # linear, unlike rdflib's
     assert fmt.rdf_format is not None
     if fmt.carries_graphs:
         return store.dump(format=fmt.rdf_format, prefixes=prefixes(base))
