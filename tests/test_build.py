@@ -97,6 +97,10 @@ def test_void_statistics_describe_the_store(seed_dist: Path, seed_base: str) -> 
         str(void.value(p, VOID["class"])) for p in void.objects(dataset, VOID.classPartition)
     }
     assert partitions == classes
+    by_property = [
+        int(void.value(p, VOID.triples)) for p in void.objects(dataset, VOID.propertyPartition)
+    ]
+    assert sum(by_property) == len(triples)
     assert void.value(dataset, VOID.sparqlEndpoint) == rdflib.URIRef(seed_base + "sparql")
     assert void.value(dataset, rdflib.URIRef("http://purl.org/dc/terms/license")) is not None
     assert list(void.objects(dataset, VOID.exampleResource))
