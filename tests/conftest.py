@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from support import FIXTURES, W3C, ServerProcess, build_dist, free_port
+from support import FIXTURES, W3C, ServerProcess, build_dist, free_port, in_process_app
 
 
 @pytest.fixture(scope="session")
@@ -44,11 +44,7 @@ def conformance_dist(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def app(seed_dist: Path):
-    from publisher import create_app
-
-    application = create_app({"dist_dir": str(seed_dist)})
-    application.config["TESTING"] = True
-    return application
+    return in_process_app(seed_dist)
 
 
 @pytest.fixture()
@@ -83,11 +79,7 @@ def sample_dist(tmp_path_factory: pytest.TempPathFactory, sample_port: int) -> P
 
 @pytest.fixture(scope="session")
 def sample_app(sample_dist: Path):
-    from publisher import create_app
-
-    application = create_app({"dist_dir": str(sample_dist)})
-    application.config["TESTING"] = True
-    return application
+    return in_process_app(sample_dist)
 
 
 @pytest.fixture()

@@ -50,6 +50,15 @@ def build_dist(
     return out
 
 
+def in_process_app(dist: Path, **settings: object):
+    """The in-process app on a built dist/ (the Flask test client talks to it)."""
+    from publisher import create_app
+
+    application = create_app({"dist_dir": str(dist), **settings})
+    application.config["TESTING"] = True
+    return application
+
+
 class ServerProcess:
     """`publisher serve` in a subprocess on 127.0.0.1; stopped by its process id."""
 

@@ -18,9 +18,9 @@ import pytest
 import rdflib
 from rdf_checks import RDFLIB_FORMATS
 from rdflib.compare import isomorphic
-from support import W3C
+from support import W3C, in_process_app
 
-from publisher import create_app, formats
+from publisher import formats
 from publisher.store.workers import shutdown_all
 
 FORMATS_GRAPH = "urn:x-conformance:formats"
@@ -35,18 +35,14 @@ CONSTRUCT_ALL = f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{FORMATS_GRAPH}> {{ ?
 
 @pytest.fixture(scope="module")
 def client(conformance_dist: Path) -> Iterator:
-    app = create_app({"dist_dir": str(conformance_dist)})
-    app.config["TESTING"] = True
-    yield app.test_client()
+    yield in_process_app(conformance_dist).test_client()
     shutdown_all()
 
 
 @pytest.fixture(scope="module")
 def small_client(conformance_dist: Path) -> Iterator:
     """The same dataset with a limit of 3 rows, to see truncation."""
-    app = create_app({"dist_dir": str(conformance_dist), "sparql_max_rows": 3})
-    app.config["TESTING"] = True
-    yield app.test_client()
+    yield in_process_app(conformance_dist, sparql_max_rows=3).test_client()
     shutdown_all()
 
 

@@ -14,8 +14,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from support import in_process_app
 
-from publisher import create_app
 from publisher.build.publish import STORE_DIR
 from publisher.store.workers import WorkerConfig, WorkerPool, shutdown_all
 
@@ -60,9 +60,7 @@ def listener() -> Iterator[Listener]:
 
 @pytest.fixture(scope="module")
 def client(conformance_dist: Path):
-    app = create_app({"dist_dir": str(conformance_dist)})
-    app.config["TESTING"] = True
-    yield app.test_client()
+    yield in_process_app(conformance_dist).test_client()
     shutdown_all()
 
 

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 import rdflib
+from support import in_process_app
 
-from publisher import create_app
 from publisher.store.workers import shutdown_all
 
 BROWSER = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
@@ -33,15 +33,12 @@ def ontology_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def client(conformance_dist: Path, ontology_dir: Path) -> Iterator:
-    app = create_app(
-        {
-            "dist_dir": str(conformance_dist),
-            "ontology_dir": str(ontology_dir),
-            "sparql_max_query_length": 2_000,
-            "sparql_max_body_bytes": 4_000,
-        }
+    app = in_process_app(
+        conformance_dist,
+        ontology_dir=str(ontology_dir),
+        sparql_max_query_length=2_000,
+        sparql_max_body_bytes=4_000,
     )
-    app.config["TESTING"] = True
     yield app.test_client()
     shutdown_all()
 

@@ -107,28 +107,26 @@ def void_description(
     )[0]
     add(ds, VOID + "entities", _int(int(entities["n"].value)))
 
+    def partitions(rows: list[ox.QuerySolution], *, partition: str, by: str, counted: str):
+        for row in rows:
+            part = ox.BlankNode()
+            add(ds, VOID + partition, part)
+            add(part, VOID + by, row["x"])
+            add(part, VOID + counted, _int(int(row["n"].value)))
+
     classes = _select(
-        store,
-        "SELECT ?c (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s a ?c } GROUP BY ?c ORDER BY ?c",
+        store, "SELECT ?x (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s a ?x } GROUP BY ?x ORDER BY ?x"
     )
     add(ds, VOID + "classes", _int(len(classes)))
-    for row in classes:
-        part = ox.BlankNode()
-        add(ds, VOID + "classPartition", part)
-        add(part, VOID + "class", row["c"])
-        add(part, VOID + "entities", _int(int(row["n"].value)))
+    partitions(classes, partition="classPartition", by="class", counted="entities")
     properties = _select(
         store,
         # Distinct triples, so the partitions add up to void:triples (a triple may sit in two
         # graphs, e.g. a type stated by a source and by the curated data).
-        "SELECT ?p (COUNT(*) AS ?n) WHERE { SELECT DISTINCT ?s ?p ?o "
-        "WHERE { GRAPH ?g { ?s ?p ?o } } } GROUP BY ?p ORDER BY ?p",
+        "SELECT ?x (COUNT(*) AS ?n) WHERE { SELECT DISTINCT ?s (?p AS ?x) ?o "
+        "WHERE { GRAPH ?g { ?s ?p ?o } } } GROUP BY ?x ORDER BY ?x",
     )
-    for row in properties:
-        part = ox.BlankNode()
-        add(ds, VOID + "propertyPartition", part)
-        add(part, VOID + "property", row["p"])
-        add(part, VOID + "triples", _int(int(row["n"].value)))
+    partitions(properties, partition="propertyPartition", by="property", counted="triples")
 
     graphs = _select(
         store,

@@ -31,17 +31,11 @@ def find(target: Target, state: Published) -> str | None:
         return target.iri
     if target.kind is Kind.SHAPES:
         return target.iri if (state.dist / "shapes.ttl").is_file() else None
-    graphs = graph_names(state) if target.kind is Kind.GRAPH else frozenset()
+    graphs = state.graph_sizes if target.kind is Kind.GRAPH else {}
     for iri in target.candidates or (target.iri,):
         if iri in graphs or state.store.exists(iri):
             return iri
     return None
-
-
-def graph_names(state: Published) -> frozenset[str]:
-    if "graph_names" not in state.extras:
-        state.extras["graph_names"] = frozenset(state.store.graphs())
-    return state.extras["graph_names"]
 
 
 def describe(target: Target, iri: str, state: Published) -> Document:
@@ -69,15 +63,15 @@ def describe(target: Target, iri: str, state: Published) -> Document:
 
 def file_quads(state: Published, name: str) -> list[ox.Quad]:
     """A Turtle file of dist/ as quads in the default graph (it belongs to no source graph)."""
-    key = f"file:{name}"
-    if key not in state.extras:
-        path = state.dist / name
-        quads = []
-        if path.is_file():
-            with path.open("rb") as stream:
-                quads = list(ox.parse(stream, format=ox.RdfFormat.TURTLE, base_iri=state.base))
-        state.extras[key] = quads
-    return state.extras[key]
+    path = state.dist / name
+
+    def read() -> list[ox.Quad]:
+        if not path.is_file():
+            return []
+        with path.open("rb") as stream:
+            return list(ox.parse(stream, format=ox.RdfFormat.TURTLE, base_iri=state.base))
+
+    return state.memo(f"file:{name}", read)
 
 
 def _unique(quads: list[ox.Quad]) -> list[ox.Quad]:

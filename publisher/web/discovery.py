@@ -21,8 +21,10 @@ SITEMAP_MAX_URLS = 50_000
 
 def sitemap_paths(state: Published) -> list[str]:
     """Paths of every page: /doc/ of each thing, /def/ terms, /graph/ graphs, the fixed pages."""
-    if "sitemap" in state.extras:
-        return state.extras["sitemap"]
+    return state.memo("sitemap", lambda: _sitemap_paths(state))
+
+
+def _sitemap_paths(state: Published) -> list[str]:
     base = state.base
     # `base` is configuration, not request input; it is quoted as a SPARQL string literal.
     query = (
@@ -36,11 +38,10 @@ def sitemap_paths(state: Published) -> list[str]:
             things.add("/doc/" + rest[3:])
         elif rest.startswith("def/") and len(rest) > 4:
             terms.add("/" + rest)
-    graphs = {"/" + g[len(base) :] for g in state.store.graphs() if g.startswith(base)}
+    graphs = {"/" + g[len(base) :] for g in state.graph_sizes if g.startswith(base)}
     fixed = ["/", "/dataset", "/def/", "/shapes", "/dumps/", "/sparql"]
     paths = fixed + sorted(things) + sorted(terms) + sorted(graphs - set(fixed))
-    state.extras["sitemap"] = paths[:SITEMAP_MAX_URLS]
-    return state.extras["sitemap"]
+    return paths[:SITEMAP_MAX_URLS]
 
 
 @blueprint.get("/sitemap.xml")

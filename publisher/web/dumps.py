@@ -27,24 +27,24 @@ class DumpFile:
 
 
 def dump_files() -> list[DumpFile]:
-    """The published files (not the store directory), read once per process."""
+    """The published files (not the store directory), read once per process and build."""
     state = published()
-    if "dump_files" not in state.extras:
-        sums = {}
-        for line in (state.dist / SUMS_FILE).read_text(encoding="utf-8").splitlines():
-            digest, _, name = line.partition("  ")
-            sums[name] = digest
-        files = []
-        for path in sorted(state.dist.iterdir()):
-            if path.is_file():
-                media_type, holds = formats.describe_file(path.name)
-                files.append(
-                    DumpFile(
-                        path.name, path.stat().st_size, sums.get(path.name, ""), media_type, holds
-                    )
-                )
-        state.extras["dump_files"] = files
-    return state.extras["dump_files"]
+    return state.memo("dump_files", lambda: _read_dump_files(state.dist))
+
+
+def _read_dump_files(dist: Path) -> list[DumpFile]:
+    sums = {}
+    for line in (dist / SUMS_FILE).read_text(encoding="utf-8").splitlines():
+        digest, _, name = line.partition("  ")
+        sums[name] = digest
+    files = []
+    for path in sorted(dist.iterdir()):
+        if path.is_file():
+            media_type, holds = formats.describe_file(path.name)
+            files.append(
+                DumpFile(path.name, path.stat().st_size, sums.get(path.name, ""), media_type, holds)
+            )
+    return files
 
 
 @blueprint.get("/dumps/")

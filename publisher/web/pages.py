@@ -24,21 +24,20 @@ EXAMPLES_PER_CLASS = 5
 CLASS_COUNTS = """
 SELECT ?class (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s a ?class } GROUP BY ?class ORDER BY DESC(?n)
 """
-GRAPH_COUNTS = """
-SELECT ?graph (COUNT(*) AS ?n) WHERE { GRAPH ?graph { ?s ?p ?o } } GROUP BY ?graph ORDER BY ?graph
-"""
 
 
 def summary() -> dict[str, object]:
     """Counts per class and per graph, computed once per process (the data is read-only)."""
     state = published()
-    if "summary" not in state.extras:
-        store = state.store
-        state.extras["summary"] = {
-            "classes": [(r["class"].value, int(r["n"].value)) for r in store.query(CLASS_COUNTS)],
-            "graphs": [(r["graph"].value, int(r["n"].value)) for r in store.query(GRAPH_COUNTS)],
-        }
-    return state.extras["summary"]
+    return state.memo(
+        "summary",
+        lambda: {
+            "classes": [
+                (r["class"].value, int(r["n"].value)) for r in state.store.query(CLASS_COUNTS)
+            ],
+            "graphs": list(state.graph_sizes.items()),
+        },
+    )
 
 
 @dataclass

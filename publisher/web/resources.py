@@ -75,9 +75,7 @@ def _vary(fmt: Format, negotiated: bool) -> list[str]:
 
 # -- steps 3-5: exists? -> describe -> render -----------------------------------------------
 def _cache(state: Published) -> LRU:
-    if "resource_cache" not in state.extras:
-        state.extras["resource_cache"] = LRU(int(state.settings.resource_cache_entries))
-    return state.extras["resource_cache"]
+    return state.memo("resource_cache", lambda: LRU(int(state.settings.resource_cache_entries)))
 
 
 def _not_found(target: Target, fmt: Format, negotiated: bool) -> NotFound:
@@ -131,46 +129,49 @@ def thing(rest: str) -> Response:
     return response
 
 
+def _serve_path(kind: Kind, prefix: str, rest: str) -> Response:
+    """A resource below `prefix` (/doc/, /def/, /graph/), from the path as the client sent it."""
+    return serve(
+        resolve(kind, base=published().base, prefix=prefix, raw_rest=raw_rest(prefix, rest))
+    )
+
+
+def _serve_named(kind: Kind, prefix: str, extension: str) -> Response:
+    """A document with a fixed name (/def/, /dataset, /shapes) and an optional extension."""
+    return serve(resolve(kind, base=published().base, prefix=prefix, raw_rest=extension))
+
+
 @blueprint.get("/doc/<path:rest>")
 def document(rest: str) -> Response:
-    state = published()
-    return serve(
-        resolve(Kind.THING, base=state.base, prefix="/doc/", raw_rest=raw_rest("/doc/", rest))
-    )
+    return _serve_path(Kind.THING, "/doc/", rest)
 
 
 @blueprint.get("/def/")
 @blueprint.get("/def.<extension>")
 def ontology(extension: str = "") -> Response:
-    return serve(resolve(Kind.ONTOLOGY, base=published().base, prefix="/def/", raw_rest=extension))
+    return _serve_named(Kind.ONTOLOGY, "/def/", extension)
 
 
 @blueprint.get("/def/<path:rest>")
 def term(rest: str) -> Response:
-    state = published()
-    return serve(
-        resolve(Kind.TERM, base=state.base, prefix="/def/", raw_rest=raw_rest("/def/", rest))
-    )
+    return _serve_path(Kind.TERM, "/def/", rest)
 
 
 @blueprint.get("/graph/<path:rest>")
 def graph(rest: str) -> Response:
-    state = published()
-    return serve(
-        resolve(Kind.GRAPH, base=state.base, prefix="/graph/", raw_rest=raw_rest("/graph/", rest))
-    )
+    return _serve_path(Kind.GRAPH, "/graph/", rest)
 
 
 @blueprint.get("/dataset")
 @blueprint.get("/dataset.<extension>")
 def dataset(extension: str = "") -> Response:
-    return serve(resolve(Kind.DATASET, base=published().base, prefix="/", raw_rest=extension))
+    return _serve_named(Kind.DATASET, "/", extension)
 
 
 @blueprint.get("/shapes")
 @blueprint.get("/shapes.<extension>")
 def shapes(extension: str = "") -> Response:
-    return serve(resolve(Kind.SHAPES, base=published().base, prefix="/", raw_rest=extension))
+    return _serve_named(Kind.SHAPES, "/", extension)
 
 
 @blueprint.get("/shapes/<path:rest>")

@@ -121,16 +121,6 @@ def retire_pool(state: Published) -> None:
     close_pool(state.key)
 
 
-def dataset_graphs(state: Published) -> dict[str, int]:
-    """Named graphs and their sizes (a trusted query on the in-process store, once)."""
-    if "sparql_graphs" not in state.extras:
-        counts = state.store.query(
-            "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"
-        )
-        state.extras["sparql_graphs"] = {row["g"].value: int(row["n"].value) for row in counts}
-    return state.extras["sparql_graphs"]
-
-
 def _choose_format(shape: QueryShape, override: str | None) -> Format:
     offered = GRAPH_OFFERS if shape.is_graph else SOLUTION_OFFERS
     if override:
@@ -172,7 +162,7 @@ def _run_remote(state: Published, job: dict[str, Any]) -> tuple[dict[str, Any], 
         return run_remote_job(
             settings.store,
             job,
-            all_graphs=sorted(dataset_graphs(state)),
+            all_graphs=list(state.graph_sizes),
             time_limit_s=settings.sparql_time_limit_ms / 1000,
         )
     except RemoteQueryTimeout:
@@ -259,7 +249,7 @@ def endpoint() -> Response:
     shape = check_query(
         sparql.query,
         base=state.base,
-        graphs=dataset_graphs(state),
+        graphs=state.graph_sizes,
         protocol_dataset=sparql.protocol_dataset,
     )
     fmt = _choose_format(shape, sparql.format_name)
@@ -309,7 +299,7 @@ def _describe_or_page(state: Published, sparql: SparqlRequest) -> Response:
     else:
         assert fmt.rdf_format is not None
         triples = service_description(
-            endpoint=state.base + "sparql", graphs=dataset_graphs(state), settings=state.settings
+            endpoint=state.base + "sparql", graphs=state.graph_sizes, settings=state.settings
         )
         items: list[ox.Triple] | list[ox.Quad] = triples
         if fmt.carries_graphs and fmt is not formats.JSON_LD:
@@ -333,10 +323,8 @@ def default_query(base: str) -> str:
 
 
 def _examples(state: Published) -> list[Any]:
-    if "sparql_examples" not in state.extras:
-        directory = Path(state.settings.ontology_dir or "ontology") / "cq"
-        state.extras["sparql_examples"] = load_examples(directory, base=state.base)
-    return state.extras["sparql_examples"]
+    directory = Path(state.settings.ontology_dir or "ontology") / "cq"
+    return state.memo("sparql_examples", lambda: load_examples(directory, base=state.base))
 
 
 def _cell(term: dict[str, str] | None) -> dict[str, str]:

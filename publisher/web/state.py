@@ -9,13 +9,17 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from flask import current_app
 
 from publisher.build.publish import BUILD_INFO, BuildInfo
 from publisher.settings import Settings
 from publisher.store.base import Store
+
+T = TypeVar("T")
+
+GRAPH_SIZES = "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g ORDER BY ?g"
 
 
 @dataclass
@@ -26,6 +30,20 @@ class Published:
     store: Store
     stamp: tuple[int, int] = (0, 0)  # build.json's (inode, mtime) when this build was opened
     extras: dict[str, Any] = field(default_factory=dict)  # per-blueprint caches
+
+    def memo(self, key: str, make: Callable[[], T]) -> T:
+        """`make()` once per build and process: the data is read-only until the next build."""
+        if key not in self.extras:
+            self.extras[key] = make()
+        return self.extras[key]
+
+    @property
+    def graph_sizes(self) -> dict[str, int]:
+        """The named graphs and how many statements each holds, in IRI order."""
+        return self.memo(
+            "graph_sizes",
+            lambda: {r["g"].value: int(r["n"].value) for r in self.store.query(GRAPH_SIZES)},
+        )
 
     @property
     def key(self) -> str:
