@@ -171,7 +171,7 @@ def load(endpoint: str, **options: Any) -> None:
 @click.option("--dist", "dist_dir", type=click.Path(), help="Built dist/ directory.")
 @click.option("--host", help="Address to bind (default 127.0.0.1).")
 @click.option("--port", type=int, help="Port to bind (default 8080).")
-@click.option("--workers", type=int, help="gunicorn workers; 0 = development server.")
+@click.option("--workers", type=int, help="Worker processes; 0 = development server.")
 @click.option("--base", "base_uri", help="Base IRI the dist/ was built with.")
 @click.option("--store", help="disk, memory, or the URL of a remote SPARQL endpoint.")
 @click.option(
@@ -213,20 +213,37 @@ def serve(reload: bool, **options: Any) -> None:
             threaded=True,
         )
         return
-    gunicorn_args = [
+    os.execv(sys.executable, granian_command(settings))
+
+
+def granian_command(settings: Settings) -> list[str]:
+    """granian: a Rust HTTP front that reads and parses requests without holding a Python
+    thread, so slow or idle connections (slowloris) cost no app capacity; complete requests
+    go to `threads` threads in each of `workers` processes. The processes are spawned
+    and build their own store handle and SPARQL worker pool, as under gunicorn. Measured
+    against gunicorn gthread and gevent in README ("Serving"), bench/serving_stacks.py."""
+    return [
         sys.executable,
         "-m",
-        "gunicorn",
-        "--bind",
-        f"{settings.host}:{settings.port}",
+        "granian",
+        "--interface",
+        "wsgi",
+        "--factory",
+        "--host",
+        str(settings.host),
+        "--port",
+        str(settings.port),
         "--workers",
         str(settings.workers),
-        "--worker-class",
-        "gthread",
-        "--threads",
-        "4",
-        "--access-logfile",
-        "-",
-        "publisher:create_app()",
+        "--blocking-threads",
+        str(settings.threads),
+        "--http",
+        "1",
+        "--no-ws",
+        "--http1-header-read-timeout",
+        # granian accepts 1..60000 ms
+        str(min(max(int(settings.header_timeout_ms), 1), 60_000)),
+        "--respawn-failed-workers",
+        "--access-log",
+        "publisher:create_app",
     ]
-    os.execv(sys.executable, gunicorn_args)
