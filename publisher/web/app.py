@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
-from flask import Flask, Response
+from flask import Flask, Response, request
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from publisher.settings import load_settings
 from publisher.web import compression, discovery, dumps, errors, pages, resources
@@ -35,9 +37,66 @@ def make_app(overrides: Mapping[str, Any] | None = None) -> Flask:
         response.headers.setdefault("Access-Control-Expose-Headers", "ETag, Link, Content-Location")
         return response
 
+    app.after_request(security_headers)
+    app.after_request(relative_location)
+    if settings.trusted_proxies > 0:
+        # Only behind proxies the operator named: otherwise anyone could set the scheme, host
+        # and mount prefix that links and redirects are built from.
+        hops = int(settings.trusted_proxies)
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops, x_prefix=hops
+        )
+    else:
+        app.wsgi_app = untrusted_mount(app.wsgi_app)  # type: ignore[method-assign]
+
     @app.context_processor
     def globals_for_templates() -> dict[str, Any]:
         state = published()
         return {"dataset_title": state.settings.title, "base": state.base, "build": state.info}
 
     return app
+
+
+# The pages run no script (the JSON-LD block is data, which CSP does not execute), load their
+# one stylesheet from this server, and submit the query form here; nothing may frame them.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'none'; object-src 'none'; style-src 'self'; "
+    "img-src 'self' data:; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+
+
+def security_headers(response: Response) -> Response:
+    """On every response, errors and files included."""
+    response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    return response
+
+
+def relative_location(response: Response) -> Response:
+    """Redirects point at a path on this server, never at the Host the client claimed.
+
+    Werkzeug's routing redirects (a trailing or doubled slash: 308) are absolute URLs built
+    from the Host header; a cache would keep such a 308 for everyone.
+    """
+    location = response.headers.get("Location")
+    if location and "://" in location:
+        target = urlsplit(location)
+        if target.netloc == request.host:
+            path = target.path or "/"
+            # "//x" as a path would name the host x: keep one leading slash.
+            path = "/" + path.lstrip("/")
+            response.headers["Location"] = path + (f"?{target.query}" if target.query else "")
+    return response
+
+
+def untrusted_mount(wsgi_app: Any) -> Any:
+    """Without a trusted proxy the app is mounted at the root: no SCRIPT_NAME from outside."""
+
+    def application(environ: dict[str, Any], start_response: Any) -> Any:
+        environ["SCRIPT_NAME"] = ""
+        environ.pop("HTTP_X_FORWARDED_PREFIX", None)
+        return wsgi_app(environ, start_response)
+
+    return application
