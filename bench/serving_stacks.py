@@ -16,6 +16,7 @@ Loopback only; every loop is bounded in time. gevent is measured only if it is i
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import socket
 import statistics
@@ -90,10 +91,9 @@ class Slowloris:
     def _run(self) -> None:
         while not self.stopping.wait(1.0):
             for sock in self.sockets:
-                try:
+                # The server may have closed it (a header timeout): that is the defence.
+                with contextlib.suppress(OSError):
                     sock.sendall(b"X-Slow: 1\r\n")
-                except OSError:
-                    pass  # the server closed it (a header timeout): that is the defence
 
     def __exit__(self, *_: object) -> None:
         self.stopping.set()
