@@ -12,6 +12,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from publisher.settings import load_settings
 from publisher.web import compression, discovery, dumps, errors, pages, resources
 from publisher.web import sparql as sparql_endpoint
+from publisher.web.http import enforce_preconditions, ignore_multiple_ranges
 from publisher.web.links import local_link
 from publisher.web.state import Publication, published
 
@@ -39,6 +40,9 @@ def make_app(overrides: Mapping[str, Any] | None = None) -> Flask:
 
     app.after_request(security_headers)
     app.after_request(relative_location)
+    app.before_request(ignore_multiple_ranges)
+    # Registered last, so it runs first: before gzip and the other headers are added.
+    app.after_request(enforce_preconditions)
     if settings.trusted_proxies > 0:
         # Only behind proxies the operator named: otherwise anyone could set the scheme, host
         # and mount prefix that links and redirects are built from.
