@@ -196,10 +196,15 @@ def serve(reload: bool, **options: Any) -> None:
     dist = Path(settings.dist_dir)
     if not (dist / "build.json").is_file():
         _fail(PublisherError(f"{dist}/build.json not found: run `publisher build` first"))
-    if reload or settings.workers == 0:
-        from publisher import create_app
+    from publisher import create_app
 
+    try:
+        # Opens the build as every worker will (store, build.json, the files pages read): a
+        # damaged dist/ is one line naming the file and exit 2, before any worker starts.
         app = create_app(settings)
+    except PublisherError as error:
+        _fail(error)
+    if reload or settings.workers == 0:
         # Templates are re-read when they change; code changes and a new build (build.json is
         # rewritten by every build's swap) restart the process. The interactive debugger
         # stays off: it would execute code for anyone who can reach the port.
@@ -213,6 +218,7 @@ def serve(reload: bool, **options: Any) -> None:
             threaded=True,
         )
         return
+    app.extensions["publisher"].current.store.close()
     os.execv(sys.executable, granian_command(settings))
 
 

@@ -12,9 +12,10 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from publisher.settings import load_settings
 from publisher.web import compression, discovery, dumps, errors, pages, resources
 from publisher.web import sparql as sparql_endpoint
+from publisher.web.describe import file_quads
 from publisher.web.http import enforce_preconditions, ignore_multiple_ranges
 from publisher.web.links import local_link
-from publisher.web.state import Publication, published
+from publisher.web.state import Preload, Publication, published
 
 
 def make_app(overrides: Mapping[str, Any] | None = None) -> Flask:
@@ -22,7 +23,7 @@ def make_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     app = Flask("publisher")
     app.config["MAX_CONTENT_LENGTH"] = settings.sparql_max_body_bytes
     app.json.sort_keys = False  # type: ignore[attr-defined]
-    app.extensions["publisher"] = Publication(settings)
+    app.extensions["publisher"] = Publication(settings, preload=PRELOAD)
     errors.register(app)
     app.add_template_filter(local_link, "local_link")
     for blueprint in (pages.blueprint, dumps.blueprint, resources.blueprint, discovery.blueprint):
@@ -60,6 +61,14 @@ def make_app(overrides: Mapping[str, Any] | None = None) -> Flask:
 
     return app
 
+
+# Everything serving reads from a build's files, read when the build is opened: a damaged
+# build fails there (at start, or is not switched to), never on a later request.
+PRELOAD: tuple[Preload, ...] = (
+    ("SHA256SUMS", dumps.dump_files_of),
+    ("void.ttl", lambda state: file_quads(state, "void.ttl")),
+    ("shapes.ttl", lambda state: file_quads(state, "shapes.ttl")),
+)
 
 # The pages run no script (the JSON-LD block is data, which CSP does not execute), load their
 # one stylesheet from this server, and submit the query form here; nothing may frame them.
