@@ -1,4 +1,4 @@
-"""Requests per second for /doc/ resources (Turtle, HTML) under gunicorn, with a baseline.
+"""Requests per second for /doc/ resources (Turtle, HTML) under `publisher serve`, with a baseline.
 
     .venv/bin/python bench/resources_rps.py [--dist dist] [--workers 2] [--connections 8]
                                             [--requests 4000] [--seconds 10]
@@ -148,7 +148,9 @@ def main() -> None:
     dist = options.dist.resolve() if options.dist else build_seed(port)
     uname = platform.uname()
     print(f"machine: {uname.system} {uname.release} {uname.machine}, nproc {os.cpu_count()}")
-    print(f"python {platform.python_version()}, gunicorn gthread, workers {options.workers}")
+    print(
+        f"python {platform.python_version()}, publisher serve (granian), workers {options.workers}"
+    )
     print(
         f"load: 1 process, {options.connections} keep-alive connections, "
         f"at most {options.requests} requests or {options.seconds:g} s per row"

@@ -171,7 +171,7 @@ def load(endpoint: str, **options: Any) -> None:
 @click.option("--dist", "dist_dir", type=click.Path(), help="Built dist/ directory.")
 @click.option("--host", help="Address to bind (default 127.0.0.1).")
 @click.option("--port", type=int, help="Port to bind (default 8080).")
-@click.option("--workers", type=int, help="gunicorn workers; 0 = development server.")
+@click.option("--workers", type=int, help="Worker processes; 0 = development server.")
 @click.option("--base", "base_uri", help="Base IRI the dist/ was built with.")
 @click.option("--store", help="disk, memory, or the URL of a remote SPARQL endpoint.")
 @click.option(
@@ -196,10 +196,15 @@ def serve(reload: bool, **options: Any) -> None:
     dist = Path(settings.dist_dir)
     if not (dist / "build.json").is_file():
         _fail(PublisherError(f"{dist}/build.json not found: run `publisher build` first"))
-    if reload or settings.workers == 0:
-        from publisher import create_app
+    from publisher import create_app
 
+    try:
+        # Opens the build as every worker will (store, build.json, the files pages read): a
+        # damaged dist/ is one line naming the file and exit 2, before any worker starts.
         app = create_app(settings)
+    except PublisherError as error:
+        _fail(error)
+    if reload or settings.workers == 0:
         # Templates are re-read when they change; code changes and a new build (build.json is
         # rewritten by every build's swap) restart the process. The interactive debugger
         # stays off: it would execute code for anyone who can reach the port.
@@ -213,20 +218,38 @@ def serve(reload: bool, **options: Any) -> None:
             threaded=True,
         )
         return
-    gunicorn_args = [
+    app.extensions["publisher"].current.store.close()
+    os.execv(sys.executable, granian_command(settings))
+
+
+def granian_command(settings: Settings) -> list[str]:
+    """granian: a Rust HTTP front that reads and parses requests without holding a Python
+    thread, so slow or idle connections (slowloris) cost no app capacity; complete requests
+    go to `threads` threads in each of `workers` processes. The processes are spawned
+    and build their own store handle and SPARQL worker pool, as under gunicorn. Measured
+    against gunicorn gthread and gevent in README ("Serving"), bench/serving_stacks.py."""
+    return [
         sys.executable,
         "-m",
-        "gunicorn",
-        "--bind",
-        f"{settings.host}:{settings.port}",
+        "granian",
+        "--interface",
+        "wsgi",
+        "--factory",
+        "--host",
+        str(settings.host),
+        "--port",
+        str(settings.port),
         "--workers",
         str(settings.workers),
-        "--worker-class",
-        "gthread",
-        "--threads",
-        "4",
-        "--access-logfile",
-        "-",
-        "publisher:create_app()",
+        "--blocking-threads",
+        str(settings.threads),
+        "--http",
+        "1",
+        "--no-ws",
+        "--http1-header-read-timeout",
+        # granian accepts 1..60000 ms
+        str(min(max(int(settings.header_timeout_ms), 1), 60_000)),
+        "--respawn-failed-workers",
+        "--access-log",
+        "publisher:create_app",
     ]
-    os.execv(sys.executable, gunicorn_args)

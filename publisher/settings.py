@@ -72,7 +72,27 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("host", "127.0.0.1", "address", "Address `serve` binds to."),
     Setting("port", 8080, "port", "Port `serve` binds to."),
-    Setting("workers", 2, "processes", "gunicorn worker processes for `serve` (0 = dev server)."),
+    Setting("workers", 2, "processes", "Worker processes for `serve` (0 = dev server)."),
+    Setting(
+        "threads",
+        4,
+        "threads",
+        "Threads per worker process that run requests; slow or idle connections hold none.",
+    ),
+    Setting(
+        "header_timeout_ms",
+        10_000,
+        "ms",
+        "How long `serve` waits for a request's line and headers before closing the "
+        "connection (slow clients).",
+    ),
+    Setting(
+        "trusted_proxies",
+        0,
+        "proxies",
+        "Reverse proxies in front of `serve` whose X-Forwarded-For/-Proto/-Host/-Prefix "
+        "headers are trusted (0 = trust none: the headers are ignored).",
+    ),
     Setting(
         "store",
         "disk",
@@ -92,6 +112,13 @@ SETTINGS: tuple[Setting, ...] = (
         "responses",
         "Rendered resource representations kept in memory per process (the data is read-only "
         "between builds); 0 disables the cache.",
+    ),
+    Setting(
+        "page_cache_max_bytes",
+        64 * 1024 * 1024,
+        "bytes",
+        "Most bytes of rendered representations kept by that cache per process; the least "
+        "recently used are dropped first (0 disables the cache).",
     ),
     Setting(
         "html_max_rows",

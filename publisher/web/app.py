@@ -4,14 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
-from flask import Flask, Response
+from flask import Flask, Response, request
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from publisher.settings import load_settings
 from publisher.web import compression, discovery, dumps, errors, pages, resources
 from publisher.web import sparql as sparql_endpoint
+from publisher.web.describe import file_quads
+from publisher.web.http import enforce_preconditions, ignore_multiple_ranges
 from publisher.web.links import local_link
-from publisher.web.state import Publication, published
+from publisher.web.state import Preload, Publication, published
 
 
 def make_app(overrides: Mapping[str, Any] | None = None) -> Flask:
@@ -19,7 +23,7 @@ def make_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     app = Flask("publisher")
     app.config["MAX_CONTENT_LENGTH"] = settings.sparql_max_body_bytes
     app.json.sort_keys = False  # type: ignore[attr-defined]
-    app.extensions["publisher"] = Publication(settings)
+    app.extensions["publisher"] = Publication(settings, preload=PRELOAD)
     errors.register(app)
     app.add_template_filter(local_link, "local_link")
     for blueprint in (pages.blueprint, dumps.blueprint, resources.blueprint, discovery.blueprint):
@@ -35,9 +39,77 @@ def make_app(overrides: Mapping[str, Any] | None = None) -> Flask:
         response.headers.setdefault("Access-Control-Expose-Headers", "ETag, Link, Content-Location")
         return response
 
+    app.after_request(security_headers)
+    app.after_request(relative_location)
+    app.before_request(ignore_multiple_ranges)
+    # Registered last, so it runs first: before gzip and the other headers are added.
+    app.after_request(enforce_preconditions)
+    if settings.trusted_proxies > 0:
+        # Only behind proxies the operator named: otherwise anyone could set the scheme, host
+        # and mount prefix that links and redirects are built from.
+        hops = int(settings.trusted_proxies)
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops, x_prefix=hops
+        )
+    else:
+        app.wsgi_app = untrusted_mount(app.wsgi_app)  # type: ignore[method-assign]
+
     @app.context_processor
     def globals_for_templates() -> dict[str, Any]:
         state = published()
         return {"dataset_title": state.settings.title, "base": state.base, "build": state.info}
 
     return app
+
+
+# Everything serving reads from a build's files, read when the build is opened: a damaged
+# build fails there (at start, or is not switched to), never on a later request.
+PRELOAD: tuple[Preload, ...] = (
+    ("SHA256SUMS", dumps.dump_files_of),
+    ("void.ttl", lambda state: file_quads(state, "void.ttl")),
+    ("shapes.ttl", lambda state: file_quads(state, "shapes.ttl")),
+)
+
+# The pages run no script (the JSON-LD block is data, which CSP does not execute), load their
+# one stylesheet from this server, and submit the query form here; nothing may frame them.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'none'; object-src 'none'; style-src 'self'; "
+    "img-src 'self' data:; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+
+
+def security_headers(response: Response) -> Response:
+    """On every response, errors and files included."""
+    response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    return response
+
+
+def relative_location(response: Response) -> Response:
+    """Redirects point at a path on this server, never at the Host the client claimed.
+
+    Werkzeug's routing redirects (a trailing or doubled slash: 308) are absolute URLs built
+    from the Host header; a cache would keep such a 308 for everyone.
+    """
+    location = response.headers.get("Location")
+    if location and "://" in location:
+        target = urlsplit(location)
+        if target.netloc == request.host:
+            path = target.path or "/"
+            # "//x" as a path would name the host x: keep one leading slash.
+            path = "/" + path.lstrip("/")
+            response.headers["Location"] = path + (f"?{target.query}" if target.query else "")
+    return response
+
+
+def untrusted_mount(wsgi_app: Any) -> Any:
+    """Without a trusted proxy the app is mounted at the root: no SCRIPT_NAME from outside."""
+
+    def application(environ: dict[str, Any], start_response: Any) -> Any:
+        environ["SCRIPT_NAME"] = ""
+        environ.pop("HTTP_X_FORWARDED_PREFIX", None)
+        return wsgi_app(environ, start_response)
+
+    return application

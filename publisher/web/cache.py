@@ -1,8 +1,9 @@
-"""A small thread-safe LRU of rendered representations, one per process.
+"""A small thread-safe LRU of rendered representations, one per process and build.
 
-The published data does not change while a process serves it (a new build means a restart),
-so a rendered description can be reused until it is evicted. gunicorn's gthread workers serve
-several requests at once, hence the lock.
+The published data does not change while a process serves a build (a new build gets a new
+cache), so a rendered description can be reused until it is evicted. The server runs several
+requests at once in each process, hence the lock. It is bounded both in entries and in bytes:
+a few large pages (a graph page can be megabytes) must not grow a process without limit.
 """
 
 from __future__ import annotations
@@ -13,15 +14,20 @@ from collections.abc import Callable, Hashable
 
 
 class LRU:
-    def __init__(self, capacity: int) -> None:
+    def __init__(self, capacity: int, *, max_bytes: int | None = None) -> None:
         self.capacity = capacity
+        self.max_bytes = max_bytes
         self._items: OrderedDict[Hashable, bytes] = OrderedDict()
         self._lock = threading.Lock()
+        self.bytes = 0  # the sum of the cached bodies' sizes
         self.hits = 0
         self.misses = 0
 
+    def __len__(self) -> int:
+        return len(self._items)
+
     def get_or_make(self, key: Hashable, make: Callable[[], bytes]) -> bytes:
-        if self.capacity <= 0:
+        if self.capacity <= 0 or self.max_bytes == 0:
             return make()
         with self._lock:
             found = self._items.get(key)
@@ -31,9 +37,17 @@ class LRU:
                 return found
             self.misses += 1
         value = make()  # outside the lock: two threads may render the same thing once each
+        if self.max_bytes is not None and len(value) > self.max_bytes:
+            return value  # larger than the whole cache: serve it, keep nothing
         with self._lock:
+            previous = self._items.pop(key, None)
+            if previous is not None:
+                self.bytes -= len(previous)
             self._items[key] = value
-            self._items.move_to_end(key)
-            while len(self._items) > self.capacity:
-                self._items.popitem(last=False)
+            self.bytes += len(value)
+            while len(self._items) > self.capacity or (
+                self.max_bytes is not None and self.bytes > self.max_bytes
+            ):
+                _, dropped = self._items.popitem(last=False)
+                self.bytes -= len(dropped)
         return value

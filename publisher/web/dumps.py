@@ -12,7 +12,7 @@ from publisher import formats
 from publisher.build.publish import SUMS_FILE
 from publisher.web.errors import NotFound
 from publisher.web.http import cached
-from publisher.web.state import published
+from publisher.web.state import Published, published
 
 blueprint = Blueprint("dumps", __name__)
 
@@ -28,7 +28,10 @@ class DumpFile:
 
 def dump_files() -> list[DumpFile]:
     """The published files (not the store directory), read once per process and build."""
-    state = published()
+    return dump_files_of(published())
+
+
+def dump_files_of(state: Published) -> list[DumpFile]:
     return state.memo("dump_files", lambda: _read_dump_files(state.dist))
 
 
@@ -37,14 +40,22 @@ def _read_dump_files(dist: Path) -> list[DumpFile]:
     for line in (dist / SUMS_FILE).read_text(encoding="utf-8").splitlines():
         digest, _, name = line.partition("  ")
         sums[name] = digest
-    files = []
-    for path in sorted(dist.iterdir()):
-        if path.is_file():
-            media_type, holds = formats.describe_file(path.name)
-            files.append(
-                DumpFile(path.name, path.stat().st_size, sums.get(path.name, ""), media_type, holds)
-            )
-    return files
+    return [
+        DumpFile(
+            path.name,
+            path.stat().st_size,
+            sums.get(path.name, ""),
+            *formats.describe_file(path.name),
+        )
+        for path in sorted(dist.iterdir())
+        if inside(path, dist)
+    ]
+
+
+def inside(path: Path, dist: Path) -> bool:
+    """A regular file of dist/ itself: a symbolic link (which could point anywhere on the
+    machine) is never listed nor served."""
+    return not path.is_symlink() and path.is_file() and path.resolve().parent == dist
 
 
 @blueprint.get("/dumps/")
@@ -58,7 +69,11 @@ def download(name: str) -> Response:
     found = next((f for f in dump_files() if f.name == name), None)
     if found is None:
         raise NotFound(f"no dump file named {name!r}; see /dumps/ for the list")
-    path: Path = published().dist / found.name
+    dist = published().dist
+    path: Path = dist / found.name
+    if not inside(path, dist):
+        # Replaced by a link, or removed, since the build was opened.
+        raise NotFound(f"the dump file {name!r} is not available; see /dumps/ for the list")
     response = send_file(
         path,
         mimetype=found.media_type,

@@ -77,12 +77,44 @@ WELL_KNOWN_LABELS: dict[str, str] = {
 
 
 def preferred_languages() -> tuple[str, ...]:
-    """Language tags of Accept-Language, best first (q=0 excluded), lower-cased."""
-    tags = []
+    """The reader's languages (Accept-Language, best first, q=0 excluded) that can change
+    which label is shown: only those of the data's languages, in the reader's order.
+
+    Tags the data has no literal in are dropped and other tags of a known primary language
+    become "xx-*" (they match "xx" tags the same way), so thousands of distinct headers map
+    to a few preferences: the rendered-page cache is keyed on this, not on the raw header.
+    """
+    from publisher.web.state import published
+
+    known = published().memo("literal_languages", _literal_languages)
+    primaries = {tag.split("-")[0] for tag in known}
+    tags: list[str] = []
     for tag, quality in request.accept_languages:
-        if quality > 0 and tag != "*":
-            tags.append(tag.lower())
+        tag = tag.lower()
+        if quality <= 0 or tag == "*":
+            continue
+        if tag not in known:
+            primary = tag.split("-")[0]
+            if primary not in primaries:
+                continue
+            tag = primary + "-*"
+        if tag not in tags:
+            tags.append(tag)
     return tuple(tags)
+
+
+LITERAL_LANGUAGES = (
+    "SELECT DISTINCT (LCASE(LANG(?o)) AS ?lang) WHERE { GRAPH ?g { ?s ?p ?o } "
+    'FILTER(isLiteral(?o) && LANG(?o) != "") }'
+)
+
+
+def _literal_languages() -> frozenset[str]:
+    """Every language tag of the published literals (once per build and process)."""
+    from publisher.web.state import published
+
+    rows = published().store.query(LITERAL_LANGUAGES)
+    return frozenset(row["lang"].value for row in rows)
 
 
 def languages_key(languages: Sequence[str]) -> str:

@@ -21,13 +21,33 @@ class Link:
     iri: str
 
 
+# Schemes a page may link to. Anything else in the data (javascript:, data:, vbscript:, a
+# scheme-relative //host, a relative reference) is shown as text, never as a clickable link.
+LINKABLE_SCHEMES = ("http://", "https://")
+
+
 def local_link(iri: str) -> str:
-    """A path on this server for IRIs under the base (so browsing works on any host); else the IRI."""
+    """Where a page links an IRI: a path on this server for IRIs under the base (so browsing
+    works on any host), the IRI itself when it is http(s), else "" (not linked)."""
     base = published().base
-    if iri.startswith(base):
-        # The app serves the base at its root (mount it under a prefix with SCRIPT_NAME).
-        return "/" + iri[len(base) :]
+    if not safe_href(iri):
+        return ""
+    rest = iri[len(base) :]
+    if iri.startswith(base) and not rest.startswith("/"):
+        # The app serves the base at its root. ("//x" would be a link to the host x: such an
+        # IRI keeps its absolute form.)
+        return "/" + rest
     return iri
+
+
+def safe_href(iri: str) -> bool:
+    """An absolute http(s) IRI with a host and no characters a browser would strip or bend."""
+    lowered = iri.lower()
+    if not lowered.startswith(LINKABLE_SCHEMES):
+        return False
+    host = lowered.split("://", 1)[1]
+    # Browsers drop tabs and newlines inside URLs and treat "\\" as "/": refuse all of them.
+    return bool(host) and not host.startswith("/") and not any(c in iri for c in "\t\n\r\\ ")
 
 
 def labelled_link(labels: Labels, iri: str) -> Link:

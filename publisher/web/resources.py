@@ -75,7 +75,13 @@ def _vary(fmt: Format, negotiated: bool) -> list[str]:
 
 # -- steps 3-5: exists? -> describe -> render -----------------------------------------------
 def _cache(state: Published) -> LRU:
-    return state.memo("resource_cache", lambda: LRU(int(state.settings.resource_cache_entries)))
+    return state.memo(
+        "resource_cache",
+        lambda: LRU(
+            int(state.settings.resource_cache_entries),
+            max_bytes=int(state.settings.page_cache_max_bytes),
+        ),
+    )
 
 
 def _not_found(target: Target, fmt: Format, negotiated: bool) -> NotFound:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -14,10 +15,18 @@ from typing import Any, TypeVar
 from flask import current_app
 
 from publisher.build.publish import BUILD_INFO, BuildInfo
+from publisher.errors import PublisherError
 from publisher.settings import Settings
 from publisher.store.base import Store
 
 T = TypeVar("T")
+
+log = logging.getLogger("publisher.serve")
+
+
+class BadBuild(PublisherError):
+    """A dist/ that cannot be served; the message names the file."""
+
 
 GRAPH_SIZES = "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g ORDER BY ?g"
 
@@ -69,21 +78,63 @@ def build_stamp(dist: Path) -> tuple[int, int]:
     return stat.st_ino, stat.st_mtime_ns
 
 
-def open_published(settings: Settings) -> Published:
+def read_build_info(dist: Path) -> BuildInfo:
+    path = dist / BUILD_INFO
+    try:
+        info = BuildInfo.read(dist)
+        datetime.fromisoformat(info.built_at.replace("Z", "+00:00"))
+    except (OSError, ValueError, TypeError, AttributeError) as error:
+        raise BadBuild(
+            f"{path}: not a build description ({type(error).__name__}: {error})"
+        ) from None
+    return info
+
+
+def open_published(settings: Settings, *, preload: Sequence[Preload] = ()) -> Published:
+    """Open a build and read everything serving takes from its files (`preload`), so a
+    damaged build fails here, naming the file, instead of on some later request."""
     from publisher.store.embedded import EmbeddedStore
 
     dist = Path(settings.dist_dir).resolve()
-    stamp = build_stamp(dist)
-    info = BuildInfo.read(dist)
-    if str(settings.store).startswith(("http://", "https://")):
-        from publisher.store.remote import RemoteStore
+    try:
+        stamp = build_stamp(dist)
+    except OSError as error:
+        raise BadBuild(f"{dist / BUILD_INFO}: {error.strerror or error}") from None
+    info = read_build_info(dist)
+    try:
+        if str(settings.store).startswith(("http://", "https://")):
+            from publisher.store.remote import RemoteStore
 
-        store: Store = RemoteStore(settings.store, base=info.base)
-    else:
-        store = EmbeddedStore.open(dist, base=info.base, mode=settings.store)
+            store: Store = RemoteStore(settings.store, base=info.base)
+        else:
+            store = EmbeddedStore.open(dist, base=info.base, mode=settings.store)
+    except PublisherError as error:
+        raise BadBuild(str(error)) from None
+    except Exception as error:  # pyoxigraph reports a damaged store as OSError or ValueError
+        raise BadBuild(f"{dist / 'store'}: cannot open the store ({error})") from None
     # The data was minted under the base it was built with; serve that one.
     settings = settings.replace(base_uri=info.base)
-    return Published(settings=settings, dist=dist, info=info, store=store, stamp=stamp)
+    state = Published(settings=settings, dist=dist, info=info, store=store, stamp=stamp)
+    try:
+        state.graph_sizes  # noqa: B018  (a first query: the store answers)
+        for name, load in preload:
+            try:
+                load(state)
+            except BadBuild:
+                raise
+            except Exception as error:
+                raise BadBuild(f"{dist / name}: {type(error).__name__}: {error}") from None
+    except BadBuild:
+        store.close()
+        raise
+    except Exception as error:
+        store.close()
+        raise BadBuild(f"{dist / 'store'}: the store does not answer ({error})") from None
+    return state
+
+
+# What serving reads from a build's files, by file name: run when a build is opened.
+Preload = tuple[str, Callable[[Published], object]]
 
 
 class Publication:
@@ -94,11 +145,13 @@ class Publication:
     released after a grace period, so requests still running on it can finish.
     """
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, preload: Sequence[Preload] = ()) -> None:
         self.settings = settings
-        self.current = open_published(settings)
+        self.preload = list(preload)
+        self.current = open_published(settings, preload=self.preload)
         self._lock = threading.Lock()
         self._checked = time.monotonic()
+        self._rejected: tuple[int, int] | None = None  # the stamp of a bad build, not retried
         self.retire_hooks: list[Callable[[Published], None]] = []
 
     def get(self) -> Published:
@@ -111,15 +164,22 @@ class Publication:
         with self._lock:
             self._checked = time.monotonic()
             try:
-                changed = build_stamp(self.current.dist) != self.current.stamp
+                stamp = build_stamp(self.current.dist)
             except OSError:
                 return  # mid-swap (between the two renames): keep serving the current build
-            if not changed:
+            if stamp == self.current.stamp or stamp == self._rejected:
                 return
             try:
-                fresh = open_published(self.settings)
-            except (OSError, ValueError):
-                return  # not complete yet; the next check tries again
+                fresh = open_published(self.settings, preload=self.preload)
+            except BadBuild as error:
+                # Not complete yet, or damaged: keep serving the build we have. Logged once.
+                self._rejected = stamp
+                log.error(
+                    "not switching to the new build: %s; still serving build %s",
+                    error,
+                    self.current.info.build_id,
+                )
+                return
             retired, self.current = self.current, fresh
         grace = self.settings.sparql_time_limit_ms / 1000 + 5
         timer = threading.Timer(grace, self._retire, args=(retired,))
