@@ -10,10 +10,21 @@ from __future__ import annotations
 import gzip
 import json
 
+import pyoxigraph as ox
 import pytest
 import rdflib
 from html_checks import check_html
-from rdf_checks import check_variants, graph_names, parse, union
+from rdf_checks import (
+    DEFAULT_GRAPH,
+    check_variants,
+    graph_names,
+    parse,
+    union,
+)
+from rdf_checks import (
+    RDFLIB_FORMATS as RDF_PARSERS,
+)
+from rdflib.compare import isomorphic
 
 from publisher import formats
 
@@ -82,6 +93,62 @@ def variants(client, path: str) -> dict[str, bytes]:
 def test_every_rdf_variant_parses_and_all_agree(sample_client, path: str) -> None:
     reference = check_variants(variants(sample_client, path), base=base_of(sample_client))
     assert len(reference) > 0
+
+
+DOCUMENTS = [
+    THING,
+    "/doc/place/khojaly",
+    "/def/Attack",
+    "/def",
+    "/graph/press-release-2023-02-26",
+    "/graph/curated",
+    "/dataset",
+    "/shapes",
+]
+
+
+def _no_remote_contexts(url: str, options: dict | None = None) -> dict:
+    raise AssertionError(f"pyld tried to fetch {url}: the context must be inline")
+
+
+@pytest.mark.parametrize("path", DOCUMENTS)
+def test_the_default_graph_of_every_variant_is_the_turtle_variant(sample_client, path) -> None:
+    """Clients that read only the default graph (rdflib Graph, jsonld.js/pyld toRDF, Jena,
+    Comunica) get the same triples from every variant; the quad formats keep the graphs."""
+    from pyld import jsonld
+
+    base = base_of(sample_client)
+    found = variants(sample_client, path)
+    turtle = rdflib.Graph().parse(data=found["turtle"], format="turtle", publicID=base)
+    assert len(turtle) > 0
+    for name, body in found.items():
+        default_only = rdflib.Graph().parse(data=body, format=RDF_PARSERS[name], publicID=base)
+        assert isomorphic(default_only, turtle), f"default graph of {name} differs from Turtle"
+    expanded = jsonld.to_rdf(
+        json.loads(found["jsonld"]),
+        {"format": "application/n-quads", "base": base, "documentLoader": _no_remote_contexts},
+    )
+    default_nquads = "\n".join(
+        line for line in expanded.splitlines() if _graph_of_nquad(line) is None
+    )
+    from_pyld = rdflib.Graph().parse(data=default_nquads, format="nt")
+    assert isomorphic(from_pyld, turtle), "pyld's default graph differs from Turtle"
+
+
+def _graph_of_nquad(line: str) -> str | None:
+    for quad in ox.parse(line.encode("utf-8"), format=ox.RdfFormat.N_QUADS):
+        return None if isinstance(quad.graph_name, ox.DefaultGraph) else str(quad.graph_name)
+    return None
+
+
+def test_quad_variants_keep_every_statement_in_its_source_graph(sample_client) -> None:
+    base = base_of(sample_client)
+    dataset = parse(sample_client.get(THING + ".nq").data, "nquads", base=base)
+    event = rdflib.URIRef(base + "id/event/khojaly-1992")
+    kg = rdflib.Namespace(base + "def/")
+    claim = (event, kg.characterisedAs, rdflib.Literal("genocide", lang="en"))
+    graphs = {str(g) for *_t, g in dataset.quads((*claim, None))}
+    assert graphs == {DEFAULT_GRAPH, base + "graph/press-release-2023-02-26"}
 
 
 def test_description_has_outgoing_blank_nodes_incoming_and_labels(sample_client) -> None:

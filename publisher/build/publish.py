@@ -25,6 +25,7 @@ from publisher.errors import BuildError
 from publisher.jsonld import compact as compact_jsonld
 from publisher.namespaces import jsonld_context, prefixes
 from publisher.settings import Settings
+from publisher.store.union import store_union_default_graph
 
 STORE_DIR = "store"
 BUILD_INFO = "build.json"
@@ -65,26 +66,20 @@ def _write_gzip(path: Path, data: bytes) -> None:
         stream.write(data)
 
 
-def _union_store(store: ox.Store) -> ox.Store:
-    """The union of the named graphs as one default graph: the store deduplicates and orders
-    the triples by subject (so Turtle groups them) without a Python-side sort."""
-    union = ox.Store()
-    union.bulk_extend(ox.Quad(q.subject, q.predicate, q.object, ox.DefaultGraph()) for q in store)
-    return union
+def serialize_dump(store: ox.Store, fmt: formats.Format, *, base: str) -> bytes:
+    """The whole dataset in one format.
 
-
-def serialize_dump(
-    store: ox.Store, fmt: formats.Format, *, base: str, union: ox.Store | None = None
-) -> bytes:
-    """The whole dataset in one format; formats without graphs get the union of the graphs."""
+    `store` holds the union of the named graphs in its default graph (store/union.py). Every
+    format's default graph is that union (a client reading only the default graph of any dump
+    gets the same triples); the dataset formats also carry the named graphs (provenance).
+    The store orders the triples by subject, so Turtle groups them without a Python sort.
+    """
     if fmt is formats.JSON_LD:
         return compact_jsonld(store, base=base, indent=None)  # linear, unlike rdflib's
     assert fmt.rdf_format is not None
     if fmt.carries_graphs:
         return store.dump(format=fmt.rdf_format, prefixes=prefixes(base))
-    return (union or _union_store(store)).dump(
-        format=fmt.rdf_format, from_graph=ox.DefaultGraph(), prefixes=prefixes(base)
-    )
+    return store.dump(format=fmt.rdf_format, from_graph=ox.DefaultGraph(), prefixes=prefixes(base))
 
 
 def sha256_file(path: Path) -> str:
@@ -125,11 +120,11 @@ def _write_dist(
     store = dataset.store
     moment = build_time()
 
-    union = _union_store(store)
+    quads = len(store)  # the named graphs' quads, before the union joins them
+    store_union_default_graph(store)
+    triples = len(store) - quads
     for fmt in formats.DUMP_FORMATS:
-        _write_gzip(
-            target / formats.dump_name(fmt), serialize_dump(store, fmt, base=base, union=union)
-        )
+        _write_gzip(target / formats.dump_name(fmt), serialize_dump(store, fmt, base=base))
     ontology_graph = ox.NamedNode(base + "graph/ontology")
     (target / "ontology.ttl").write_bytes(
         ox.serialize(
@@ -148,7 +143,7 @@ def _write_dist(
         json.dumps(jsonld_context(base), indent=2, sort_keys=True) + "\n", encoding="utf-8"
     )
 
-    # The store `serve` opens: built from the same quads as the dumps.
+    # The store `serve` opens: built from the same quads as the dumps (union included).
     disk_store = ox.Store(str(target / STORE_DIR))
     disk_store.bulk_extend(store)
     disk_store.flush()
@@ -156,12 +151,11 @@ def _write_dist(
     del disk_store
 
     nquads = (target / formats.dump_name(formats.N_QUADS)).read_bytes()
-    triples = len(union)
     info = BuildInfo(
         build_id=hashlib.sha256(nquads).hexdigest()[:16] + f"-{int(moment.timestamp()):x}",
         built_at=moment.isoformat().replace("+00:00", "Z"),
         base=base,
-        quads=len(store),
+        quads=quads,
         triples=triples,
         graphs=len(dataset.graph_names()),
     )

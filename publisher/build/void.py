@@ -40,7 +40,8 @@ def _int(value: int) -> ox.Literal:
 
 
 def _select(store: ox.Store, query: str) -> list[ox.QuerySolution]:
-    return list(store.query(query, use_default_graph_as_union=True))
+    # The store's default graph holds the union of the named graphs, as a set (store/union.py).
+    return list(store.query(query))
 
 
 def dataset_iri(base: str) -> str:
