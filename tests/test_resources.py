@@ -505,3 +505,37 @@ def test_sitemap_and_robots(sample_client) -> None:
     ):
         assert base + expected in locations
     assert not any(loc.startswith(base + "doc/def") for loc in locations)
+
+
+@pytest.mark.parametrize("path", DOCUMENTS)
+def test_accept_application_json_gets_jsonld(sample_client, path: str) -> None:
+    response = sample_client.get(
+        "/def/" if path == "/def" else path, headers={"Accept": "application/json"}
+    )
+    assert response.status_code == 200, response.data[:300]
+    assert response.headers["Content-Type"] == formats.JSON_LD.content_type
+    document = json.loads(response.data)
+    assert "@context" in document
+    graph = rdflib.Graph().parse(
+        data=response.data, format="json-ld", publicID=base_of(sample_client)
+    )
+    assert len(graph) > 0
+
+
+def test_accept_application_json_on_sparql_keeps_results_json_and_gives_jsonld_graphs(
+    sample_client,
+) -> None:
+    headers = {"Accept": "application/json"}
+    select = sample_client.get(
+        "/sparql", query_string={"query": "SELECT * { ?s ?p ?o } LIMIT 1"}, headers=headers
+    )
+    assert select.status_code == 200
+    assert select.headers["Content-Type"].startswith("application/sparql-results+json")
+    construct = sample_client.get(
+        "/sparql",
+        query_string={"query": "CONSTRUCT WHERE { ?s ?p ?o } LIMIT 3"},
+        headers=headers,
+    )
+    assert construct.status_code == 200
+    assert construct.headers["Content-Type"].startswith("application/ld+json")
+    assert len(rdflib.Graph().parse(data=construct.data, format="json-ld")) == 3
