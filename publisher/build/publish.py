@@ -10,6 +10,7 @@ import gzip
 import hashlib
 import io
 import json
+import logging
 import os
 import shutil
 import time
@@ -19,13 +20,15 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from publisher import formats
+from publisher import formats, xmlsafe
 from publisher.build.load import Dataset
 from publisher.errors import BuildError
 from publisher.jsonld import compact as compact_jsonld
 from publisher.namespaces import jsonld_context, prefixes
 from publisher.settings import Settings
 from publisher.store.union import store_union_default_graph
+
+log = logging.getLogger(__name__)
 
 STORE_DIR = "store"
 BUILD_INFO = "build.json"
@@ -82,6 +85,18 @@ def serialize_dump(store: ox.Store, fmt: formats.Format, *, base: str) -> bytes:
     return store.dump(format=fmt.rdf_format, from_graph=ox.DefaultGraph(), prefixes=prefixes(base))
 
 
+def rdf_xml_dump_problem(store: ox.Store, body: bytes) -> str | None:
+    """Why the RDF/XML dump would not be well-formed XML, or None. Fast path: the written bytes
+    and the distinct predicates; only a failure walks the triples to name the term."""
+    predicates = [row["p"] for row in store.query("SELECT DISTINCT ?p WHERE { ?s ?p ?o }")]
+    for predicate in predicates:
+        if problem := xmlsafe.predicate_problem(predicate):
+            return problem
+    if xmlsafe.has_forbidden_bytes(body):
+        return xmlsafe.rdf_xml_problem(store.quads_for_pattern(None, None, None, ox.DefaultGraph()))
+    return None
+
+
 def sha256_file(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as stream:
@@ -124,7 +139,12 @@ def _write_dist(
     store_union_default_graph(store)
     triples = len(store) - quads
     for fmt in formats.DUMP_FORMATS:
-        _write_gzip(target / formats.dump_name(fmt), serialize_dump(store, fmt, base=base))
+        body = serialize_dump(store, fmt, base=base)
+        if fmt is formats.RDF_XML and (problem := rdf_xml_dump_problem(store, body)):
+            # Never publish broken XML: the other dumps carry the same data.
+            log.warning("dataset.rdf.gz left out: %s", problem)
+            continue
+        _write_gzip(target / formats.dump_name(fmt), body)
     ontology_graph = ox.NamedNode(base + "graph/ontology")
     (target / "ontology.ttl").write_bytes(
         ox.serialize(

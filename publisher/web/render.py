@@ -21,6 +21,7 @@ from publisher.namespaces import jsonld_context, prefixes
 from publisher.web.describe import Document
 from publisher.web.resolve import Kind
 from publisher.web.state import Published
+from publisher.xmlsafe import check_rdf_xml
 
 
 @dataclass(frozen=True)
@@ -103,6 +104,8 @@ def serialize_rdf(
     options: dict[str, object] = {}
     if fmt.rdf_format in (ox.RdfFormat.TURTLE, ox.RdfFormat.TRIG, ox.RdfFormat.RDF_XML):
         options["prefixes"] = used_prefixes(quads, base)
+    if fmt is formats.RDF_XML:
+        check_rdf_xml(quads)  # raises NotXmlSafe naming the term: never broken XML
     if fmt.carries_graphs:
         return ox.serialize(dataset_quads(quads, main=main), format=fmt.rdf_format, **options)
     return ox.serialize(union_triples(quads, main=main), format=fmt.rdf_format, **options)
