@@ -138,6 +138,7 @@ def _write_dist(
     quads = len(store)  # the named graphs' quads, before the union joins them
     store_union_default_graph(store)
     triples = len(store) - quads
+    plain_dumps: dict[str, tuple[int, str]] = {}  # dataset.ttl -> (bytes, sha256) decoded
     for fmt in formats.DUMP_FORMATS:
         body = serialize_dump(store, fmt, base=base)
         if fmt is formats.RDF_XML and (problem := rdf_xml_dump_problem(store, body)):
@@ -145,6 +146,10 @@ def _write_dist(
             log.warning("dataset.rdf.gz left out: %s", problem)
             continue
         _write_gzip(target / formats.dump_name(fmt), body)
+        plain_dumps[formats.dump_name(fmt, compressed=False)] = (
+            len(body),
+            hashlib.sha256(body).hexdigest(),
+        )
     ontology_graph = ox.NamedNode(base + "graph/ontology")
     (target / "ontology.ttl").write_bytes(
         ox.serialize(
@@ -191,6 +196,7 @@ def _write_dist(
         settings=settings,
         info=info,
         files={name: (sizes[name], checksums[name]) for name in files},
+        plain_dumps=plain_dumps,
     )
     (target / VOID_FILE).write_bytes(void_bytes)
     checksums[VOID_FILE] = sha256_file(target / VOID_FILE)
