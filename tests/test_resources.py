@@ -539,3 +539,44 @@ def test_accept_application_json_on_sparql_keeps_results_json_and_gives_jsonld_g
     assert construct.status_code == 200
     assert construct.headers["Content-Type"].startswith("application/ld+json")
     assert len(rdflib.Graph().parse(data=construct.data, format="json-ld")) == 3
+
+
+# -- issue 7 #10: / for RDF clients, a stable service description, documents about themselves
+@pytest.mark.parametrize("fmt", formats.RDF_FORMATS, ids=lambda f: f.name)
+def test_home_asked_for_rdf_answers_the_dataset_description(sample_client, fmt) -> None:
+    response = sample_client.get("/", headers={"Accept": fmt.media_type})
+    assert response.status_code == 200
+    assert response.headers["Content-Type"] == fmt.content_type
+    assert "Accept" in response.headers["Vary"]
+    base = base_of(sample_client)
+    graph = rdflib.Graph().parse(data=response.data, format=RDF_PARSERS[fmt.name], publicID=base)
+    dataset = rdflib.URIRef(base + "dataset")
+    assert (dataset, rdflib.RDF.type, rdflib.URIRef("http://rdfs.org/ns/void#Dataset")) in graph
+    assert sample_client.get("/", headers={"Accept": "text/html"}).mimetype == "text/html"
+    assert sample_client.get("/").mimetype == "text/html"  # curl and people: the home page
+
+
+@pytest.mark.parametrize("fmt", [formats.TURTLE, formats.N_TRIPLES, formats.JSON_LD])
+def test_service_description_is_stable_and_cacheable(sample_client, fmt) -> None:
+    headers = {"Accept": fmt.media_type}
+    first = sample_client.get("/sparql", headers=headers)
+    second = sample_client.get("/sparql", headers=headers)
+    assert first.status_code == second.status_code == 200
+    assert first.data == second.data
+    assert b"_:" not in first.data  # no fresh blank nodes
+    etag = first.headers["ETag"]
+    assert first.headers["Last-Modified"]
+    revalidated = sample_client.get("/sparql", headers={**headers, "If-None-Match": etag})
+    assert revalidated.status_code == 304
+    graph = rdflib.Graph().parse(data=first.data, format=RDF_PARSERS[fmt.name])
+    sd = rdflib.Namespace("http://www.w3.org/ns/sparql-service-description#")
+    assert len(list(graph.subjects(rdflib.RDF.type, sd.NamedGraph))) >= 3
+
+
+def test_shapes_document_describes_itself(sample_client) -> None:
+    base = base_of(sample_client)
+    graph = rdflib.Graph().parse(data=sample_client.get("/shapes.ttl").data, format="turtle")
+    shapes = rdflib.URIRef(base + "shapes")
+    assert (shapes, rdflib.RDF.type, rdflib.FOAF.Document) in graph
+    assert graph.value(shapes, rdflib.DCTERMS.title) is not None
+    assert graph.value(shapes, rdflib.DCTERMS.isPartOf) == rdflib.URIRef(base + "dataset")

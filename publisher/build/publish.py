@@ -24,7 +24,7 @@ from publisher import formats, xmlsafe
 from publisher.build.load import Dataset
 from publisher.errors import BuildError
 from publisher.jsonld import compact as compact_jsonld
-from publisher.namespaces import jsonld_context, prefixes
+from publisher.namespaces import STANDARD_PREFIXES, jsonld_context, prefixes
 from publisher.settings import Settings
 from publisher.store.union import store_union_default_graph
 
@@ -97,6 +97,31 @@ def rdf_xml_dump_problem(store: ox.Store, body: bytes) -> str | None:
     return None
 
 
+def shapes_document(base: str, moment: datetime) -> list[ox.Triple]:
+    """What /shapes says about itself: the document, what it is for, when it was built."""
+    ns = STANDARD_PREFIXES
+    document = ox.NamedNode(base + "shapes")
+
+    def iri(prefix: str, local: str) -> ox.NamedNode:
+        return ox.NamedNode(ns[prefix] + local)
+
+    built = moment.isoformat().replace("+00:00", "Z")
+    return [
+        ox.Triple(document, iri("rdf", "type"), iri("foaf", "Document")),
+        ox.Triple(document, iri("rdf", "type"), iri("prov", "Entity")),
+        ox.Triple(
+            document,
+            iri("dct", "title"),
+            ox.Literal("SHACL shapes every build of the dataset satisfies", language="en"),
+        ),
+        ox.Triple(document, iri("dct", "conformsTo"), ox.NamedNode(ns["sh"])),
+        ox.Triple(document, iri("dct", "isPartOf"), ox.NamedNode(base + "dataset")),
+        ox.Triple(
+            document, iri("dct", "modified"), ox.Literal(built, datatype=iri("xsd", "dateTime"))
+        ),
+    ]
+
+
 def sha256_file(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as stream:
@@ -162,7 +187,11 @@ def _write_dist(
         )
     )
     (target / "shapes.ttl").write_bytes(
-        ox.serialize(shapes, format=ox.RdfFormat.TURTLE, prefixes=prefixes(base))
+        ox.serialize(
+            [*shapes_document(base, moment), *shapes],
+            format=ox.RdfFormat.TURTLE,
+            prefixes=prefixes(base),
+        )
     )
     (target / CONTEXT_FILE).write_text(
         json.dumps(jsonld_context(base), indent=2, sort_keys=True) + "\n", encoding="utf-8"

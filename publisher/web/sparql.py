@@ -25,7 +25,7 @@ from publisher.sparql.examples import load_examples
 from publisher.sparql.protocol import SparqlRequest, parse_request
 from publisher.sparql.safety import QueryShape, check_query
 from publisher.sparql.serialize import truncation_note
-from publisher.sparql.service import service_description
+from publisher.sparql.service import description_version, service_description
 from publisher.store.remote import RemoteQueryTimeout, RemoteStoreError, run_remote_job
 from publisher.store.workers import (
     PoolBusy,
@@ -46,6 +46,7 @@ from publisher.web.errors import (
     ServiceUnavailable,
     render_problem,
 )
+from publisher.web.http import cached
 from publisher.web.links import local_link
 from publisher.web.state import Published, published
 
@@ -306,6 +307,10 @@ def _describe_or_page(state: Published, sparql: SparqlRequest) -> Response:
             items = [ox.Quad(t.subject, t.predicate, t.object, ox.DefaultGraph()) for t in triples]
         body = ox.serialize(items, format=fmt.rdf_format, prefixes=prefixes(state.base))
         response = Response(body, content_type=fmt.content_type)
+        response.headers["Vary"] = "Accept"
+        # Stable for one build and settings (named nodes): validators and 304 (issue 7 #10).
+        version = description_version(state.settings)
+        return cached(response, etag_suffix=f"sd-{fmt.name}-{version}")
     response.headers["Vary"] = "Accept"
     return response
 
