@@ -208,3 +208,47 @@ def test_any_directory_of_rdf_builds_without_shapes(conformance_dist: Path) -> N
     assert len(named) == len(source)
     union_triples = {ox.Triple(q.subject, q.predicate, q.object) for q in source}
     assert len(store) - len(named) == len(union_triples)
+
+
+def test_validate_writes_its_report_to_stdout_either_way(good_copy: Path) -> None:
+    """`publisher validate > report.txt` captures the report, conforming or not."""
+    conforming = run_cli("validate", cwd=good_copy)
+    assert conforming.returncode == 0 and conforming.stdout.strip()
+    (good_copy / "data" / "bad-place.trig").write_text(
+        "@prefix schema: <https://schema.org/> .\n"
+        "<graph/curated> { <id/place/nowhere> a schema:Place . }\n"
+    )
+    failing = run_cli("validate", cwd=good_copy)
+    assert failing.returncode == 1
+    assert (
+        "http://127.0.0.1:8080/id/place/nowhere" in failing.stdout
+        or "id/place/nowhere" in failing.stdout
+    )
+    assert "bad-place.trig" in failing.stdout
+    assert failing.stderr == ""
+    broken = run_cli("validate", "--data", "no-such-dir", cwd=good_copy)
+    assert broken.returncode == 2 and broken.stderr.strip() and not broken.stdout.strip()
+
+
+def test_the_query_page_examples_come_from_dist(seed_dist: Path, tmp_path: Path) -> None:
+    """Serving needs only dist/: the competency questions are copied there by the build."""
+    from support import in_process_app
+
+    copied = sorted(p.name for p in (seed_dist / "cq").glob("*.rq"))
+    assert copied == sorted(p.name for p in (ROOT / "ontology" / "cq").glob("*.rq"))
+    app = in_process_app(seed_dist, ontology_dir=str(tmp_path / "no-ontology-here"))
+    page = app.test_client().get("/sparql", headers={"Accept": "text/html"})
+    assert page.status_code == 200
+    first = (ROOT / "ontology" / "cq" / copied[0]).read_text(encoding="utf-8")
+    question = next(line for line in first.splitlines() if line.startswith("# Question:"))
+    assert question.removeprefix("# Question:").strip() in page.get_data(as_text=True)
+
+
+def test_make_bench_runs_an_existing_bounded_script() -> None:
+    makefile = (ROOT / "Makefile").read_text()
+    script = makefile.split("\nbench:", 1)[1].split("\n")[1].split()[-1]
+    assert (ROOT / script).is_file(), script
+    listed = subprocess.run(
+        [sys.executable, str(ROOT / script), "--help"], capture_output=True, text=True, timeout=60
+    )
+    assert listed.returncode == 0 and "--quick" in listed.stdout

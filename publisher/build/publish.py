@@ -35,6 +35,7 @@ BUILD_INFO = "build.json"
 CONTEXT_FILE = "context.jsonld"
 VOID_FILE = "void.ttl"
 SUMS_FILE = "SHA256SUMS"
+CQ_DIR = "cq"  # the competency questions, the query page's examples (serving reads dist/ only)
 
 
 @dataclass(frozen=True)
@@ -95,6 +96,15 @@ def rdf_xml_dump_problem(store: ox.Store, body: bytes) -> str | None:
     if xmlsafe.has_forbidden_bytes(body):
         return xmlsafe.rdf_xml_problem(store.quads_for_pattern(None, None, None, ox.DefaultGraph()))
     return None
+
+
+def _copy_examples(settings: Settings, target: Path) -> None:
+    """Copy ontology/cq/*.rq into dist/cq/: everything serving needs is in dist/."""
+    source = Path(settings.ontology_dir) / "cq" if settings.ontology_dir else None
+    target.mkdir()
+    if source is not None and source.is_dir():
+        for query in sorted(source.glob("*.rq")):
+            shutil.copyfile(query, target / query.name)
 
 
 def shapes_document(base: str, moment: datetime) -> list[ox.Triple]:
@@ -193,6 +203,7 @@ def _write_dist(
             prefixes=prefixes(base),
         )
     )
+    _copy_examples(settings, target / CQ_DIR)
     (target / CONTEXT_FILE).write_text(
         json.dumps(jsonld_context(base), indent=2, sort_keys=True) + "\n", encoding="utf-8"
     )

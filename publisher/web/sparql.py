@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import json
 import time
-from pathlib import Path
 from typing import Any
 
 import pyoxigraph as ox
 from flask import Blueprint, Response, render_template, request, url_for
 
 from publisher import formats
-from publisher.build.publish import STORE_DIR
+from publisher.build.publish import CQ_DIR, STORE_DIR
 from publisher.formats import Format
 from publisher.namespaces import prefixes
 from publisher.negotiation import choose
@@ -328,7 +327,9 @@ def default_query(base: str) -> str:
 
 
 def _examples(state: Published) -> list[Any]:
-    directory = Path(state.settings.ontology_dir or "ontology") / "cq"
+    # The build copies the competency questions into dist/ (publisher/build/publish.py), so
+    # serving never reads the working directory.
+    directory = state.dist / CQ_DIR
     return state.memo("sparql_examples", lambda: load_examples(directory, base=state.base))
 
 
