@@ -72,8 +72,10 @@ def validate(report_format: str, **options: Any) -> None:
         report = run_validate(_settings(**options))
     except PublisherError as error:
         _fail(error)
+    # The report is the command's output (stdout, so `> report.txt` captures it) whether or
+    # not the data conforms; the exit code says which. Errors of the tool go to stderr.
     output = report.turtle() if report_format == "turtle" else report.text()
-    click.echo(output, err=not report.conforms and report_format == "text")
+    click.echo(output)
     sys.exit(0 if report.conforms else ValidationFailed.exit_code)
 
 

@@ -56,6 +56,9 @@ JSON_LD = Format(
     "jsonld",
     Kind.RDF,
     carries_graphs=True,
+    # JSON-LD is JSON: clients asking for plain JSON get it (SELECT/ASK results, where
+    # JSON-LD is not offered, still answer application/sparql-results+json).
+    aliases=("application/json",),
     rdf_format=ox.RdfFormat.JSON_LD,
 )
 N_TRIPLES = Format(

@@ -24,25 +24,45 @@ XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 
 
 class Compactor:
-    def __init__(self, base: str) -> None:
+    """IRIs -> compact IRIs with the published prefixes, and IRIs a JSON-LD processor would
+    read differently noted as conflicts.
+
+    An IRI written in full whose scheme is a prefix of the context (``geo:39.9,46.8``, an
+    RFC 5870 IRI, with ``geo:`` = wgs84_pos#) would be expanded through that prefix. Such
+    prefixes are `conflicts`; the document is then written again with them `excluded`: not
+    used for compaction and set to null in a second context object, so the IRI stays itself.
+    """
+
+    def __init__(self, base: str, *, excluded: frozenset[str] = frozenset()) -> None:
+        names = prefixes(base)
+        self.context_names = frozenset(names)
+        self.excluded = excluded
         # Longest namespace first, so kg: (base/def/) wins over a shorter one that also fits.
         self.namespaces = sorted(
-            ((ns, prefix) for prefix, ns in prefixes(base).items()),
+            ((ns, prefix) for prefix, ns in names.items() if prefix not in excluded),
             key=lambda item: -len(item[0]),
         )
         # One alternation, longest first, matched in C: a dump compacts ~10^5 IRIs.
         self._match = re.compile("|".join(re.escape(ns) for ns, _ in self.namespaces)).match
         self._prefix_of = {ns: prefix for ns, prefix in self.namespaces}
+        self.conflicts: set[str] = set()
 
     def iri(self, iri: str) -> str:
         found = self._match(iri)
-        if found is None:
-            return iri
-        namespace = found.group(0)
-        local = iri[len(namespace) :]
-        # "p:" alone, or "p://..." would read as an absolute IRI, not a compact one.
-        if local and not local.startswith("//"):
-            return f"{self._prefix_of[namespace]}:{local}"
+        if found is not None:
+            namespace = found.group(0)
+            local = iri[len(namespace) :]
+            # "p:" alone, or "p://..." would read as an absolute IRI, not a compact one.
+            if local and not local.startswith("//"):
+                return f"{self._prefix_of[namespace]}:{local}"
+        scheme, colon, rest = iri.partition(":")
+        if (
+            colon
+            and scheme in self.context_names
+            and scheme not in self.excluded
+            and not rest.startswith("//")
+        ):
+            self.conflicts.add(scheme)  # a processor would expand it through the prefix
         return iri
 
     def ref(self, term: ox.NamedNode | ox.BlankNode) -> str:
@@ -80,16 +100,29 @@ def _nodes(quads: Iterable[ox.Quad], compactor: Compactor) -> dict[str, dict[str
 
 def compact(quads: Iterable[ox.Quad], *, base: str, indent: int | None = 1) -> bytes:
     """Compact JSON-LD; `indent=None` writes it on one line with the C encoder (dumps)."""
+    unique = list(dict.fromkeys(quads))
     compactor = Compactor(base)
+    top = _graphs(unique, compactor)
+    if compactor.conflicts:  # rare: write it again without the prefixes that would mislead
+        compactor = Compactor(base, excluded=frozenset(compactor.conflicts))
+        top = _graphs(unique, compactor)
+    context: object = jsonld_context(base)["@context"]
+    if compactor.excluded:
+        context = [context, dict.fromkeys(sorted(compactor.excluded))]
+    document = {"@context": context, "@graph": list(top.values())}
+    separators = (",", ":") if indent is None else None
+    text = json.dumps(document, ensure_ascii=False, indent=indent, separators=separators)
+    return (text + "\n").encode("utf-8")
+
+
+def _graphs(quads: list[ox.Quad], compactor: Compactor) -> dict[str, dict[str, object]]:
+    """Top-level node objects: the default graph's nodes, and a graph object per named graph."""
     by_graph: dict[str, list[ox.Quad]] = defaultdict(list)
-    for quad in dict.fromkeys(quads):
+    for quad in quads:
         graph = quad.graph_name
         by_graph["" if isinstance(graph, ox.DefaultGraph) else compactor.ref(graph)].append(quad)
     top = _nodes(by_graph.pop("", []), compactor)
     for graph in sorted(by_graph):
         holder = top.setdefault(graph, {"@id": graph})
         holder["@graph"] = list(_nodes(by_graph[graph], compactor).values())
-    document = {**jsonld_context(base), "@graph": list(top.values())}
-    separators = (",", ":") if indent is None else None
-    text = json.dumps(document, ensure_ascii=False, indent=indent, separators=separators)
-    return (text + "\n").encode("utf-8")
+    return top

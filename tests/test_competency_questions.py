@@ -27,8 +27,10 @@ XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 def load_seed_store(base: str = BASE) -> ox.Store:
     """The seed dataset loaded by the build's own loader (for printing answers by hand)."""
     from publisher.build.load import load_dataset
+    from publisher.store.union import store_union_default_graph
 
-    return load_dataset(base=base, ontology_dir=ROOT / "ontology", data_dir=ROOT / "data").store
+    dataset = load_dataset(base=base, ontology_dir=ROOT / "ontology", data_dir=ROOT / "data")
+    return store_union_default_graph(dataset.store)
 
 
 def term_to_json(term, base: str = BASE) -> dict:
@@ -50,7 +52,8 @@ def term_to_json(term, base: str = BASE) -> dict:
 
 def run_question(store: ox.Store, path: Path, base: str = BASE) -> dict:
     query = path.read_text(encoding="utf-8")
-    result = store.query(query, base_iri=base, use_default_graph_as_union=True)
+    # The store's default graph is the union of the named graphs, as a set (as on /sparql).
+    result = store.query(query, base_iri=base)
     if isinstance(result, ox.QueryBoolean):
         return {"boolean": bool(result)}
     variables = [v.value for v in result.variables]

@@ -10,10 +10,21 @@ from __future__ import annotations
 import gzip
 import json
 
+import pyoxigraph as ox
 import pytest
 import rdflib
 from html_checks import check_html
-from rdf_checks import check_variants, graph_names, parse, union
+from rdf_checks import (
+    DEFAULT_GRAPH,
+    check_variants,
+    graph_names,
+    parse,
+    union,
+)
+from rdf_checks import (
+    RDFLIB_FORMATS as RDF_PARSERS,
+)
+from rdflib.compare import isomorphic
 
 from publisher import formats
 
@@ -82,6 +93,62 @@ def variants(client, path: str) -> dict[str, bytes]:
 def test_every_rdf_variant_parses_and_all_agree(sample_client, path: str) -> None:
     reference = check_variants(variants(sample_client, path), base=base_of(sample_client))
     assert len(reference) > 0
+
+
+DOCUMENTS = [
+    THING,
+    "/doc/place/khojaly",
+    "/def/Attack",
+    "/def",
+    "/graph/press-release-2023-02-26",
+    "/graph/curated",
+    "/dataset",
+    "/shapes",
+]
+
+
+def _no_remote_contexts(url: str, options: dict | None = None) -> dict:
+    raise AssertionError(f"pyld tried to fetch {url}: the context must be inline")
+
+
+@pytest.mark.parametrize("path", DOCUMENTS)
+def test_the_default_graph_of_every_variant_is_the_turtle_variant(sample_client, path) -> None:
+    """Clients that read only the default graph (rdflib Graph, jsonld.js/pyld toRDF, Jena,
+    Comunica) get the same triples from every variant; the quad formats keep the graphs."""
+    from pyld import jsonld
+
+    base = base_of(sample_client)
+    found = variants(sample_client, path)
+    turtle = rdflib.Graph().parse(data=found["turtle"], format="turtle", publicID=base)
+    assert len(turtle) > 0
+    for name, body in found.items():
+        default_only = rdflib.Graph().parse(data=body, format=RDF_PARSERS[name], publicID=base)
+        assert isomorphic(default_only, turtle), f"default graph of {name} differs from Turtle"
+    expanded = jsonld.to_rdf(
+        json.loads(found["jsonld"]),
+        {"format": "application/n-quads", "base": base, "documentLoader": _no_remote_contexts},
+    )
+    default_nquads = "\n".join(
+        line for line in expanded.splitlines() if _graph_of_nquad(line) is None
+    )
+    from_pyld = rdflib.Graph().parse(data=default_nquads, format="nt")
+    assert isomorphic(from_pyld, turtle), "pyld's default graph differs from Turtle"
+
+
+def _graph_of_nquad(line: str) -> str | None:
+    for quad in ox.parse(line.encode("utf-8"), format=ox.RdfFormat.N_QUADS):
+        return None if isinstance(quad.graph_name, ox.DefaultGraph) else str(quad.graph_name)
+    return None
+
+
+def test_quad_variants_keep_every_statement_in_its_source_graph(sample_client) -> None:
+    base = base_of(sample_client)
+    dataset = parse(sample_client.get(THING + ".nq").data, "nquads", base=base)
+    event = rdflib.URIRef(base + "id/event/khojaly-1992")
+    kg = rdflib.Namespace(base + "def/")
+    claim = (event, kg.characterisedAs, rdflib.Literal("genocide", lang="en"))
+    graphs = {str(g) for *_t, g in dataset.quads((*claim, None))}
+    assert graphs == {DEFAULT_GRAPH, base + "graph/press-release-2023-02-26"}
 
 
 def test_description_has_outgoing_blank_nodes_incoming_and_labels(sample_client) -> None:
@@ -438,3 +505,78 @@ def test_sitemap_and_robots(sample_client) -> None:
     ):
         assert base + expected in locations
     assert not any(loc.startswith(base + "doc/def") for loc in locations)
+
+
+@pytest.mark.parametrize("path", DOCUMENTS)
+def test_accept_application_json_gets_jsonld(sample_client, path: str) -> None:
+    response = sample_client.get(
+        "/def/" if path == "/def" else path, headers={"Accept": "application/json"}
+    )
+    assert response.status_code == 200, response.data[:300]
+    assert response.headers["Content-Type"] == formats.JSON_LD.content_type
+    document = json.loads(response.data)
+    assert "@context" in document
+    graph = rdflib.Graph().parse(
+        data=response.data, format="json-ld", publicID=base_of(sample_client)
+    )
+    assert len(graph) > 0
+
+
+def test_accept_application_json_on_sparql_keeps_results_json_and_gives_jsonld_graphs(
+    sample_client,
+) -> None:
+    headers = {"Accept": "application/json"}
+    select = sample_client.get(
+        "/sparql", query_string={"query": "SELECT * { ?s ?p ?o } LIMIT 1"}, headers=headers
+    )
+    assert select.status_code == 200
+    assert select.headers["Content-Type"].startswith("application/sparql-results+json")
+    construct = sample_client.get(
+        "/sparql",
+        query_string={"query": "CONSTRUCT WHERE { ?s ?p ?o } LIMIT 3"},
+        headers=headers,
+    )
+    assert construct.status_code == 200
+    assert construct.headers["Content-Type"].startswith("application/ld+json")
+    assert len(rdflib.Graph().parse(data=construct.data, format="json-ld")) == 3
+
+
+# -- issue 7 #10: / for RDF clients, a stable service description, documents about themselves
+@pytest.mark.parametrize("fmt", formats.RDF_FORMATS, ids=lambda f: f.name)
+def test_home_asked_for_rdf_answers_the_dataset_description(sample_client, fmt) -> None:
+    response = sample_client.get("/", headers={"Accept": fmt.media_type})
+    assert response.status_code == 200
+    assert response.headers["Content-Type"] == fmt.content_type
+    assert "Accept" in response.headers["Vary"]
+    base = base_of(sample_client)
+    graph = rdflib.Graph().parse(data=response.data, format=RDF_PARSERS[fmt.name], publicID=base)
+    dataset = rdflib.URIRef(base + "dataset")
+    assert (dataset, rdflib.RDF.type, rdflib.URIRef("http://rdfs.org/ns/void#Dataset")) in graph
+    assert sample_client.get("/", headers={"Accept": "text/html"}).mimetype == "text/html"
+    assert sample_client.get("/").mimetype == "text/html"  # curl and people: the home page
+
+
+@pytest.mark.parametrize("fmt", [formats.TURTLE, formats.N_TRIPLES, formats.JSON_LD])
+def test_service_description_is_stable_and_cacheable(sample_client, fmt) -> None:
+    headers = {"Accept": fmt.media_type}
+    first = sample_client.get("/sparql", headers=headers)
+    second = sample_client.get("/sparql", headers=headers)
+    assert first.status_code == second.status_code == 200
+    assert first.data == second.data
+    assert b"_:" not in first.data  # no fresh blank nodes
+    etag = first.headers["ETag"]
+    assert first.headers["Last-Modified"]
+    revalidated = sample_client.get("/sparql", headers={**headers, "If-None-Match": etag})
+    assert revalidated.status_code == 304
+    graph = rdflib.Graph().parse(data=first.data, format=RDF_PARSERS[fmt.name])
+    sd = rdflib.Namespace("http://www.w3.org/ns/sparql-service-description#")
+    assert len(list(graph.subjects(rdflib.RDF.type, sd.NamedGraph))) >= 3
+
+
+def test_shapes_document_describes_itself(sample_client) -> None:
+    base = base_of(sample_client)
+    graph = rdflib.Graph().parse(data=sample_client.get("/shapes.ttl").data, format="turtle")
+    shapes = rdflib.URIRef(base + "shapes")
+    assert (shapes, rdflib.RDF.type, rdflib.FOAF.Document) in graph
+    assert graph.value(shapes, rdflib.DCTERMS.title) is not None
+    assert graph.value(shapes, rdflib.DCTERMS.isPartOf) == rdflib.URIRef(base + "dataset")

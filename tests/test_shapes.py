@@ -238,3 +238,17 @@ def test_quotes_are_verbatim_in_the_seed_text():
             assert str(quote) in str(full), f"{statement}: {quote!r} not in the document text"
             checked += 1
     assert checked >= 20
+
+
+def test_published_shapes_use_only_portable_shacl_sparql(tmp_path: Path) -> None:
+    """Jena 4.5's SHACL has no $currentShape (it reported 5 false violations): the published
+    shapes use only $this and $PATH, and declare kg: with its absolute namespace."""
+    from publisher.build.load import load_shapes
+
+    other_base = "http://example.org/kg/"
+    triples = load_shapes(ROOT / "shapes", base=other_base)
+    queries = [t.object.value for t in triples if t.predicate.value == str(SH.select)]
+    assert queries and not any("$currentShape" in q or "?currentShape" in q for q in queries)
+    declared = {str(t.object.value) for t in triples if t.predicate.value == str(SH.namespace)}
+    assert other_base + "def/" in declared
+    assert all(re.match(r"[a-z]+:", namespace) for namespace in declared)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 import rdflib
-from support import in_process_app
+from support import W3C, build_dist, in_process_app
 
 from publisher.store.workers import shutdown_all
 
@@ -32,9 +32,27 @@ def ontology_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def client(conformance_dist: Path, ontology_dir: Path) -> Iterator:
+def page_dist(tmp_path_factory: pytest.TempPathFactory, ontology_dir: Path) -> Path:
+    """The W3C data built with `ontology_dir`: the build copies its cq/ into dist/, where the
+    query page reads its examples (issue 7 #14: serving needs only dist/)."""
+    data = tmp_path_factory.mktemp("w3c-page-data")
+    (data / "sparql-protocol-dataset.trig").write_bytes(
+        (W3C / "sparql-protocol-dataset.trig").read_bytes()
+    )
+    return build_dist(
+        tmp_path_factory.mktemp("w3c-page") / "dist",
+        base="http://www.example/",
+        data_dir=data,
+        ontology_dir=ontology_dir,
+        shapes_dir=None,
+        validate=False,
+    )
+
+
+@pytest.fixture(scope="module")
+def client(page_dist: Path, ontology_dir: Path) -> Iterator:
     app = in_process_app(
-        conformance_dist,
+        page_dist,
         ontology_dir=str(ontology_dir),
         sparql_max_query_length=2_000,
         sparql_max_body_bytes=4_000,

@@ -13,6 +13,7 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urljoin
 
 import pyoxigraph as ox
 
@@ -109,6 +110,26 @@ def load_dataset(*, base: str, ontology_dir: Path | None, data_dir: Path) -> Dat
     return dataset
 
 
+SH_NAMESPACE = "http://www.w3.org/ns/shacl#namespace"
+XSD_ANY_URI = "http://www.w3.org/2001/XMLSchema#anyURI"
+
+
+def _resolve_namespace(triple: ox.Triple, base: str) -> ox.Triple:
+    """A prefix declaration (sh:declare/sh:namespace) is a literal, which Turtle does not
+    resolve: a relative one ("def/") is resolved against the base here, like every IRI."""
+    namespace = triple.object
+    if (
+        triple.predicate.value != SH_NAMESPACE
+        or not isinstance(namespace, ox.Literal)
+        or re.match(r"[A-Za-z][A-Za-z0-9+.-]*:", namespace.value)
+    ):
+        return triple
+    resolved = urljoin(base, namespace.value)
+    return ox.Triple(
+        triple.subject, triple.predicate, ox.Literal(resolved, datatype=ox.NamedNode(XSD_ANY_URI))
+    )
+
+
 def load_shapes(shapes_dir: Path, *, base: str) -> list[ox.Triple]:
     """All shapes files as one graph of triples (relative IRIs resolved like the data)."""
     triples: list[ox.Triple] = []
@@ -117,7 +138,8 @@ def load_shapes(shapes_dir: Path, *, base: str) -> list[ox.Triple]:
         try:
             with path.open("rb") as stream:
                 for quad in ox.parse(stream, format=rdf_format, base_iri=base):
-                    triples.append(ox.Triple(quad.subject, quad.predicate, quad.object))
+                    triple = ox.Triple(quad.subject, quad.predicate, quad.object)
+                    triples.append(_resolve_namespace(triple, base))
         except (SyntaxError, ValueError) as error:
             raise BuildError(f"{path}: cannot parse shapes: {error}") from error
     return triples

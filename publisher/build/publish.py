@@ -10,6 +10,7 @@ import gzip
 import hashlib
 import io
 import json
+import logging
 import os
 import shutil
 import time
@@ -19,18 +20,22 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from publisher import formats
+from publisher import formats, xmlsafe
 from publisher.build.load import Dataset
 from publisher.errors import BuildError
 from publisher.jsonld import compact as compact_jsonld
-from publisher.namespaces import jsonld_context, prefixes
+from publisher.namespaces import STANDARD_PREFIXES, jsonld_context, prefixes
 from publisher.settings import Settings
+from publisher.store.union import store_union_default_graph
+
+log = logging.getLogger(__name__)
 
 STORE_DIR = "store"
 BUILD_INFO = "build.json"
 CONTEXT_FILE = "context.jsonld"
 VOID_FILE = "void.ttl"
 SUMS_FILE = "SHA256SUMS"
+CQ_DIR = "cq"  # the competency questions, the query page's examples (serving reads dist/ only)
 
 
 @dataclass(frozen=True)
@@ -65,26 +70,66 @@ def _write_gzip(path: Path, data: bytes) -> None:
         stream.write(data)
 
 
-def _union_store(store: ox.Store) -> ox.Store:
-    """The union of the named graphs as one default graph: the store deduplicates and orders
-    the triples by subject (so Turtle groups them) without a Python-side sort."""
-    union = ox.Store()
-    union.bulk_extend(ox.Quad(q.subject, q.predicate, q.object, ox.DefaultGraph()) for q in store)
-    return union
+def serialize_dump(store: ox.Store, fmt: formats.Format, *, base: str) -> bytes:
+    """The whole dataset in one format.
 
-
-def serialize_dump(
-    store: ox.Store, fmt: formats.Format, *, base: str, union: ox.Store | None = None
-) -> bytes:
-    """The whole dataset in one format; formats without graphs get the union of the graphs."""
+    `store` holds the union of the named graphs in its default graph (store/union.py). Every
+    format's default graph is that union (a client reading only the default graph of any dump
+    gets the same triples); the dataset formats also carry the named graphs (provenance).
+    The store orders the triples by subject, so Turtle groups them without a Python sort.
+    """
     if fmt is formats.JSON_LD:
         return compact_jsonld(store, base=base, indent=None)  # linear, unlike rdflib's
     assert fmt.rdf_format is not None
     if fmt.carries_graphs:
         return store.dump(format=fmt.rdf_format, prefixes=prefixes(base))
-    return (union or _union_store(store)).dump(
-        format=fmt.rdf_format, from_graph=ox.DefaultGraph(), prefixes=prefixes(base)
-    )
+    return store.dump(format=fmt.rdf_format, from_graph=ox.DefaultGraph(), prefixes=prefixes(base))
+
+
+def rdf_xml_dump_problem(store: ox.Store, body: bytes) -> str | None:
+    """Why the RDF/XML dump would not be well-formed XML, or None. Fast path: the written bytes
+    and the distinct predicates; only a failure walks the triples to name the term."""
+    predicates = [row["p"] for row in store.query("SELECT DISTINCT ?p WHERE { ?s ?p ?o }")]
+    for predicate in predicates:
+        if problem := xmlsafe.predicate_problem(predicate):
+            return problem
+    if xmlsafe.has_forbidden_bytes(body):
+        return xmlsafe.rdf_xml_problem(store.quads_for_pattern(None, None, None, ox.DefaultGraph()))
+    return None
+
+
+def _copy_examples(settings: Settings, target: Path) -> None:
+    """Copy ontology/cq/*.rq into dist/cq/: everything serving needs is in dist/."""
+    source = Path(settings.ontology_dir) / "cq" if settings.ontology_dir else None
+    target.mkdir()
+    if source is not None and source.is_dir():
+        for query in sorted(source.glob("*.rq")):
+            shutil.copyfile(query, target / query.name)
+
+
+def shapes_document(base: str, moment: datetime) -> list[ox.Triple]:
+    """What /shapes says about itself: the document, what it is for, when it was built."""
+    ns = STANDARD_PREFIXES
+    document = ox.NamedNode(base + "shapes")
+
+    def iri(prefix: str, local: str) -> ox.NamedNode:
+        return ox.NamedNode(ns[prefix] + local)
+
+    built = moment.isoformat().replace("+00:00", "Z")
+    return [
+        ox.Triple(document, iri("rdf", "type"), iri("foaf", "Document")),
+        ox.Triple(document, iri("rdf", "type"), iri("prov", "Entity")),
+        ox.Triple(
+            document,
+            iri("dct", "title"),
+            ox.Literal("SHACL shapes every build of the dataset satisfies", language="en"),
+        ),
+        ox.Triple(document, iri("dct", "conformsTo"), ox.NamedNode(ns["sh"])),
+        ox.Triple(document, iri("dct", "isPartOf"), ox.NamedNode(base + "dataset")),
+        ox.Triple(
+            document, iri("dct", "modified"), ox.Literal(built, datatype=iri("xsd", "dateTime"))
+        ),
+    ]
 
 
 def sha256_file(path: Path) -> str:
@@ -125,10 +170,20 @@ def _write_dist(
     store = dataset.store
     moment = build_time()
 
-    union = _union_store(store)
+    quads = len(store)  # the named graphs' quads, before the union joins them
+    store_union_default_graph(store)
+    triples = len(store) - quads
+    plain_dumps: dict[str, tuple[int, str]] = {}  # dataset.ttl -> (bytes, sha256) decoded
     for fmt in formats.DUMP_FORMATS:
-        _write_gzip(
-            target / formats.dump_name(fmt), serialize_dump(store, fmt, base=base, union=union)
+        body = serialize_dump(store, fmt, base=base)
+        if fmt is formats.RDF_XML and (problem := rdf_xml_dump_problem(store, body)):
+            # Never publish broken XML: the other dumps carry the same data.
+            log.warning("dataset.rdf.gz left out: %s", problem)
+            continue
+        _write_gzip(target / formats.dump_name(fmt), body)
+        plain_dumps[formats.dump_name(fmt, compressed=False)] = (
+            len(body),
+            hashlib.sha256(body).hexdigest(),
         )
     ontology_graph = ox.NamedNode(base + "graph/ontology")
     (target / "ontology.ttl").write_bytes(
@@ -142,13 +197,18 @@ def _write_dist(
         )
     )
     (target / "shapes.ttl").write_bytes(
-        ox.serialize(shapes, format=ox.RdfFormat.TURTLE, prefixes=prefixes(base))
+        ox.serialize(
+            [*shapes_document(base, moment), *shapes],
+            format=ox.RdfFormat.TURTLE,
+            prefixes=prefixes(base),
+        )
     )
+    _copy_examples(settings, target / CQ_DIR)
     (target / CONTEXT_FILE).write_text(
         json.dumps(jsonld_context(base), indent=2, sort_keys=True) + "\n", encoding="utf-8"
     )
 
-    # The store `serve` opens: built from the same quads as the dumps.
+    # The store `serve` opens: built from the same quads as the dumps (union included).
     disk_store = ox.Store(str(target / STORE_DIR))
     disk_store.bulk_extend(store)
     disk_store.flush()
@@ -156,12 +216,11 @@ def _write_dist(
     del disk_store
 
     nquads = (target / formats.dump_name(formats.N_QUADS)).read_bytes()
-    triples = len(union)
     info = BuildInfo(
         build_id=hashlib.sha256(nquads).hexdigest()[:16] + f"-{int(moment.timestamp()):x}",
         built_at=moment.isoformat().replace("+00:00", "Z"),
         base=base,
-        quads=len(store),
+        quads=quads,
         triples=triples,
         graphs=len(dataset.graph_names()),
     )
@@ -177,6 +236,7 @@ def _write_dist(
         settings=settings,
         info=info,
         files={name: (sizes[name], checksums[name]) for name in files},
+        plain_dumps=plain_dumps,
     )
     (target / VOID_FILE).write_bytes(void_bytes)
     checksums[VOID_FILE] = sha256_file(target / VOID_FILE)

@@ -40,7 +40,8 @@ def _int(value: int) -> ox.Literal:
 
 
 def _select(store: ox.Store, query: str) -> list[ox.QuerySolution]:
-    return list(store.query(query, use_default_graph_as_union=True))
+    # The store's default graph holds the union of the named graphs, as a set (store/union.py).
+    return list(store.query(query))
 
 
 def dataset_iri(base: str) -> str:
@@ -53,8 +54,11 @@ def void_description(
     settings: Settings,
     info: BuildInfo,
     files: dict[str, tuple[int, str]],
+    plain_dumps: dict[str, tuple[int, str]] | None = None,
 ) -> bytes:
-    """VoID + DCAT for the built dataset; `files` maps dist file name -> (bytes, sha256)."""
+    """VoID + DCAT for the built dataset; `files` maps dist file name -> (bytes, sha256);
+    `plain_dumps` maps a dump's plain name (dataset.ttl, served decoded or gzip-encoded from
+    the .gz file) -> (bytes, sha256) of the decoded content."""
     base = settings.base_uri
     ds = _n(dataset_iri(base))
     triples: list[ox.Triple] = []
@@ -165,6 +169,32 @@ def void_description(
         add(dist, DCAT + "byteSize", ox.Literal(str(size), datatype=_n(XSD + "nonNegativeInteger")))
         add(dist, DCT + "license", _n(settings.license))
         add(dist, DCT + "modified", now)
+        digest = ox.BlankNode()
+        add(dist, SPDX + "checksum", digest)
+        add(digest, RDF + "type", _n(SPDX + "Checksum"))
+        add(digest, SPDX + "algorithm", _n(SPDX + "checksumAlgorithm_sha256"))
+        add(digest, SPDX + "checksumValue", ox.Literal(checksum, datatype=_n(XSD + "hexBinary")))
+
+    for name, (size, checksum) in sorted((plain_dumps or {}).items()):
+        if name + ".gz" not in files:
+            continue  # left out of this build (e.g. RDF/XML that XML cannot carry)
+        dist = _n(f"{base}dumps/{name}")
+        add(ds, DCAT + "distribution", dist)
+        add(ds, VOID + "dataDump", dist)
+        add(dist, RDF + "type", _n(DCAT + "Distribution"))
+        holds = formats.describe_file(name)[1]
+        add(
+            dist,
+            DCT + "title",
+            ox.Literal(f"{name}: {holds} (gzip-encoded for clients that accept it)", language="en"),
+        )
+        add(dist, DCAT + "downloadURL", dist)
+        add(dist, DCAT + "accessURL", _n(base + "dumps/"))
+        add(dist, DCAT + "mediaType", _n(IANA + formats.describe_file(name)[0].split(";")[0]))
+        add(dist, DCAT + "byteSize", ox.Literal(str(size), datatype=_n(XSD + "nonNegativeInteger")))
+        add(dist, DCT + "license", _n(settings.license))
+        add(dist, DCT + "modified", now)
+        # The checksum of the decoded content (what a client holds after reading it).
         digest = ox.BlankNode()
         add(dist, SPDX + "checksum", digest)
         add(digest, RDF + "type", _n(SPDX + "Checksum"))

@@ -20,6 +20,7 @@ import pyoxigraph as ox
 
 from publisher import formats
 from publisher.formats import Format, Kind
+from publisher.xmlsafe import check_rdf_xml, check_results_xml
 
 
 @dataclass(frozen=True)
@@ -90,6 +91,8 @@ def _from_tsv(
     assert isinstance(table, ox.QuerySolutions)
     results_format = fmt.results_format or formats.SPARQL_JSON.results_format
     body = table.serialize(format=results_format)
+    if fmt is formats.SPARQL_XML:  # never broken XML: refuse what XML cannot carry
+        check_results_xml(body, alternatives="application/sparql-results+json or text/csv")
     if truncated:
         body = _note_in_body(body, fmt, truncation_note(max_rows))
     return Serialized(body, kind, len(lines), truncated, names)
@@ -113,6 +116,8 @@ def _graph(
     if fmt.carries_graphs and fmt is not formats.JSON_LD:
         # Quad formats take quads: a query's graph is the default graph.
         items = [ox.Quad(t.subject, t.predicate, t.object, ox.DefaultGraph()) for t in triples]
+    if fmt is formats.RDF_XML:  # never broken XML: refuse what RDF/XML cannot carry
+        check_rdf_xml(triples)
     body = ox.serialize(items, format=fmt.rdf_format, prefixes=prefixes)
     if truncated:
         body = _note_in_body(body, fmt, truncation_note(max_rows))

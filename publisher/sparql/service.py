@@ -1,6 +1,13 @@
-"""The SPARQL 1.1 Service Description of the endpoint (what GET /sparql answers to machines)."""
+"""The SPARQL 1.1 Service Description of the endpoint (what GET /sparql answers to machines).
+
+Every node is named (fragment IRIs of the endpoint: ``sparql#dataset``, ``sparql#graph-…``)
+rather than a blank node, so the description is the same bytes on every request for one build
+and settings (`description_version` feeds its ETag), and each node can be referred to.
+"""
 
 from __future__ import annotations
+
+import hashlib
 
 import pyoxigraph as ox
 
@@ -32,6 +39,22 @@ FORMAT_IRIS: dict[Format, str] = {
 
 def _sd(local: str) -> ox.NamedNode:
     return ox.NamedNode(SD + local)
+
+
+def _node(endpoint: str, name: str) -> ox.NamedNode:
+    """A stable name for a node of the description (instead of a fresh blank node)."""
+    return ox.NamedNode(f"{endpoint}#{name}")
+
+
+def description_version(settings: Settings) -> str:
+    """Changes when the settings the description states change (with the build's ETag, it
+    makes the description's validator)."""
+    stated = (
+        settings.sparql_time_limit_ms,
+        settings.sparql_max_rows,
+        settings.sparql_max_query_length,
+    )
+    return hashlib.sha256(repr(stated).encode()).hexdigest()[:8]
 
 
 def service_description(
@@ -70,7 +93,7 @@ def service_description(
         triples.append(
             ox.Triple(service, _sd("resultFormat"), ox.NamedNode(W3C_FORMATS + FORMAT_IRIS[fmt]))
         )
-    dataset, default_graph = ox.BlankNode(), ox.BlankNode()
+    dataset, default_graph = _node(endpoint, "dataset"), _node(endpoint, "default-graph")
     triples += [
         ox.Triple(service, _sd("defaultDataset"), dataset),
         ox.Triple(dataset, RDF_TYPE, _sd("Dataset")),
@@ -78,7 +101,8 @@ def service_description(
         ox.Triple(default_graph, RDF_TYPE, _sd("Graph")),
     ]
     for graph, size in sorted(graphs.items()):
-        named, description = ox.BlankNode(), ox.BlankNode()
+        key = hashlib.sha256(graph.encode("utf-8")).hexdigest()[:16]
+        named, description = _node(endpoint, f"named-graph-{key}"), _node(endpoint, f"graph-{key}")
         triples += [
             ox.Triple(dataset, _sd("namedGraph"), named),
             ox.Triple(named, RDF_TYPE, _sd("NamedGraph")),

@@ -13,6 +13,7 @@ from publisher import formats
 from publisher.build.publish import STORE_DIR
 from publisher.errors import BuildError
 from publisher.store.base import Store
+from publisher.store.union import ensure_union_default_graph
 
 
 def open_oxigraph(dist: Path, *, mode: str) -> ox.Store:
@@ -29,7 +30,7 @@ def open_oxigraph(dist: Path, *, mode: str) -> ox.Store:
         store = ox.Store()
         with gzip.open(dump, "rb") as stream:
             store.bulk_load(stream, format=ox.RdfFormat.N_QUADS)
-        return store
+        return ensure_union_default_graph(store)
     raise BuildError(f"unknown store mode {mode!r} (setting store: disk, memory or a URL)")
 
 
@@ -43,7 +44,7 @@ class EmbeddedStore(Store):
         return cls(open_oxigraph(dist, mode=mode), base=base)
 
     def quads(self, subject=None, predicate=None, obj=None, graph=None, *, limit=None):
-        # Only named graphs: the build never writes to the store's default graph.
+        # Only named graphs: the default graph holds their union (store/union.py).
         found = (
             q
             for q in self.oxigraph.quads_for_pattern(subject, predicate, obj, graph)
@@ -59,10 +60,10 @@ class EmbeddedStore(Store):
         named_graphs: Sequence[str] | None = None,
     ):
         options: dict[str, object] = {"base_iri": self.base}
+        # Without default_graphs the store's own default graph answers: the build wrote the
+        # union of the named graphs there as a set (use_default_graph_as_union is a bag).
         if default_graphs is not None:
             options["default_graph"] = [ox.NamedNode(g) for g in default_graphs]
-        else:
-            options["use_default_graph_as_union"] = True
         if named_graphs is not None:
             options["named_graphs"] = [ox.NamedNode(g) for g in named_graphs]
         return self.oxigraph.query(sparql, **options)

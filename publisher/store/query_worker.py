@@ -22,6 +22,7 @@ from publisher import formats
 from publisher.sparql.serialize import reply_header, serialize_result
 from publisher.store.frames import read_frame, write_frame
 from publisher.store.sandbox import Watchdog, deny_sockets, limit_memory
+from publisher.store.union import ensure_union_default_graph
 
 
 def open_store(*, store: str | None, dump: str | None) -> ox.Store:
@@ -31,15 +32,15 @@ def open_store(*, store: str | None, dump: str | None) -> ox.Store:
     loaded = ox.Store()
     with gzip.open(Path(dump), "rb") as stream:
         loaded.bulk_load(stream, format=ox.RdfFormat.N_QUADS)
-    return loaded
+    return ensure_union_default_graph(loaded)
 
 
 def run_job(store: ox.Store, job: dict[str, Any]) -> tuple[dict[str, Any], bytes]:
     options: dict[str, Any] = {"base_iri": job["base_iri"]}
+    # A "union" job reads the store's default graph: the build wrote the union of the named
+    # graphs there as a set (pyoxigraph's use_default_graph_as_union is a bag, oxigraph#1919).
     if job.get("default_graphs") is not None:
         options["default_graph"] = [ox.NamedNode(g) for g in job["default_graphs"]]
-    elif job.get("union"):
-        options["use_default_graph_as_union"] = True
     if job.get("named_graphs") is not None:
         options["named_graphs"] = [ox.NamedNode(g) for g in job["named_graphs"]]
     fmt = formats.by_name(job["format"])

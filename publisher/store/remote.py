@@ -136,16 +136,16 @@ def run_remote_job(
 
     Mirrors the embedded query worker: the same job in, the same (header, body) out, the
     result re-serialized by the same serializer so formats and row limits behave the same.
-    The union default graph is made explicit (every dataset graph as a default-graph-uri),
-    so it works whatever the remote store's own default-graph setting is.
+    A "union" job sends no dataset: the remote store's own default graph answers, and
+    `publisher load` PUTs the deduplicated union of the named graphs there (the dumps carry it
+    as their default graph). Naming every graph as a default-graph-uri instead would be a bag
+    on Oxigraph 0.5.13 (a triple stated by two graphs counted twice). So the remote store must
+    not be run with a union-default-graph option (Oxigraph: no --union-default-graph).
     """
+    del all_graphs  # kept in the signature for callers; the union is the remote default graph
     params: list[tuple[str, str]] = []
     if job.get("default_graphs") is not None:
         params += [("default-graph-uri", g) for g in job["default_graphs"]]
-    elif job.get("union"):
-        # A protocol dataset with only default graphs has no named graphs: name them all too.
-        params += [("default-graph-uri", g) for g in all_graphs]
-        params += [("named-graph-uri", g) for g in all_graphs]
     if job.get("named_graphs") is not None:
         params += [("named-graph-uri", g) for g in job["named_graphs"]]
     query = f"BASE <{job['base_iri']}>\n{job['query']}"
@@ -192,9 +192,11 @@ def run_remote_job(
 
 
 def push_graphs(dist: Path, *, endpoint: str, replace: bool = True) -> dict[str, int]:
-    """Send every named graph of a built dist/ to a Graph Store Protocol endpoint.
+    """Send every graph of a built dist/ to a Graph Store Protocol endpoint.
 
-    PUT replaces a graph (a rebuild republishes cleanly); POST would merge.
+    PUT replaces a graph (a rebuild republishes cleanly); POST would merge. The dump's default
+    graph is the deduplicated union of the named graphs: it becomes the remote default graph,
+    which SPARQL queries without a dataset read (see run_remote_job).
     """
     dump = dist / formats.dump_name(formats.N_QUADS)
     if not dump.is_file():

@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import base64
+import gzip
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from flask import Blueprint, Response, render_template, send_file
+from flask import Blueprint, Response, render_template, request, send_file
 
 from publisher import formats
 from publisher.build.publish import SUMS_FILE
+from publisher.web.compression import accepts_gzip
 from publisher.web.errors import NotFound
 from publisher.web.http import cached
 from publisher.web.state import Published, published
 
 blueprint = Blueprint("dumps", __name__)
+CHUNK = 1 << 16
 
 
 @dataclass(frozen=True)
@@ -64,10 +68,65 @@ def listing() -> Response:
     return cached(Response(body, content_type="text/html; charset=utf-8"), etag_suffix="dumps")
 
 
+def plain_dump(name: str) -> DumpFile | None:
+    """The stored .gz file behind a dump's plain name (dataset.ttl -> dataset.ttl.gz)."""
+    if not name.startswith("dataset.") or name.endswith(".gz"):
+        return None
+    return next((f for f in dump_files() if f.name == name + ".gz"), None)
+
+
+def _decompressed(path: Path) -> Iterator[bytes]:
+    with gzip.open(path, "rb") as stream:
+        while chunk := stream.read(CHUNK):
+            yield chunk
+
+
+def download_plain(name: str, stored: DumpFile) -> Response:
+    """A dump under its plain name (dataset.ttl), from the same stored .gz bytes.
+
+    Clients that accept gzip get those bytes with ``Content-Encoding: gzip`` (and their
+    published SHA-256 as Content-Digest); others (rdflib, Comunica, a plain urllib) get them
+    decompressed on the fly. Either way the Content-Type is the RDF format's own.
+    """
+    state = published()
+    media_type = formats.describe_file(name)[0]
+    path: Path = state.dist / stored.name
+    if accepts_gzip():
+        response = send_file(
+            path,
+            mimetype=media_type,
+            conditional=True,
+            etag=f"{stored.sha256}-gzip",
+            last_modified=state.last_modified,
+            max_age=300,
+        )
+        response.headers["Content-Encoding"] = "gzip"
+        response.headers["Accept-Ranges"] = "bytes"  # ranges of the encoded bytes
+        if stored.sha256:
+            # RFC 9530: the digest of the content as sent (the .gz file's bytes).
+            response.headers["Content-Digest"] = f"sha-256=:{_b64(stored.sha256)}:"
+    else:
+        response = Response(_decompressed(path), mimetype=media_type)
+        response.set_etag(f"{stored.sha256}-identity")
+        response.last_modified = state.last_modified
+        response.cache_control.public = True
+        response.cache_control.max_age = 300
+        response.headers["Accept-Ranges"] = "none"
+        response = response.make_conditional(request)
+    response.headers["Content-Type"] = media_type
+    response.vary.add("Accept-Encoding")
+    response.headers["Link"] = (
+        f'<{request.script_root}/dumps/{stored.name}>; rel="alternate"; type="application/gzip"'
+    )
+    return response
+
+
 @blueprint.get("/dumps/<name>")
 def download(name: str) -> Response:
     found = next((f for f in dump_files() if f.name == name), None)
     if found is None:
+        if (stored := plain_dump(name)) is not None:
+            return download_plain(name, stored)
         raise NotFound(f"no dump file named {name!r}; see /dumps/ for the list")
     dist = published().dist
     path: Path = dist / found.name

@@ -5,9 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pyoxigraph as ox
-from flask import Blueprint, Response, render_template
+from flask import Blueprint, Response, render_template, request
 
+from publisher import formats
 from publisher.namespaces import STANDARD_PREFIXES
+from publisher.negotiation import choose
 from publisher.web.describe import file_quads
 from publisher.web.http import cached
 from publisher.web.labels import Labels, comment_of, languages_key, preferred_languages
@@ -106,11 +108,24 @@ def home_data(state: Published, preferred: tuple[str, ...]) -> dict[str, object]
     }
 
 
+# The home page for people first (browsers, curl's */*); an RDF type gets the dataset.
+HOME_OFFERS = (formats.HTML, *formats.RDF_FORMATS)
+
+
 @blueprint.get("/")
 def home() -> Response:
+    """The home page, or for a client asking for RDF the dataset description (/dataset)."""
+    fmt = choose(request.headers.get("Accept"), HOME_OFFERS)
+    if fmt is not None and fmt is not formats.HTML:
+        from publisher.web.resources import dataset
+
+        response = dataset()
+        response.vary.add("Accept")
+        return response
     state = published()
     languages = preferred_languages()
     body = render_template("home.html", info=state.info, **home_data(state, languages))
     response = Response(body, content_type="text/html; charset=utf-8")
+    response.vary.add("Accept")
     response.vary.add("Accept-Language")
     return cached(response, etag_suffix="home-" + languages_key(languages))

@@ -1,7 +1,8 @@
 """Document -> bytes, one renderer per format of the table (Datasette-style).
 
-The description is computed once per request; each renderer only serializes it. Dataset
-formats (N-Quads, TriG, JSON-LD) keep every statement's graph; triple formats get the union.
+The description is computed once per request; each renderer only serializes it. Every
+format's default graph is the union of the statements; dataset formats (N-Quads, TriG,
+JSON-LD) also keep every statement in the named graph it came from.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from publisher.namespaces import jsonld_context, prefixes
 from publisher.web.describe import Document
 from publisher.web.resolve import Kind
 from publisher.web.state import Published
+from publisher.xmlsafe import check_rdf_xml
 
 
 @dataclass(frozen=True)
@@ -71,26 +73,41 @@ def union_triples(quads: Iterable[ox.Quad], *, main: str | None = None) -> list[
     )
 
 
+def dataset_quads(quads: Iterable[ox.Quad], *, main: str | None = None) -> list[ox.Quad]:
+    """What a dataset format (N-Quads, TriG, JSON-LD) carries: the default graph holds the
+    deduplicated union (so a client reading only the default graph, as rdflib's Graph,
+    jsonld.js toRDF, Jena and Comunica do, gets the Turtle variant's triples), and each named
+    graph the statements it makes (the provenance)."""
+    quads = list(quads)
+    default = ox.DefaultGraph()
+    union = [
+        ox.Quad(t.subject, t.predicate, t.object, default) for t in union_triples(quads, main=main)
+    ]
+    named = sorted(
+        {q for q in quads if not isinstance(q.graph_name, ox.DefaultGraph)},
+        key=lambda q: (
+            _key(q.graph_name),
+            _subject_rank(q.subject, main),
+            _key(q.predicate),
+            _key(q.object),
+        ),
+    )
+    return union + named
+
+
 def serialize_rdf(
     quads: Sequence[ox.Quad], fmt: Format, *, base: str, main: str | None = None
 ) -> bytes:
     if fmt is formats.JSON_LD:
-        return compact(quads, base=base)
+        return compact(dataset_quads(quads, main=main), base=base)
     assert fmt.rdf_format is not None
     options: dict[str, object] = {}
     if fmt.rdf_format in (ox.RdfFormat.TURTLE, ox.RdfFormat.TRIG, ox.RdfFormat.RDF_XML):
         options["prefixes"] = used_prefixes(quads, base)
+    if fmt is formats.RDF_XML:
+        check_rdf_xml(quads)  # raises NotXmlSafe naming the term: never broken XML
     if fmt.carries_graphs:
-        ordered = sorted(
-            dict.fromkeys(quads),
-            key=lambda q: (
-                _key(q.graph_name),
-                _subject_rank(q.subject, main),
-                _key(q.predicate),
-                _key(q.object),
-            ),
-        )
-        return ox.serialize(ordered, format=fmt.rdf_format, **options)
+        return ox.serialize(dataset_quads(quads, main=main), format=fmt.rdf_format, **options)
     return ox.serialize(union_triples(quads, main=main), format=fmt.rdf_format, **options)
 
 
@@ -105,7 +122,7 @@ def render_html(document: Document, context: RenderContext) -> bytes:
     from publisher.web.view import build_page
 
     state = context.state
-    jsonld = script_json(compact(document.quads, base=state.base))
+    jsonld = script_json(compact(dataset_quads(document.quads, main=document.iri), base=state.base))
     page = build_page(
         document,
         state=state,

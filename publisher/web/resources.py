@@ -23,6 +23,7 @@ from publisher.web.labels import languages_key, preferred_languages
 from publisher.web.render import RenderContext, not_found_body, render
 from publisher.web.resolve import Kind, Target, check_name, raw_rest, resolve, split_extension
 from publisher.web.state import Published, published
+from publisher.xmlsafe import NotXmlSafe
 
 blueprint = Blueprint("resources", __name__)
 
@@ -94,6 +95,22 @@ def _not_found(target: Target, fmt: Format, negotiated: bool) -> NotFound:
     return NotFound(message, representation=response)
 
 
+def _not_representable(
+    target: Target, fmt: Format, negotiated: bool, error: NotXmlSafe
+) -> NotAcceptable:
+    """This description cannot be written in this format (XML cannot carry one of its terms):
+    406 naming the term, offering every other variant."""
+    others = [f for f in formats.RESOURCE_FORMATS if f is not fmt]
+    available = "; ".join(f"{f.media_type} ({_url(target.variant(f))})" for f in others)
+    headers = {"Link": _alternates_header(target, fmt)}
+    if vary := _vary(fmt, negotiated):
+        headers["Vary"] = ", ".join(vary)
+    return NotAcceptable(
+        f"{error}. The description of <{target.iri}> is available as: {available}",
+        headers=headers,
+    )
+
+
 def serve(target: Target) -> Response:
     state = published()
     fmt, negotiated = pick_format(target)
@@ -104,9 +121,12 @@ def serve(target: Target) -> Response:
     alternates = [(f, _url(target.variant(f))) for f in formats.RESOURCE_FORMATS]
     context = RenderContext(state, languages, alternates)
     key = (target.kind, iri, fmt.name, languages)
-    body = _cache(state).get_or_make(
-        key, lambda: render(describe(target, iri, state), fmt, context)
-    )
+    try:
+        body = _cache(state).get_or_make(
+            key, lambda: render(describe(target, iri, state), fmt, context)
+        )
+    except NotXmlSafe as error:
+        raise _not_representable(target, fmt, negotiated, error) from None
     response = Response(body, content_type=fmt.content_type)
     response.headers["Content-Location"] = _url(target.variant(fmt))
     response.headers["Link"] = _alternates_header(target, fmt)

@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import json
 import time
-from pathlib import Path
 from typing import Any
 
 import pyoxigraph as ox
 from flask import Blueprint, Response, render_template, request, url_for
 
 from publisher import formats
-from publisher.build.publish import STORE_DIR
+from publisher.build.publish import CQ_DIR, STORE_DIR
 from publisher.formats import Format
 from publisher.namespaces import prefixes
 from publisher.negotiation import choose
@@ -25,7 +24,7 @@ from publisher.sparql.examples import load_examples
 from publisher.sparql.protocol import SparqlRequest, parse_request
 from publisher.sparql.safety import QueryShape, check_query
 from publisher.sparql.serialize import truncation_note
-from publisher.sparql.service import service_description
+from publisher.sparql.service import description_version, service_description
 from publisher.store.remote import RemoteQueryTimeout, RemoteStoreError, run_remote_job
 from publisher.store.workers import (
     PoolBusy,
@@ -46,6 +45,7 @@ from publisher.web.errors import (
     ServiceUnavailable,
     render_problem,
 )
+from publisher.web.http import cached
 from publisher.web.links import local_link
 from publisher.web.state import Published, published
 
@@ -306,6 +306,10 @@ def _describe_or_page(state: Published, sparql: SparqlRequest) -> Response:
             items = [ox.Quad(t.subject, t.predicate, t.object, ox.DefaultGraph()) for t in triples]
         body = ox.serialize(items, format=fmt.rdf_format, prefixes=prefixes(state.base))
         response = Response(body, content_type=fmt.content_type)
+        response.headers["Vary"] = "Accept"
+        # Stable for one build and settings (named nodes): validators and 304 (issue 7 #10).
+        version = description_version(state.settings)
+        return cached(response, etag_suffix=f"sd-{fmt.name}-{version}")
     response.headers["Vary"] = "Accept"
     return response
 
@@ -323,7 +327,9 @@ def default_query(base: str) -> str:
 
 
 def _examples(state: Published) -> list[Any]:
-    directory = Path(state.settings.ontology_dir or "ontology") / "cq"
+    # The build copies the competency questions into dist/ (publisher/build/publish.py), so
+    # serving never reads the working directory.
+    directory = state.dist / CQ_DIR
     return state.memo("sparql_examples", lambda: load_examples(directory, base=state.base))
 
 
