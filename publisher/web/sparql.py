@@ -31,6 +31,7 @@ from publisher.store.remote import RemoteQueryTimeout, RemoteStoreError, run_rem
 from publisher.store.workers import (
     PoolBusy,
     QueryTimedOut,
+    ReservedTimedOut,
     WorkerConfig,
     WorkerDied,
     WorkerPool,
@@ -41,6 +42,7 @@ from publisher.store.workers import (
 from publisher.web.errors import (
     BadRequest,
     HTTPProblem,
+    InternalServerError,
     MethodNotAllowed,
     NotAcceptable,
     QueryTimeout,
@@ -130,6 +132,8 @@ def pool(state: Published) -> WorkerPool:
             config,
             size=settings.sparql_workers,
             queue_timeout_s=settings.sparql_queue_timeout_ms / 1000,
+            reserved=settings.sparql_reserved_workers,
+            reserved_time_limit_s=settings.sparql_reserved_time_limit_ms / 1000,
         )
 
     return pool_for(state.key, make)
@@ -239,8 +243,22 @@ def _run(state: Published, job: dict[str, Any]) -> tuple[dict[str, Any], bytes]:
             "or add a LIMIT.",
             setting="sparql_time_limit_ms",
         ) from None
-    except WorkerDied:
-        raise _memory_problem(settings.sparql_memory_limit_mb) from None
+    except ReservedTimedOut:
+        raise ServiceUnavailable(
+            f"every query worker was busy with long queries, and on the worker kept for short "
+            f"queries this one ran longer than {settings.sparql_reserved_time_limit_ms} ms; "
+            f"try again later (limits: {describe_setting('sparql_reserved_time_limit_ms')}, "
+            f"{describe_setting('sparql_workers')})",
+            headers={"Retry-After": "5"},
+            setting="sparql_reserved_time_limit_ms",
+        ) from None
+    except WorkerDied as died:
+        if died.out_of_memory:
+            raise _memory_problem(settings.sparql_memory_limit_mb) from None
+        raise InternalServerError(
+            f"the query worker crashed while running this query ({died.cause}); it was "
+            "replaced. This is a bug: please report the query."
+        ) from None
     except WorkerUnavailable as error:
         raise ServiceUnavailable(str(error)) from None
     return _check_reply(reply.header, reply.body, settings)
