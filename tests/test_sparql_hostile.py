@@ -257,7 +257,7 @@ TRICKY = json.dumps(
                             "object": {"type": "literal", "value": "Xocalı", "xml:lang": "az"},
                         },
                     },
-                    "s": {"type": "literal", "value": "tab\there, \"quoted\"\nline"},
+                    "s": {"type": "literal", "value": 'tab\there, "quoted"\nline'},
                 }
             ]
         },
@@ -398,9 +398,9 @@ def test_errors_and_content_negotiate_alike(hostile_client, accept: str) -> None
     assert error.status_code == 404
     assert (error.mimetype == "text/html") == (content is formats.HTML), error.mimetype
     results = choose(accept, (*formats.RESULT_FORMATS, formats.HTML))
-    sparql_error = hostile_client.get("/sparql", query_string={"query": "SELEC"}, headers={
-        "Accept": accept
-    })
+    sparql_error = hostile_client.get(
+        "/sparql", query_string={"query": "SELEC"}, headers={"Accept": accept}
+    )
     assert sparql_error.status_code == 400
     assert (sparql_error.mimetype == "text/html") == (results is formats.HTML)
     assert "Accept" in sparql_error.headers["Vary"]

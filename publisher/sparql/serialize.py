@@ -16,14 +16,13 @@ never sits whole in the worker's memory.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 import pyoxigraph as ox
 
 from publisher import formats
 from publisher.formats import Format, Kind
-
 
 ROWS = "rows"
 BYTES = "bytes"

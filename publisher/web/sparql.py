@@ -57,9 +57,7 @@ blueprint = Blueprint("sparql", __name__)
 # A graph asked for as plain JSON (Accept: application/json) is answered with JSON-LD: it is
 # JSON, and what SPARQLWrapper, rdflib and browsers' fetch() mean by it. Negotiated with this
 # copy of the JSON-LD entry and mapped back to the table's entry (see _canonical).
-_JSON_LD_FOR_JSON = replace(
-    formats.JSON_LD, aliases=(*formats.JSON_LD.aliases, "application/json")
-)
+_JSON_LD_FOR_JSON = replace(formats.JSON_LD, aliases=(*formats.JSON_LD.aliases, "application/json"))
 SOLUTION_OFFERS: tuple[Format, ...] = (*formats.RESULT_FORMATS, formats.HTML)
 GRAPH_OFFERS: tuple[Format, ...] = tuple(
     _JSON_LD_FOR_JSON if f is formats.JSON_LD else f for f in (*formats.RDF_FORMATS, formats.HTML)
