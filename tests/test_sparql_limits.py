@@ -90,11 +90,15 @@ def small_query(server: SparqlServer, session: requests.Session, n: int) -> floa
     return latency
 
 
+# 2 web processes x (2 general + 1 reserved query workers, the default sparql_reserved_workers)
+ALL_QUERY_WORKERS = 2 * (2 + 1)
+
+
 def warm_up(server: SparqlServer) -> None:
-    """Until both web workers have started their query workers (2 x 2)."""
+    """Until both web workers have started their query workers (2 x 3)."""
     deadline = time.monotonic() + 30
     with requests.Session() as session:
-        while len(query_workers(server)) < 4 and time.monotonic() < deadline:
+        while len(query_workers(server)) < ALL_QUERY_WORKERS and time.monotonic() < deadline:
             threads = [
                 threading.Thread(target=small_query, args=(server, requests.Session(), i))
                 for i in range(8)
@@ -104,7 +108,7 @@ def warm_up(server: SparqlServer) -> None:
             for thread in threads:
                 thread.join()
         small_query(server, session, 1)
-    assert len(query_workers(server)) == 4
+    assert len(query_workers(server)) == ALL_QUERY_WORKERS
 
 
 @dataclass
@@ -196,7 +200,7 @@ def test_runaway_query_is_stopped_at_the_time_limit(
     gone = before - after
     assert len(gone) == 1, (before, after)
     assert all(not Path(f"/proc/{pid}").exists() for pid in gone)
-    assert len(after) == 4
+    assert len(after) == ALL_QUERY_WORKERS
     assert all(rss_mb(pid) < 200 for pid in after), [(p, rss_mb(p)) for p in after]
 
     # Small queries kept being answered, correctly, while it ran.
