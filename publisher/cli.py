@@ -90,9 +90,21 @@ def validate(report_format: str, **options: Any) -> None:
 )
 def query(sparql: str, output_format: str, **options: Any) -> None:
     """Run a SPARQL query against the built store (default graph = union of graphs)."""
+    from publisher.sparql.safety import significant_tokens
     from publisher.store.embedded import EmbeddedStore
+    from publisher.web.errors import HTTPProblem
 
     settings = _settings(**options)
+    try:
+        # The same pre-check as the endpoint: a query nested too deep would crash the parser.
+        significant_tokens(
+            sparql,
+            max_tokens=settings.sparql_max_query_tokens,
+            max_depth=settings.sparql_max_nesting_depth,
+        )
+    except HTTPProblem as refused:
+        click.echo(f"query refused: {refused.message}", err=True)
+        sys.exit(2)
     try:
         store = EmbeddedStore.open(Path(settings.dist_dir), base=settings.base_uri, mode="disk")
         result = store.query(sparql)

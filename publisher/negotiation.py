@@ -8,6 +8,7 @@ bare ``*/*`` (curl, most scripts) or no Accept at all gets the first offered for
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -35,11 +36,19 @@ class MediaRange:
         return self.type in ("*", main) and self.subtype in ("*", sub)
 
 
-def _parse_q(raw: str) -> float:
+def _parse_q(raw: str) -> float | None:
+    """The q of a member; None when it is no number (the member is then malformed).
+
+    ``nan`` and ``inf`` parse as floats but are not qvalues (RFC 9110 allows 0 to 1 with at
+    most three decimals): they are malformed too, never a quality, so that
+    ``text/html;q=nan`` cannot compare false with everything and end in 406.
+    """
     try:
         q = float(raw)
     except ValueError:
-        return 0.0  # an unreadable q is treated as "not acceptable" rather than guessed
+        return None
+    if not math.isfinite(q):
+        return None
     return min(max(q, 0.0), 1.0)
 
 
@@ -58,7 +67,7 @@ def parse_accept(header: str | None) -> list[MediaRange]:
         main, slash, sub = media.partition("/")
         if not slash or not main or not sub or (main == "*" and sub != "*"):
             continue
-        q = 1.0
+        q: float | None = 1.0
         params: list[tuple[str, str]] = []
         for param in parts[1:]:
             name, _, value = param.strip().partition("=")
@@ -69,6 +78,8 @@ def parse_accept(header: str | None) -> list[MediaRange]:
                 q = _parse_q(value)
                 break  # parameters after q are accept-extensions, not media-type parameters
             params.append((name, value))
+        if q is None:  # a member with an unreadable q is malformed: skipped like the others
+            continue
         ranges.append(MediaRange(main.strip(), sub.strip(), tuple(params), q))
     return ranges
 

@@ -152,8 +152,41 @@ SETTINGS: tuple[Setting, ...] = (
         "rows",
         "Most result rows (or triples) returned; more are cut and the cut is reported.",
     ),
-    Setting("sparql_max_query_length", 20_000, "characters", "Longest query text accepted."),
-    Setting("sparql_max_body_bytes", 1_048_576, "bytes", "Largest POST body accepted by /sparql."),
+    Setting(
+        "sparql_max_query_length",
+        1_048_576,
+        "characters",
+        "Longest query text accepted (a VALUES list of thousands of IRIs is normal); the "
+        "pre-check that reads it before any worker is linear in its length.",
+    ),
+    Setting(
+        "sparql_max_body_bytes",
+        4_194_304,
+        "bytes",
+        "Largest POST body accepted by /sparql (chunked too; a larger one is refused with 413, "
+        "never cut); room for a query of the longest length once percent-encoded in a form.",
+    ),
+    Setting(
+        "sparql_max_query_tokens",
+        200_000,
+        "tokens",
+        "Most tokens (names, IRIs, literals, punctuation) in a query; the pre-check stops "
+        "reading at the limit, which bounds its work per request.",
+    ),
+    Setting(
+        "sparql_max_nesting_depth",
+        128,
+        "levels",
+        "Deepest nesting of (), {} and [] in a query; deeper is refused with 400 before it is "
+        "parsed (the parser would overflow its stack).",
+    ),
+    Setting(
+        "sparql_max_response_bytes",
+        33_554_432,
+        "bytes",
+        "Largest SPARQL result body; a larger result is cut (whole rows or triples) and the "
+        "cut is reported, like sparql_max_rows.",
+    ),
     Setting(
         "sparql_workers",
         2,
@@ -165,6 +198,20 @@ SETTINGS: tuple[Setting, ...] = (
         5_000,
         "ms",
         "How long a query waits for a free worker before it is refused with 503.",
+    ),
+    Setting(
+        "sparql_reserved_workers",
+        1,
+        "processes",
+        "Query workers per web process kept for short queries: used only while every general "
+        "worker is busy, and only for sparql_reserved_time_limit_ms (0 = none).",
+    ),
+    Setting(
+        "sparql_reserved_time_limit_ms",
+        1_000,
+        "ms",
+        "Time limit of a query on a reserved worker (see sparql_reserved_workers); a query "
+        "that needs longer is refused with 503 and may be sent again when workers are free.",
     ),
 )
 

@@ -76,7 +76,7 @@ def test_stopping_the_server_stops_its_query_workers(any_dist: Path) -> None:
     try:
         requests.get(server.url + "/sparql", params={"query": "ASK {}"}, timeout=30)
         workers = query_workers(server)
-        assert len(workers) == 2
+        assert len(workers) == 3  # sparql_workers (2) + sparql_reserved_workers (1)
     finally:
         server.stop()
     for pid in workers:

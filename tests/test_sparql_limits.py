@@ -90,11 +90,15 @@ def small_query(server: SparqlServer, session: requests.Session, n: int) -> floa
     return latency
 
 
+# 2 web processes x (2 general + 1 reserved query workers, the default sparql_reserved_workers)
+ALL_QUERY_WORKERS = 2 * (2 + 1)
+
+
 def warm_up(server: SparqlServer) -> None:
-    """Until both web workers have started their query workers (2 x 2)."""
+    """Until both web workers have started their query workers (2 x 3)."""
     deadline = time.monotonic() + 30
     with requests.Session() as session:
-        while len(query_workers(server)) < 4 and time.monotonic() < deadline:
+        while len(query_workers(server)) < ALL_QUERY_WORKERS and time.monotonic() < deadline:
             threads = [
                 threading.Thread(target=small_query, args=(server, requests.Session(), i))
                 for i in range(8)
@@ -104,7 +108,7 @@ def warm_up(server: SparqlServer) -> None:
             for thread in threads:
                 thread.join()
         small_query(server, session, 1)
-    assert len(query_workers(server)) == 4
+    assert len(query_workers(server)) == ALL_QUERY_WORKERS
 
 
 @dataclass
@@ -196,7 +200,7 @@ def test_runaway_query_is_stopped_at_the_time_limit(
     gone = before - after
     assert len(gone) == 1, (before, after)
     assert all(not Path(f"/proc/{pid}").exists() for pid in gone)
-    assert len(after) == 4
+    assert len(after) == ALL_QUERY_WORKERS
     assert all(rss_mb(pid) < 200 for pid in after), [(p, rss_mb(p)) for p in after]
 
     # Small queries kept being answered, correctly, while it ran.
@@ -223,6 +227,8 @@ def single_worker_server(corpus_dist: Path) -> Iterator[SparqlServer]:
             "PUBLISHER_SPARQL_TIME_LIMIT_MS": "4000",
             "PUBLISHER_SPARQL_MEMORY_LIMIT_MB": "1024",
             "PUBLISHER_SPARQL_WORKERS": "1",
+            # What is tested here is the queue timeout: no worker kept for short queries.
+            "PUBLISHER_SPARQL_RESERVED_WORKERS": "0",
             "PUBLISHER_SPARQL_QUEUE_TIMEOUT_MS": "300",
         },
     )
@@ -286,3 +292,123 @@ def test_waiting_for_a_busy_worker_ends_with_503_naming_the_setting(
     assert 0.3 <= waited < 2.0
     assert runaway["answer"].status_code == 504
     assert small_query(single_worker_server, requests.Session(), 6) < 5
+
+
+# --- a share of capacity for short queries; a crash is reported as a crash --------------------
+
+RUNAWAY_COUNT = 4
+
+
+@pytest.fixture(scope="module")
+def reserved_lane_server(corpus_dist: Path) -> Iterator[SparqlServer]:
+    # One process with a thread per request (workers=0), so that the web server's own threads
+    # are not what is measured: 4 general query workers and 1 reserved.
+    server = SparqlServer(
+        corpus_dist,
+        workers=0,
+        env={
+            "PUBLISHER_SPARQL_TIME_LIMIT_MS": "6000",
+            "PUBLISHER_SPARQL_WORKERS": str(RUNAWAY_COUNT),
+            "PUBLISHER_SPARQL_RESERVED_WORKERS": "1",
+            "PUBLISHER_SPARQL_RESERVED_TIME_LIMIT_MS": "1000",
+            "PUBLISHER_SPARQL_MEMORY_LIMIT_MB": "4096",
+            "PUBLISHER_SPARQL_MAX_ROWS": "100000000",
+            # Allowed here only to reach the parser's stack overflow and see it reported.
+            "PUBLISHER_SPARQL_MAX_NESTING_DEPTH": "100000",
+        },
+    )
+    yield server
+    server.stop()
+
+
+@pytest.mark.slow
+def test_short_query_answers_while_runaways_fill_every_general_worker(
+    reserved_lane_server: SparqlServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    server = reserved_lane_server
+    small_query(server, requests.Session(), 7)
+    answers: list[tuple[int, float]] = []
+
+    def runaway() -> None:
+        started = time.perf_counter()
+        answer = requests.get(
+            server.url + "/sparql",
+            params={"query": RUNAWAYS["COUNT over the product"]},
+            headers=JSON,
+            timeout=60,
+        )
+        answers.append((answer.status_code, time.perf_counter() - started))
+
+    threads = [threading.Thread(target=runaway) for _ in range(RUNAWAY_COUNT)]
+    for thread in threads:
+        thread.start()
+    time.sleep(1.0)  # every general worker now holds a runaway
+    latencies = []
+    for _ in range(3):
+        started = time.perf_counter()
+        asked = requests.get(
+            server.url + "/sparql", params={"query": "ASK { ?s ?p ?o }"}, headers=JSON, timeout=30
+        )
+        latencies.append(time.perf_counter() - started)
+        assert asked.status_code == 200, asked.text
+        assert asked.json()["boolean"] is True
+    for thread in threads:
+        thread.join(timeout=60)
+    # The runaways were still running while the ASKs were answered, each on its own worker.
+    assert [status for status, _ in answers] == [504] * RUNAWAY_COUNT, answers
+    assert all(elapsed >= 5.5 for _, elapsed in answers), answers
+    assert max(latencies) < 2.0, latencies  # was: waited for a runaway to end (6 s)
+    with capsys.disabled():
+        print(
+            f"\n[reserved lane] {RUNAWAY_COUNT} runaways in flight; ASK latencies "
+            + ", ".join(f"{s * 1000:.0f} ms" for s in latencies)
+        )
+
+
+@pytest.mark.slow
+def test_runaway_on_the_reserved_worker_is_stopped_at_its_short_limit(
+    reserved_lane_server: SparqlServer,
+) -> None:
+    server = reserved_lane_server
+    answers: list[requests.Response] = []
+
+    def runaway() -> None:
+        answers.append(
+            requests.get(
+                server.url + "/sparql",
+                params={"query": RUNAWAYS["COUNT over the product"]},
+                headers=JSON,
+                timeout=60,
+            )
+        )
+
+    threads = [threading.Thread(target=runaway) for _ in range(RUNAWAY_COUNT + 1)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    statuses = sorted(a.status_code for a in answers)
+    assert statuses == [503] + [504] * RUNAWAY_COUNT, statuses
+    refused = next(a for a in answers if a.status_code == 503)
+    assert refused.json()["setting"] == "sparql_reserved_time_limit_ms"
+    assert "PUBLISHER_SPARQL_RESERVED_TIME_LIMIT_MS" in refused.json()["message"]
+    assert refused.headers["Retry-After"]
+
+
+@pytest.mark.slow
+def test_worker_crash_is_reported_as_a_crash_not_as_memory(
+    reserved_lane_server: SparqlServer,
+) -> None:
+    server = reserved_lane_server
+    query = "SELECT * WHERE " + "{" * 9_000 + "}" * 9_000
+    answer = requests.post(
+        server.url + "/sparql",
+        data=query.encode(),
+        headers={**JSON, "Content-Type": "application/sparql-query"},
+        timeout=60,
+    )
+    assert answer.status_code == 500, answer.text
+    message = answer.json()["message"]
+    assert "crashed" in message and "SIGSEGV" in message, message
+    assert "memory" not in message
+    assert small_query(server, requests.Session(), 8) < 5  # the worker was replaced

@@ -13,10 +13,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import NamedTuple
 from urllib.parse import urljoin
 
 _PN_CHARS = r"\w\u00B7\u00C0-\U0010FFFF\-"
-_TOKEN = re.compile(
+_HEAD = re.compile(
     "|".join(
         (
             r"(?P<ws>\s+)",
@@ -28,9 +29,21 @@ _TOKEN = re.compile(
             r"(?P<iri><[^<>\"{}|^`\\\x00-\x20]*>)",
             rf"(?P<var>[?$][{_PN_CHARS}]+)",
             r"(?P<langtag>@[A-Za-z]+(?:-[A-Za-z0-9]+)*)",
-            # PNAME_NS / PNAME_LN / BLANK_NODE_LABEL: a local part may hold ':' and inner '.'.
-            rf"(?P<pname>(?:[{_PN_CHARS}](?:[{_PN_CHARS}.]*[{_PN_CHARS}])?)?:"
-            rf"(?:[{_PN_CHARS}:%]|\\.|\.(?=[{_PN_CHARS}:%\\.]))*)",
+        )
+    ),
+    re.DOTALL,
+)
+# PNAME_NS / PNAME_LN / BLANK_NODE_LABEL: a local part may hold ':' and inner '.'.
+_PNAME = re.compile(
+    rf"(?P<pname>(?:[{_PN_CHARS}](?:[{_PN_CHARS}.]*[{_PN_CHARS}])?)?:"
+    rf"(?:[{_PN_CHARS}:%]|\\.|\.(?=[{_PN_CHARS}:%\\.]))*)"
+)
+# The run of name characters and dots a prefix would span (see `tokens`).
+_NAME_RUN = re.compile(rf"[{_PN_CHARS}.]*")
+_NAME_START = re.compile(rf"[{_PN_CHARS}]")
+_TAIL = re.compile(
+    "|".join(
+        (
             r"(?P<number>[0-9]+(?:\.[0-9]*)?(?:[eE][+-]?[0-9]+)?|\.[0-9]+(?:[eE][+-]?[0-9]+)?)",
             r"(?P<word>[A-Za-z_][A-Za-z0-9_]*)",
             r"(?P<punct>\^\^|&&|\|\||!=|<=|>=|.)",
@@ -38,10 +51,11 @@ _TOKEN = re.compile(
     ),
     re.DOTALL,
 )
+OPENING = {"(": ")", "{": "}", "[": "]"}
+CLOSING = frozenset(OPENING.values())
 
 
-@dataclass(frozen=True)
-class Token:
+class Token(NamedTuple):  # a tuple: made a million times for a long query
     kind: str  # ws, comment, string, iri, var, langtag, pname, number, word, punct
     text: str
     start: int
@@ -54,12 +68,31 @@ class Token:
 
 
 def tokens(text: str, *, significant: bool = True) -> Iterator[Token]:
-    """Tokens of `text`; with `significant`, whitespace and comments are left out."""
-    for match in _TOKEN.finditer(text):
+    """Tokens of `text`; with `significant`, whitespace and comments are left out.
+
+    Linear in the length of the text. A prefixed name is the one token whose regular
+    expression scans ahead (through a run of name characters and dots, for the ':'), and a
+    failed scan used to be repeated from every position of the run: quadratic ("é" * 20,000
+    took about 10 s). A prefix can only end where the run ends, so once the scan failed at a
+    run's first character it fails everywhere up to the run's end and is not tried again.
+    """
+    position, end = 0, len(text)
+    no_prefix_before = 0  # positions below this are known not to start a prefixed name
+    while position < end:
+        match = _HEAD.match(text, position)
+        if match is None and position >= no_prefix_before:
+            match = _PNAME.match(text, position)
+            if match is None and _NAME_START.match(text, position):
+                run = _NAME_RUN.match(text, position)
+                no_prefix_before = run.end() if run else position
+        if match is None:
+            match = _TAIL.match(text, position)
+        assert match is not None  # punct matches any character
         kind = match.lastgroup or "punct"
+        position = match.end()
         if significant and kind in ("ws", "comment"):
             continue
-        yield Token(kind, match.group(), match.start(), match.end())
+        yield Token(kind, match.group(), match.start(), position)
 
 
 def resolve_iri(base: str, reference: str) -> str:

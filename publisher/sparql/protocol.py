@@ -4,12 +4,15 @@ Accepted: GET ``?query=``, POST ``application/x-www-form-urlencoded`` (``query=`
 POST ``application/sparql-query`` (the body is the query), each with any number of
 ``default-graph-uri`` / ``named-graph-uri`` parameters (in the URL, or in the form body).
 Parameters are decoded strictly as UTF-8: anything else is a 400, never a guess.
+A body is read up to its limit (plus one byte, so that a chunked body with no Content-Length
+that goes over it is refused with 413 rather than silently cut).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from urllib.parse import parse_qsl, urlsplit
+from typing import BinaryIO
+from urllib.parse import unquote_to_bytes, urlsplit
 
 from flask import Request
 from werkzeug.exceptions import RequestEntityTooLarge
@@ -28,7 +31,9 @@ class SparqlRequest:
     query: str | None  # None: no query (GET -> service description or query page)
     default_graphs: tuple[str, ...] = ()
     named_graphs: tuple[str, ...] = ()
-    format_name: str | None = None  # the ?format= / ?output= override
+    # Every ?format= / ?output= value, in order (clients may send several, each possibly a
+    # comma-separated list); the web layer picks the first it knows.
+    format_names: tuple[str, ...] = ()
 
     @property
     def protocol_dataset(self) -> bool:
@@ -37,14 +42,29 @@ class SparqlRequest:
 
 
 def _decode_params(raw: bytes, *, where: str) -> list[tuple[str, str]]:
+    """application/x-www-form-urlencoded -> (name, value) pairs, percent-escapes read as UTF-8.
+
+    Not ``parse_qsl(bytes)``: it decodes escapes to text and re-encodes it as ASCII, so any
+    non-ASCII value ("Xocalı") raised UnicodeEncodeError. Each part is unescaped to bytes
+    here and those bytes are decoded strictly; raw non-ASCII bytes count as their UTF-8.
+    """
+    pairs: list[tuple[str, str]] = []
     try:
-        pairs = parse_qsl(raw, keep_blank_values=True)
-        return [(k.decode("utf-8"), v.decode("utf-8")) for k, v in pairs]
+        for part in raw.split(b"&"):
+            if not part:
+                continue
+            name, _, value = part.partition(b"=")
+            pairs.append((_unescape(name), _unescape(value)))
     except UnicodeDecodeError as error:
         raise BadRequest(
             f"the {where} is not UTF-8 once percent-decoded ({error.reason} at byte "
             f"{error.start}); SPARQL requests must be UTF-8"
         ) from None
+    return pairs
+
+
+def _unescape(encoded: bytes) -> str:
+    return unquote_to_bytes(encoded.replace(b"+", b" ")).decode("utf-8", errors="strict")
 
 
 def _check_charset(request: Request) -> None:
@@ -64,13 +84,32 @@ def _body(request: Request, settings: Settings) -> bytes:
     )
     if request.content_length is not None and request.content_length > limit:
         raise too_large
+    cached = getattr(request, "_sparql_body", None)
+    if cached is not None:
+        return cached
+    # Chunked bodies have no Content-Length: read one byte more than the limit to tell a body
+    # of exactly the limit from a longer one (which is refused, never cut).
     try:
-        body = request.get_data(cache=True)
+        body = _read_at_most(request.stream, limit + 1)
     except RequestEntityTooLarge:
         raise too_large from None
     if len(body) > limit:
         raise too_large
+    request._sparql_body = body  # type: ignore[attr-defined]
     return body
+
+
+def _read_at_most(stream: BinaryIO, size: int) -> bytes:
+    """Up to `size` bytes (a read may return less than asked before the end)."""
+    chunks: list[bytes] = []
+    remaining = size
+    while remaining > 0:
+        chunk = stream.read(min(remaining, 1 << 16))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        remaining -= len(chunk)
+    return b"".join(chunks)
 
 
 def _single(params: list[tuple[str, str]], name: str) -> str | None:
@@ -127,10 +166,10 @@ def parse_request(request: Request, settings: Settings) -> SparqlRequest:
             )
         if not query.strip():
             raise BadRequest("the query is empty")
-    format_name = next((v for k, v in reversed(params) if k in ("format", "output")), None)
+    format_names = tuple(v for k, v in params if k in ("format", "output") and v.strip())
     return SparqlRequest(
         query=query,
         default_graphs=_graph_iris(params, "default-graph-uri"),
         named_graphs=_graph_iris(params, "named-graph-uri"),
-        format_name=format_name or None,
+        format_names=format_names,
     )

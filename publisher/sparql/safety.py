@@ -16,9 +16,11 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass
 
-from publisher.sparql.lexer import Prologue, Token, tokens
-from publisher.web.errors import BadRequest, Forbidden
+from publisher.settings import SETTINGS, describe_setting
+from publisher.sparql.lexer import CLOSING, OPENING, Prologue, Token, tokens
+from publisher.web.errors import BadRequest, Forbidden, PayloadTooLarge
 
+DEFAULTS = {setting.name: setting.default for setting in SETTINGS}
 QUERY_FORMS = ("SELECT", "CONSTRUCT", "DESCRIBE", "ASK")
 # Keywords of SPARQL Update that never occur in a query (as bare words).
 UPDATE_KEYWORDS = frozenset(
@@ -57,13 +59,15 @@ def check_query(
     base: str,
     graphs: Collection[str],
     protocol_dataset: bool,
+    max_tokens: int = DEFAULTS["sparql_max_query_tokens"],
+    max_depth: int = DEFAULTS["sparql_max_nesting_depth"],
 ) -> QueryShape:
     """Refuse what must not run; return the query's shape.
 
     `graphs` are the dataset's named graphs; `protocol_dataset` says whether the request set
     default-graph-uri / named-graph-uri, which override FROM (so FROM is not checked then).
     """
-    significant = list(tokens(text))
+    significant = significant_tokens(text, max_tokens=max_tokens, max_depth=max_depth)
     form = ""
     prologue = Prologue(base=base, prefixes={})
     from_graphs: list[str] = []
@@ -99,6 +103,39 @@ def check_query(
                 "description (GET /sparql with Accept: text/turtle)."
             )
     return shape
+
+
+def significant_tokens(text: str, *, max_tokens: int, max_depth: int) -> list[Token]:
+    """The tokens, refusing a query with too many of them or nested too deep.
+
+    Both are checked while reading, so a hostile text costs at most `max_tokens` tokens of
+    (linear) work; the nesting check keeps the parser from overflowing its stack (a query
+    nested 3,000 deep crashed the worker that parsed it).
+    """
+    found: list[Token] = []
+    depth = 0
+    for token in tokens(text):
+        found.append(token)
+        if len(found) > max_tokens:
+            raise PayloadTooLarge(
+                f"the query has more than {max_tokens} tokens, the limit set by "
+                f"{describe_setting('sparql_max_query_tokens')}",
+                setting="sparql_max_query_tokens",
+            )
+        if token.kind != "punct":
+            continue
+        if token.text in OPENING:
+            depth += 1
+            if depth > max_depth:
+                raise BadRequest(
+                    f"the query nests (), {{}} or [] more than {max_depth} levels deep (at "
+                    f"character {token.start}), the limit set by "
+                    f"{describe_setting('sparql_max_nesting_depth')}",
+                    setting="sparql_max_nesting_depth",
+                )
+        elif token.text in CLOSING:
+            depth = max(0, depth - 1)
+    return found
 
 
 def _declare(prologue: Prologue, significant: list[Token], index: int) -> Prologue:

@@ -1,26 +1,34 @@
-"""Query results -> bytes in a format of the format table, with at most `max_rows` rows.
+"""Query results -> bytes in a format of the format table, within `max_rows` and `max_bytes`.
 
 Runs inside the query worker process, so that the web process does no heavy work.
 pyoxigraph serializes a whole result set and cannot be told to stop after N solutions, so
-the first N+1 solutions are read here, written as SPARQL TSV (whose terms are exactly
-pyoxigraph's N-Triples ``str()``), and parsed back into a result set that pyoxigraph then
-serializes in the requested format: every format stays pyoxigraph's own, lossless writer.
+the first solutions are read here and written as SPARQL TSV, whose terms are full N-Triples
+terms (every datatype and language written out, RDF 1.2 triple terms as ``<<( s p o )>>``),
+so TSV is lossless. TSV is answered as is; for the other formats the TSV is parsed back into a
+result set that pyoxigraph serializes in the requested format with its own writer.
 
-A cut is never silent: the caller gets `truncated` (for the HTTP headers) and, where the
-format has room for it, the body says so too (a comment in Turtle/N-Triples/N-Quads/TriG
-and XML, a top-level "warning" member in SPARQL JSON).
+A cut is never silent: the caller gets `truncated` and `cut_by` (which limit: rows or bytes,
+for the HTTP headers) and, where the format has room for it, the body says so too (a comment
+in Turtle/N-Triples/N-Quads/TriG and XML, a top-level "warning" member in SPARQL JSON).
+Reading stops as soon as the TSV of what was read passes the byte limit, so a huge result
+never sits whole in the worker's memory.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from itertools import islice
 
 import pyoxigraph as ox
 
 from publisher import formats
 from publisher.formats import Format, Kind
 from publisher.xmlsafe import check_rdf_xml, check_results_xml
+
+ROWS = "rows"
+BYTES = "bytes"
+# The setting behind each kind of cut (named in notes and headers).
+CUT_SETTINGS = {ROWS: "sparql_max_rows", BYTES: "sparql_max_response_bytes"}
 
 
 @dataclass(frozen=True)
@@ -30,6 +38,7 @@ class Serialized:
     rows: int  # solutions or triples written (1 for a boolean)
     truncated: bool
     variables: tuple[str, ...] = ()
+    cut_by: str | None = None  # ROWS or BYTES when truncated
 
 
 def reply_header(serialized: Serialized, *, elapsed_s: float) -> dict[str, object]:
@@ -39,12 +48,18 @@ def reply_header(serialized: Serialized, *, elapsed_s: float) -> dict[str, objec
         "kind": serialized.kind,
         "rows": serialized.rows,
         "truncated": serialized.truncated,
+        "cut_by": serialized.cut_by,
         "variables": list(serialized.variables),
         "elapsed_ms": round(elapsed_s * 1000, 3),
     }
 
 
-def truncation_note(max_rows: int) -> str:
+def truncation_note(max_rows: int, *, cut_by: str = ROWS, max_bytes: int = 0) -> str:
+    if cut_by == BYTES:
+        return (
+            f"results truncated to whole rows within {max_bytes} bytes by the endpoint's limit "
+            "sparql_max_response_bytes; add LIMIT/OFFSET to page through them"
+        )
     return (
         f"results truncated to the first {max_rows} rows by the endpoint's limit "
         "sparql_max_rows; add LIMIT/OFFSET to page through them"
@@ -57,12 +72,24 @@ def serialize_result(
     *,
     max_rows: int,
     prefixes: dict[str, str],
+    max_bytes: int = 0,
 ) -> Serialized:
+    """`max_bytes` 0 means no byte limit."""
+    limits = _Limits(max_rows, max_bytes or 1 << 62)
     if isinstance(result, ox.QueryBoolean):
         return _boolean(result, fmt)
     if isinstance(result, ox.QuerySolutions):
-        return _solutions(result, fmt, max_rows=max_rows)
-    return _graph(result, fmt, max_rows=max_rows, prefixes=prefixes)
+        return _solutions(result, fmt, limits)
+    return _graph(result, fmt, limits, prefixes=prefixes)
+
+
+@dataclass(frozen=True)
+class _Limits:
+    rows: int
+    bytes: int
+
+    def note(self, cut_by: str) -> str:
+        return truncation_note(self.rows, cut_by=cut_by, max_bytes=self.bytes)
 
 
 def _boolean(result: ox.QueryBoolean, fmt: Format) -> Serialized:
@@ -70,58 +97,116 @@ def _boolean(result: ox.QueryBoolean, fmt: Format) -> Serialized:
     return Serialized(result.serialize(format=results_format), "boolean", 1, False)
 
 
-def _tsv_line(terms: list[ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple | None]) -> str:
-    return "\t".join("" if term is None else str(term) for term in terms)
+Term = ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple
 
 
-def _solutions(result: ox.QuerySolutions, fmt: Format, *, max_rows: int) -> Serialized:
+def tsv_term(term: Term | None) -> str:
+    """A term as SPARQL TSV writes it: N-Triples syntax, triple terms as ``<<( s p o )>>``.
+
+    ``str(Triple)`` is ``s p o`` without the delimiters, which no parser reads back.
+    """
+    if term is None:
+        return ""
+    if isinstance(term, ox.Triple):
+        inner = " ".join(tsv_term(t) for t in (term.subject, term.predicate, term.object))
+        return f"<<( {inner} )>>"
+    return str(term)
+
+
+def _tsv_line(terms: list[Term | None]) -> str:
+    return "\t".join(tsv_term(term) for term in terms) + "\n"
+
+
+def _read_lines(rows: Iterable[list[Term | None]], limits: _Limits) -> tuple[list[str], str | None]:
+    """TSV lines of the rows until a limit is passed; (lines kept, the limit that cut)."""
+    lines: list[str] = []
+    size = 0
+    for terms in rows:
+        if len(lines) == limits.rows:
+            return lines, ROWS
+        line = _tsv_line(terms)
+        size += len(line.encode("utf-8"))
+        if size > limits.bytes:
+            return lines, BYTES
+        lines.append(line)
+    return lines, None
+
+
+def _solutions(result: ox.QuerySolutions, fmt: Format, limits: _Limits) -> Serialized:
     variables = result.variables
     names = tuple(v.value for v in variables)
-    lines = [_tsv_line([row[v] for v in variables]) for row in islice(result, max_rows + 1)]
-    return _from_tsv(names, lines, fmt, max_rows=max_rows, kind="solutions")
+    lines, cut_by = _read_lines(([row[v] for v in variables] for row in result), limits)
+    return _from_tsv(names, lines, fmt, limits, cut_by=cut_by, kind="solutions")
 
 
 def _from_tsv(
-    names: tuple[str, ...], lines: list[str], fmt: Format, *, max_rows: int, kind: str
+    names: tuple[str, ...],
+    lines: list[str],
+    fmt: Format,
+    limits: _Limits,
+    *,
+    cut_by: str | None,
+    kind: str,
 ) -> Serialized:
-    truncated = len(lines) > max_rows
-    del lines[max_rows:]
-    tsv = "\t".join("?" + n for n in names) + "\n" + "".join(line + "\n" for line in lines)
-    table = ox.parse_query_results(tsv, ox.QueryResultsFormat.TSV)
-    assert isinstance(table, ox.QuerySolutions)
-    results_format = fmt.results_format or formats.SPARQL_JSON.results_format
-    body = table.serialize(format=results_format)
-    if fmt is formats.SPARQL_XML:  # never broken XML: refuse what XML cannot carry
-        check_results_xml(body, alternatives="application/sparql-results+json or text/csv")
-    if truncated:
-        body = _note_in_body(body, fmt, truncation_note(max_rows))
-    return Serialized(body, kind, len(lines), truncated, names)
+    head = "\t".join("?" + n for n in names) + "\n"
+    while True:
+        tsv = head + "".join(lines)
+        if fmt is formats.TSV:
+            body = tsv.encode("utf-8")
+        else:
+            table = ox.parse_query_results(tsv, ox.QueryResultsFormat.TSV)
+            assert isinstance(table, ox.QuerySolutions)
+            results_format = fmt.results_format or formats.SPARQL_JSON.results_format
+            body = table.serialize(format=results_format)
+        if fmt is formats.SPARQL_XML:  # never broken XML: refuse what XML cannot carry
+            check_results_xml(body, alternatives="application/sparql-results+json or text/csv")
+        if len(body) <= limits.bytes or not lines:
+            break
+        # Other formats are larger than TSV: keep fewer whole rows, in proportion.
+        cut_by = BYTES
+        del lines[max(0, min(len(lines) - 1, len(lines) * limits.bytes // len(body) - 1)) :]
+    if cut_by:
+        body = _note_in_body(body, fmt, limits.note(cut_by))
+    return Serialized(body, kind, len(lines), cut_by is not None, names, cut_by)
 
 
 def _graph(
-    result: ox.QueryTriples, fmt: Format, *, max_rows: int, prefixes: dict[str, str]
+    result: ox.QueryTriples, fmt: Format, limits: _Limits, *, prefixes: dict[str, str]
 ) -> Serialized:
-    triples = list(islice(result, max_rows + 1))
-    truncated = len(triples) > max_rows
-    del triples[max_rows:]
     if fmt.kind is Kind.RESULTS:
         # A table of the triples (the HTML page asks for this).
         names = ("subject", "predicate", "object")
-        lines = [_tsv_line([t.subject, t.predicate, t.object]) for t in triples]
-        if truncated:
-            lines.append("")  # keeps the cut visible to _from_tsv
-        return _from_tsv(names, lines, fmt, max_rows=max_rows, kind="graph")
+        rows = ([t.subject, t.predicate, t.object] for t in result)
+        lines, cut_by = _read_lines(rows, limits)
+        return _from_tsv(names, lines, fmt, limits, cut_by=cut_by, kind="graph")
     assert fmt.rdf_format is not None
-    items: list[ox.Triple] | list[ox.Quad] = triples
-    if fmt.carries_graphs and fmt is not formats.JSON_LD:
-        # Quad formats take quads: a query's graph is the default graph.
-        items = [ox.Quad(t.subject, t.predicate, t.object, ox.DefaultGraph()) for t in triples]
+    triples: list[ox.Triple] = []
+    cut_by: str | None = None
+    size = 0
+    for triple in result:
+        if len(triples) == limits.rows:
+            cut_by = ROWS
+            break
+        size += len(tsv_term(triple).encode("utf-8")) + 3  # about its N-Triples line
+        if size > limits.bytes:
+            cut_by = BYTES
+            break
+        triples.append(triple)
     if fmt is formats.RDF_XML:  # never broken XML: refuse what RDF/XML cannot carry
         check_rdf_xml(triples)
-    body = ox.serialize(items, format=fmt.rdf_format, prefixes=prefixes)
-    if truncated:
-        body = _note_in_body(body, fmt, truncation_note(max_rows))
-    return Serialized(body, "graph", len(triples), truncated)
+    while True:
+        items: list[ox.Triple] | list[ox.Quad] = triples
+        if fmt.carries_graphs and fmt is not formats.JSON_LD:
+            # Quad formats take quads: a query's graph is the default graph.
+            items = [ox.Quad(t.subject, t.predicate, t.object, ox.DefaultGraph()) for t in triples]
+        body = ox.serialize(items, format=fmt.rdf_format, prefixes=prefixes)
+        if len(body) <= limits.bytes or not triples:
+            break
+        cut_by = BYTES
+        del triples[max(0, min(len(triples) - 1, len(triples) * limits.bytes // len(body) - 1)) :]
+    if cut_by:
+        body = _note_in_body(body, fmt, limits.note(cut_by))
+    return Serialized(body, "graph", len(triples), cut_by is not None, (), cut_by)
 
 
 def _note_in_body(body: bytes, fmt: Format, note: str) -> bytes:

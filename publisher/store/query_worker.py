@@ -49,7 +49,11 @@ def run_job(store: ox.Store, job: dict[str, Any]) -> tuple[dict[str, Any], bytes
     try:
         result = store.query(job["query"], **options)
         serialized = serialize_result(
-            result, fmt, max_rows=job["max_rows"], prefixes=job.get("prefixes") or {}
+            result,
+            fmt,
+            max_rows=job["max_rows"],
+            prefixes=job.get("prefixes") or {},
+            max_bytes=job.get("max_bytes", 0),
         )
     except SyntaxError as error:
         return {"ok": False, "error": "syntax", "message": str(error)}, b""

@@ -5,8 +5,13 @@ query (a FILTER over a cartesian product, COUNT or ORDER BY over one) would keep
 gigabytes of memory long after its caller gave up. So public queries run in persistent worker
 processes (``publisher.store.query_worker``) that open the store read-only; at the deadline
 the worker is killed (SIGKILL: its CPU and memory are freed at once) and a fresh one is started
-in its place (about 0.1 s). The pool holds `size` workers, so at most `size` queries of this
-web process run at once; a request that waits longer than `queue_timeout_s` is refused.
+in its place (about 0.1 s). The pool holds `size` general workers, so at most `size` queries
+of this web process run at once; a request that waits longer than `queue_timeout_s` is refused.
+
+A share is kept for short queries: `reserved` more workers are used only while every general
+worker is busy, and a query on one of them gets `reserved_time_limit_s` at most. Runaway
+queries that fill the general workers thus cannot lock every other client out: a small ASK
+still gets a reserved worker, and a runaway that lands there is stopped quickly.
 
 Safe under gunicorn: nothing is started at import; ``pool_for`` creates the pool lazily in the
 process that uses it (after the fork) and recreates it if the process id changed. Workers are
@@ -19,7 +24,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import os
-import queue
+import signal
 import subprocess
 import sys
 import threading
@@ -48,12 +53,37 @@ class QueryTimedOut(PoolError):
     """The query reached the time limit; its worker was killed and replaced."""
 
 
+class ReservedTimedOut(PoolError):
+    """A query on a reserved worker (all general workers busy) reached the short time limit."""
+
+
+# How a worker that ran out of its address space ends: Rust aborts on a failed allocation
+# (SIGABRT); the kernel's OOM killer sends SIGKILL (the pool's own kills are timeouts).
+_OUT_OF_MEMORY_SIGNALS = frozenset((signal.SIGABRT, signal.SIGKILL))
+
+
 class WorkerDied(PoolError):
-    """The worker ended during the query (most likely the address-space limit)."""
+    """The worker ended during the query: out of memory, or a crash (e.g. SIGSEGV)."""
 
     def __init__(self, returncode: int | None) -> None:
-        super().__init__(f"query worker ended with status {returncode}")
         self.returncode = returncode
+        super().__init__(f"query worker ended: {self.cause}")
+
+    @property
+    def out_of_memory(self) -> bool:
+        return self.returncode is not None and -self.returncode in _OUT_OF_MEMORY_SIGNALS
+
+    @property
+    def cause(self) -> str:
+        code = self.returncode
+        if code is None:
+            return "closed its pipe"
+        if code < 0:
+            try:
+                return f"killed by signal {signal.Signals(-code).name}"
+            except ValueError:
+                return f"killed by signal {-code}"
+        return f"exit status {code}"
 
 
 class WorkerUnavailable(PoolError):
@@ -85,6 +115,7 @@ class Reply:
     body: bytes
     worker_pid: int
     waited_s: float = 0.0  # time spent waiting for a free worker
+    reserved: bool = False  # ran on a reserved worker (all general ones were busy)
 
 
 class Worker:
@@ -134,6 +165,9 @@ class Worker:
             self.kill()
             raise QueryTimedOut from None
         except (EOFError, BrokenPipeError):
+            # It is ending on its own: let it, so that its status says how (signal or code).
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.process.wait(timeout=5)
             self.kill()
             raise WorkerDied(self.process.returncode) from None
 
@@ -157,17 +191,23 @@ class WorkerPool:
     config: WorkerConfig
     size: int
     queue_timeout_s: float
+    reserved: int = 0  # workers used only while all general ones are busy
+    reserved_time_limit_s: float = 1.0
     pid: int = field(default_factory=os.getpid)  # the process that owns the workers
 
     def __post_init__(self) -> None:
         if self.size < 1:
             raise ValueError("a pool needs at least one worker (setting sparql_workers)")
-        self._idle: queue.Queue[Worker] = queue.Queue()
+        self._idle: list[Worker] = []
+        self._idle_reserved: list[Worker] = []
         self._all: set[Worker] = set()
         self._lock = threading.Lock()
+        self._changed = threading.Condition(self._lock)
         self._closed = False
         for _ in range(self.size):
-            self._idle.put(self._spawn())
+            self._idle.append(self._spawn())
+        for _ in range(max(0, self.reserved)):
+            self._idle_reserved.append(self._spawn())
         atexit.register(self.close)
 
     def _spawn(self) -> Worker:
@@ -182,16 +222,34 @@ class WorkerPool:
             self._all.discard(worker)
         return self._spawn()
 
+    def _acquire(self) -> tuple[Worker, bool]:
+        """A free general worker, else a free reserved one; (worker, is it reserved)."""
+        deadline = time.monotonic() + self.queue_timeout_s
+        with self._changed:
+            while True:
+                if self._idle:
+                    return self._idle.pop(), False
+                if self._idle_reserved:
+                    return self._idle_reserved.pop(), True
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise PoolBusy
+                self._changed.wait(remaining)
+
+    def _release(self, worker: Worker, *, reserved: bool) -> None:
+        with self._changed:
+            (self._idle_reserved if reserved else self._idle).append(worker)
+            self._changed.notify()
+
     def run(self, job: dict[str, Any], *, time_limit_s: float) -> Reply:
         """Run one job on a free worker; the worker is replaced if it timed out or died."""
         if self._closed:
             raise WorkerUnavailable("the query pool is shut down")
         asked = time.monotonic()
-        try:
-            worker = self._idle.get(timeout=self.queue_timeout_s)
-        except queue.Empty:
-            raise PoolBusy from None
+        worker, reserved = self._acquire()
         waited = time.monotonic() - asked
+        if reserved:
+            time_limit_s = min(time_limit_s, self.reserved_time_limit_s)
         try:
             if not worker.alive:
                 worker = self._replace(worker)
@@ -199,16 +257,18 @@ class WorkerPool:
             pid = worker.pid
             if header.get("restart"):
                 worker = self._replace(worker)
-            return Reply(header, body, pid, waited)
-        except (QueryTimedOut, WorkerDied, WorkerUnavailable):
+            return Reply(header, body, pid, waited, reserved)
+        except (QueryTimedOut, WorkerDied, WorkerUnavailable) as error:
             if not self._closed:
                 worker = self._replace(worker)
+            if reserved and isinstance(error, QueryTimedOut):
+                raise ReservedTimedOut from None
             raise
         finally:
             if self._closed:
                 worker.kill()
             else:
-                self._idle.put(worker)
+                self._release(worker, reserved=reserved)
 
     def pids(self) -> list[int]:
         with self._lock:

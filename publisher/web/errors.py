@@ -1,7 +1,10 @@
 """One error type per HTTP case, one handler that renders them for people and for machines.
 
-Browsers (Accept prefers text/html) get an HTML page, SPARQL clients get JSON, everyone else
-plain text. A limit's error message names the setting that changes it.
+The form of an error is negotiated by ``negotiation.choose``, the parser content uses, so that
+one Accept header gets the same kind of answer for content and for errors: browsers (which
+prefer text/html) get an HTML page; at /sparql everyone else gets JSON (SPARQL clients send
+``*/*``), elsewhere plain text unless JSON is preferred. A limit's error message names the
+setting that changes it.
 """
 
 from __future__ import annotations
@@ -11,6 +14,23 @@ from collections.abc import Mapping
 
 from flask import Flask, Response, render_template, request
 from werkzeug.exceptions import HTTPException
+
+from publisher import formats
+from publisher.formats import Format, Kind
+from publisher.negotiation import choose
+
+# The forms an error takes; the table's order breaks ties (a bare */* gets the first).
+PLAIN_ERROR = Format("text", "plain text", "text/plain", "txt", Kind.PAGE)
+JSON_ERROR = Format(
+    "json",
+    "JSON",
+    "application/json",
+    "json",
+    Kind.PAGE,
+    aliases=("application/problem+json", "application/sparql-results+json"),
+)
+ERROR_OFFERS: tuple[Format, ...] = (PLAIN_ERROR, formats.HTML, JSON_ERROR)
+SPARQL_ERROR_OFFERS: tuple[Format, ...] = (JSON_ERROR, formats.HTML)
 
 
 class HTTPProblem(Exception):
@@ -70,6 +90,12 @@ class TooManyRequests(HTTPProblem):
     status, title = 429, "Too Many Requests"
 
 
+class InternalServerError(HTTPProblem):
+    """A failure of ours that the request did not cause by breaking a rule (e.g. a crash)."""
+
+    status, title = 500, "Internal Server Error"
+
+
 class ServiceUnavailable(HTTPProblem):
     status, title = 503, "Service Unavailable"
 
@@ -78,29 +104,22 @@ class QueryTimeout(HTTPProblem):
     status, title = 504, "Query Timeout"
 
 
-def _wants_html() -> bool:
-    """Only clients that name HTML (browsers) get an HTML page; `*/*` (curl, scripts) gets text."""
-    named = {media_type for media_type, q in request.accept_mimetypes if q > 0}
-    return bool(named & {"text/html", "application/xhtml+xml"})
-
-
-def _wants_json() -> bool:
-    if request.path.startswith("/sparql"):
-        return not _wants_html()
-    best = request.accept_mimetypes.best_match(["text/plain", "application/json"])
-    return best == "application/json" and request.accept_mimetypes["text/plain"] < 1
+def error_format() -> Format:
+    """How this request's error is written: negotiated like content, never refused."""
+    offered = SPARQL_ERROR_OFFERS if request.path.startswith("/sparql") else ERROR_OFFERS
+    return choose(request.headers.get("Accept"), offered) or offered[0]
 
 
 def render_problem(problem: HTTPProblem) -> Response:
     if problem.representation is not None:
         response = problem.representation
         response.status_code = problem.status
-    elif _wants_html():
+    elif (form := error_format()) is formats.HTML:
         body = render_template(
             "error.html", status=problem.status, title=problem.title, message=problem.message
         )
         response = Response(body, problem.status, content_type="text/html; charset=utf-8")
-    elif _wants_json():
+    elif form is JSON_ERROR:
         payload = {"status": problem.status, "error": problem.title, "message": problem.message}
         if problem.setting:
             payload["setting"] = problem.setting
@@ -112,6 +131,8 @@ def render_problem(problem: HTTPProblem) -> Response:
         response = Response(text, problem.status, content_type="text/plain; charset=utf-8")
     response.headers.update(problem.headers)
     response.headers["Access-Control-Allow-Origin"] = "*"
+    if problem.representation is None:
+        response.vary.add("Accept")
     return response
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import time
+from dataclasses import replace
 from typing import Any
 
 import pyoxigraph as ox
@@ -23,12 +24,13 @@ from publisher.settings import describe_setting
 from publisher.sparql.examples import load_examples
 from publisher.sparql.protocol import SparqlRequest, parse_request
 from publisher.sparql.safety import QueryShape, check_query
-from publisher.sparql.serialize import truncation_note
+from publisher.sparql.serialize import BYTES, CUT_SETTINGS, ROWS, truncation_note
 from publisher.sparql.service import description_version, service_description
 from publisher.store.remote import RemoteQueryTimeout, RemoteStoreError, run_remote_job
 from publisher.store.workers import (
     PoolBusy,
     QueryTimedOut,
+    ReservedTimedOut,
     WorkerConfig,
     WorkerDied,
     WorkerPool,
@@ -39,6 +41,7 @@ from publisher.store.workers import (
 from publisher.web.errors import (
     BadRequest,
     HTTPProblem,
+    InternalServerError,
     MethodNotAllowed,
     NotAcceptable,
     QueryTimeout,
@@ -51,31 +54,47 @@ from publisher.web.state import Published, published
 
 blueprint = Blueprint("sparql", __name__)
 
+# A graph asked for as plain JSON (Accept: application/json) is answered with JSON-LD: it is
+# JSON, and what SPARQLWrapper, rdflib and browsers' fetch() mean by it. Negotiated with this
+# copy of the JSON-LD entry and mapped back to the table's entry (see _canonical).
+_JSON_LD_FOR_JSON = replace(formats.JSON_LD, aliases=(*formats.JSON_LD.aliases, "application/json"))
 SOLUTION_OFFERS: tuple[Format, ...] = (*formats.RESULT_FORMATS, formats.HTML)
-GRAPH_OFFERS: tuple[Format, ...] = (*formats.RDF_FORMATS, formats.HTML)
-DESCRIPTION_OFFERS: tuple[Format, ...] = (*formats.RDF_FORMATS, formats.HTML)
-# ?format=json / xml on a CONSTRUCT mean the RDF flavour of JSON / XML.
-GRAPH_FORMAT_ALIASES = {"json": formats.JSON_LD, "xml": formats.RDF_XML}
+GRAPH_OFFERS: tuple[Format, ...] = tuple(
+    _JSON_LD_FOR_JSON if f is formats.JSON_LD else f for f in (*formats.RDF_FORMATS, formats.HTML)
+)
+DESCRIPTION_OFFERS = GRAPH_OFFERS
+# ?format= / ?output= values real clients send besides the table's names, extensions and
+# media types (SPARQLWrapper: n3, json-ld, rdf+xml, turtle, xml, json, csv, tsv). On a
+# CONSTRUCT / DESCRIBE, json and xml mean the RDF flavours; N3 is answered with Turtle (a
+# subset of N3 that every N3 reader reads).
+GRAPH_FORMAT_ALIASES: dict[str, Format] = {
+    "json": formats.JSON_LD,
+    "json-ld": formats.JSON_LD,
+    "application/json": formats.JSON_LD,
+    "application/x-json+ld": formats.JSON_LD,
+    "xml": formats.RDF_XML,
+    "rdf+xml": formats.RDF_XML,
+    "rdf/xml": formats.RDF_XML,
+    "n3": formats.TURTLE,
+    "text/n3": formats.TURTLE,
+    "text/rdf+n3": formats.TURTLE,
+    "application/n3": formats.TURTLE,
+    "application/turtle": formats.TURTLE,
+    "ttl": formats.TURTLE,
+    "n-triples": formats.N_TRIPLES,
+    "n-quads": formats.N_QUADS,
+}
+SOLUTION_FORMAT_ALIASES: dict[str, Format] = {
+    "sparql-results+json": formats.SPARQL_JSON,
+    "sparql-results+xml": formats.SPARQL_XML,
+    "tab-separated-values": formats.TSV,
+}
 
 
 @blueprint.errorhandler(HTTPProblem)
 def problem(error: HTTPProblem) -> Response:
-    """People (who list text/html) get the HTML error page; SPARQL clients always get JSON.
-
-    The app-wide handler treats a bare */* like a browser; SPARQL clients (SPARQLWrapper, curl)
-    send */* and must get a machine-readable error naming the setting of a limit.
-    """
-    accept = request.accept_mimetypes
-    if any(value in ("text/html", "application/xhtml+xml") for value, _ in accept):
-        return render_problem(error)
-    payload: dict[str, Any] = {"status": error.status, "error": error.title}
-    payload["message"] = error.message
-    if error.setting:
-        payload["setting"] = error.setting
-    response = Response(json.dumps(payload) + "\n", error.status, content_type="application/json")
-    response.headers.update(error.headers)
-    response.headers["Access-Control-Allow-Origin"] = "*"
-    return response
+    """The app-wide rendering: at /sparql it negotiates JSON (clients send */*) or HTML."""
+    return render_problem(error)
 
 
 @blueprint.after_request
@@ -111,6 +130,8 @@ def pool(state: Published) -> WorkerPool:
             config,
             size=settings.sparql_workers,
             queue_timeout_s=settings.sparql_queue_timeout_ms / 1000,
+            reserved=settings.sparql_reserved_workers,
+            reserved_time_limit_s=settings.sparql_reserved_time_limit_ms / 1000,
         )
 
     return pool_for(state.key, make)
@@ -121,25 +142,46 @@ def retire_pool(state: Published) -> None:
     close_pool(state.key)
 
 
-def _choose_format(shape: QueryShape, override: str | None) -> Format:
-    offered = GRAPH_OFFERS if shape.is_graph else SOLUTION_OFFERS
-    if override:
-        fmt = formats.by_name(override, offered)
-        if fmt is None and shape.is_graph:
-            fmt = GRAPH_FORMAT_ALIASES.get(override.strip().lower())
-        if fmt is None:
-            raise NotAcceptable(
-                f"format={override!r} is not available for {shape.form} results; "
-                f"use one of: {', '.join(f.name for f in offered)}"
-            )
-        return fmt
-    fmt = choose(request.headers.get("Accept"), offered)
+def _canonical(fmt: Format) -> Format:
+    return formats.JSON_LD if fmt is _JSON_LD_FOR_JSON else fmt
+
+
+def format_override(values: tuple[str, ...], offered: tuple[Format, ...]) -> Format | None:
+    """The first ?format= / ?output= value (or list member) naming an offered format.
+
+    None when none does: the request is then negotiated by Accept, as if no override had been
+    sent, rather than refused (SPARQLWrapper sends values meant for other endpoints).
+    """
+    graphs = any(f.kind is formats.Kind.RDF for f in offered)
+    aliases = GRAPH_FORMAT_ALIASES if graphs else SOLUTION_FORMAT_ALIASES
+    for value in values:
+        for member in value.split(","):
+            key = member.split(";", 1)[0].strip().lower()
+            if not key:
+                continue
+            fmt = formats.by_name(key, offered) or aliases.get(key)
+            if fmt is not None:
+                return _canonical(fmt)
+    return None
+
+
+def negotiate(overrides: tuple[str, ...], offered: tuple[Format, ...], what: str) -> Format:
+    """Override, else Accept (``negotiation.choose``, as everywhere); 406 if nothing fits."""
+    fmt = format_override(overrides, offered) or choose(request.headers.get("Accept"), offered)
     if fmt is None:
         raise NotAcceptable(
-            f"none of the formats of {shape.form} results is acceptable; available: "
+            f"none of the formats of {what} is acceptable; available: "
             + ", ".join(f.media_type for f in offered)
+            + " (or ?format= with one of: "
+            + ", ".join(f.name for f in offered)
+            + ")"
         )
-    return fmt
+    return _canonical(fmt)
+
+
+def _choose_format(shape: QueryShape, overrides: tuple[str, ...]) -> Format:
+    offered = GRAPH_OFFERS if shape.is_graph else SOLUTION_OFFERS
+    return negotiate(overrides, offered, f"{shape.form} results")
 
 
 def _dataset_options(sparql: SparqlRequest, shape: QueryShape) -> dict[str, Any]:
@@ -199,8 +241,22 @@ def _run(state: Published, job: dict[str, Any]) -> tuple[dict[str, Any], bytes]:
             "or add a LIMIT.",
             setting="sparql_time_limit_ms",
         ) from None
-    except WorkerDied:
-        raise _memory_problem(settings.sparql_memory_limit_mb) from None
+    except ReservedTimedOut:
+        raise ServiceUnavailable(
+            f"every query worker was busy with long queries, and on the worker kept for short "
+            f"queries this one ran longer than {settings.sparql_reserved_time_limit_ms} ms; "
+            f"try again later (limits: {describe_setting('sparql_reserved_time_limit_ms')}, "
+            f"{describe_setting('sparql_workers')})",
+            headers={"Retry-After": "5"},
+            setting="sparql_reserved_time_limit_ms",
+        ) from None
+    except WorkerDied as died:
+        if died.out_of_memory:
+            raise _memory_problem(settings.sparql_memory_limit_mb) from None
+        raise InternalServerError(
+            f"the query worker crashed while running this query ({died.cause}); it was "
+            "replaced. This is a bug: please report the query."
+        ) from None
     except WorkerUnavailable as error:
         raise ServiceUnavailable(str(error)) from None
     return _check_reply(reply.header, reply.body, settings)
@@ -251,13 +307,16 @@ def endpoint() -> Response:
         base=state.base,
         graphs=state.graph_sizes,
         protocol_dataset=sparql.protocol_dataset,
+        max_tokens=state.settings.sparql_max_query_tokens,
+        max_depth=state.settings.sparql_max_nesting_depth,
     )
-    fmt = _choose_format(shape, sparql.format_name)
+    fmt = _choose_format(shape, sparql.format_names)
     job = {
         "query": sparql.query,
         "base_iri": state.base,
         "format": (formats.SPARQL_JSON if fmt is formats.HTML else fmt).name,
         "max_rows": state.settings.sparql_max_rows,
+        "max_bytes": state.settings.sparql_max_response_bytes,
         "prefixes": prefixes(state.base),
         **_dataset_options(sparql, shape),
     }
@@ -275,24 +334,30 @@ def endpoint() -> Response:
     response.headers["X-SPARQL-Rows"] = str(header["rows"])
     response.headers["Server-Timing"] = f"query;dur={elapsed_ms:.1f}"
     if header.get("truncated"):
-        limit = state.settings.sparql_max_rows
-        response.headers["X-SPARQL-Truncated"] = f"true; rows={limit}; setting=sparql_max_rows"
-        response.headers["Warning"] = f'199 - "{truncation_note(limit)}"'
+        response.headers.update(_truncation_headers(state, header.get("cut_by") or ROWS))
     response.headers["Access-Control-Expose-Headers"] = (
         "X-SPARQL-Truncated, X-SPARQL-Rows, Warning, Server-Timing"
     )
     return response
 
 
+def _truncation_headers(state: Published, cut_by: str) -> dict[str, str]:
+    settings = state.settings
+    note = truncation_note(
+        settings.sparql_max_rows, cut_by=cut_by, max_bytes=settings.sparql_max_response_bytes
+    )
+    if cut_by == BYTES:
+        limit = f"bytes={settings.sparql_max_response_bytes}"
+    else:
+        limit = f"rows={settings.sparql_max_rows}"
+    return {
+        "X-SPARQL-Truncated": f"true; {limit}; setting={CUT_SETTINGS[cut_by]}",
+        "Warning": f'199 - "{note}"',
+    }
+
+
 def _describe_or_page(state: Published, sparql: SparqlRequest) -> Response:
-    fmt = (
-        formats.by_name(sparql.format_name, DESCRIPTION_OFFERS) if sparql.format_name else None
-    ) or choose(request.headers.get("Accept"), DESCRIPTION_OFFERS)
-    if fmt is None:
-        raise NotAcceptable(
-            "the service description is available as: "
-            + ", ".join(f.media_type for f in DESCRIPTION_OFFERS)
-        )
+    fmt = negotiate(sparql.format_names, DESCRIPTION_OFFERS, "the service description")
     if fmt is formats.HTML:
         body = _page(state, query=None, shape=None, header=None, body=None)
         response = Response(body, content_type=formats.HTML.content_type)
