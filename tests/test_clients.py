@@ -232,7 +232,7 @@ def test_sparqlwrapper_construct_ntriples(live_server: ServerProcess, reference,
 def test_sparqlwrapper_describe(
     live_server: ServerProcess, reference, base: str, method: str, return_format: str
 ) -> None:
-    """DESCRIBE of the place found by its Russian label: its statements, each once."""
+    """DESCRIBE of the place found by its Russian label holds all its own statements."""
     place = next(iter(subjects_with(reference, PLACE_RU)))
     query = f"{PREFIXES}DESCRIBE ?s WHERE {{ ?s rdfs:label {PLACE_RU.n3()} }}"
     got = as_graph(run(wrapper(live_server, method, return_format), query), return_format)
