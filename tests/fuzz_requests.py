@@ -10,6 +10,7 @@ framing).
 
 from __future__ import annotations
 
+import contextlib
 import io
 import socket
 import sys
@@ -797,16 +798,38 @@ def send_in_process(app, request: Fuzzed) -> Outcome:
     return Outcome(code, time.perf_counter() - started)
 
 
+HALF_CLOSE_AFTER_S = 1.0
+
+
+def _read_status(sock: socket.socket, received: bytes) -> bytes:
+    """Read until the status line is complete or the server closes."""
+    while b"\r\n" not in received and (chunk := sock.recv(65536)):
+        received += chunk[: max(0, 200 - len(received))]
+    return received
+
+
 def send_raw(port: int, payload: bytes, *, timeout_s: float) -> Outcome:
-    """Write bytes to the server, close our side, read the answer's status line until EOF."""
+    """Write bytes to the server and read the answer's status line.
+
+    The connection stays open for writing first: granian (hyper) drops a half-closed
+    connection without answering, as many servers do. Only a request the server is still
+    waiting on (a head or body cut short) gets our side closed after a moment, so that the
+    server sees the end and answers or drops it.
+    """
     started = time.perf_counter()
     received = b""
     try:
         with socket.create_connection(("127.0.0.1", port), timeout=timeout_s) as sock:
             sock.sendall(payload)
-            sock.shutdown(socket.SHUT_WR)
-            while chunk := sock.recv(65536):
-                received += chunk[: max(0, 200 - len(received))]
+            sock.settimeout(HALF_CLOSE_AFTER_S)
+            try:
+                received = _read_status(sock, received)
+            except TimeoutError:
+                # The server may already have closed a connection whose head it refused.
+                with contextlib.suppress(OSError):
+                    sock.shutdown(socket.SHUT_WR)
+                sock.settimeout(timeout_s)
+                received = _read_status(sock, received)
     except (ConnectionResetError, BrokenPipeError):
         pass  # the server may drop a malformed request without an answer; that is allowed
     except TimeoutError:
