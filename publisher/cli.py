@@ -16,6 +16,7 @@ import click
 import pyoxigraph as ox
 
 from publisher import formats
+from publisher.dist import BUILD_INFO
 from publisher.errors import PublisherError, ValidationFailed
 from publisher.settings import Settings, load_settings
 
@@ -43,7 +44,7 @@ def main() -> None:
 @click.option("--no-validate", is_flag=True, help="Skip the SHACL gate (data without shapes).")
 def build(no_validate: bool, **options: Any) -> None:
     """Load ontology + data, validate with the shapes, write dist/ atomically."""
-    from publisher.build.pipeline import build as run_build
+    from publisher.dataset.pipeline import build as run_build
 
     settings = _settings(**options)
     started = time.perf_counter()
@@ -66,7 +67,7 @@ def build(no_validate: bool, **options: Any) -> None:
 @click.option("--format", "report_format", type=click.Choice(["text", "turtle"]), default="text")
 def validate(report_format: str, **options: Any) -> None:
     """Validate ontology + data against the shapes (exit 0 conforms, 1 does not, 2 error)."""
-    from publisher.build.pipeline import validate as run_validate
+    from publisher.dataset.pipeline import validate as run_validate
 
     try:
         report = run_validate(_settings(**options))
@@ -208,7 +209,7 @@ def serve(reload: bool, **options: Any) -> None:
     for name in ("dist_dir", "host", "port", "workers", "base_uri", "store"):
         os.environ[f"PUBLISHER_{name.upper()}"] = str(settings[name])
     dist = Path(settings.dist_dir)
-    if not (dist / "build.json").is_file():
+    if not (dist / BUILD_INFO).is_file():
         _fail(PublisherError(f"{dist}/build.json not found: run `publisher build` first"))
     from publisher import create_app
 
@@ -228,7 +229,7 @@ def serve(reload: bool, **options: Any) -> None:
             port=settings.port,
             debug=False,
             use_reloader=reload,
-            extra_files=[str(dist.resolve() / "build.json")] if reload else None,
+            extra_files=[str(dist.resolve() / BUILD_INFO)] if reload else None,
             threaded=True,
         )
         return

@@ -21,4 +21,4 @@ class ValidationFailed(PublisherError):
     def __init__(self, report: str, *, findings: list | None = None) -> None:
         super().__init__(report)
         self.report = report
-        self.findings = findings or []  # publisher.build.validate.Finding, for callers and tests
+        self.findings = findings or []  # publisher.dataset.validate.Finding, for callers and tests

@@ -11,6 +11,8 @@ from enum import Enum
 
 import pyoxigraph as ox
 
+from publisher.dist import SUMS_FILE
+
 
 class Kind(Enum):
     RDF = "rdf"  # an RDF graph or dataset serialization
@@ -171,7 +173,7 @@ def describe_file(name: str) -> tuple[str, str]:
     if name.endswith(".gz"):
         _inner_type, holds = describe_file(name[: -len(".gz")])
         return "application/gzip", f"{holds}, gzip-compressed"
-    if name == "SHA256SUMS":
+    if name == SUMS_FILE:
         return "text/plain; charset=utf-8", "SHA-256 checksums (sha256sum -c)"
     if name.endswith(".json"):
         return "application/json", "JSON"

@@ -33,7 +33,7 @@ def build_dist(
     validate: bool = True,
 ) -> Path:
     """Run the real build (in-process) into `out`."""
-    from publisher.build.pipeline import build
+    from publisher.dataset.pipeline import build
     from publisher.settings import load_settings
 
     settings = load_settings(

@@ -26,7 +26,7 @@ XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 
 def load_seed_store(base: str = BASE) -> ox.Store:
     """The seed dataset loaded by the build's own loader (for printing answers by hand)."""
-    from publisher.build.load import load_dataset
+    from publisher.dataset.load import load_dataset
     from publisher.store.union import store_union_default_graph
 
     dataset = load_dataset(base=base, ontology_dir=ROOT / "ontology", data_dir=ROOT / "data")

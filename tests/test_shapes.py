@@ -7,7 +7,7 @@ shape and part of the message that must appear in the validation report.
 Validation here mirrors the build: for each source graph, the union of <graph/ontology>,
 <graph/curated>, <graph/provenance> and that source graph is validated with pySHACL
 (inference "none", advanced features on). `validate_files` is the seam to swap for
-publisher.build.validate later.
+publisher.dataset.validate later.
 """
 
 from __future__ import annotations
@@ -22,8 +22,8 @@ import pytest
 import rdflib
 from rdflib.namespace import OWL, RDF, RDFS, SH
 
-from publisher.build.pipeline import build, validate
-from publisher.build.validate import Report
+from publisher.dataset.pipeline import build, validate
+from publisher.dataset.validate import Report
 from publisher.errors import ValidationFailed
 from publisher.settings import load_settings
 
@@ -91,7 +91,7 @@ def settings_for(root: Path, base: str = BASE):
 
 
 def validate_files(files: list[Path], workdir: Path, base: str = BASE) -> Report:
-    """The build's own gate (publisher.build.pipeline.validate) on these files."""
+    """The build's own gate (publisher.dataset.pipeline.validate) on these files."""
     return validate(settings_for(copy_inputs(files, workdir), base))
 
 
@@ -243,7 +243,7 @@ def test_quotes_are_verbatim_in_the_seed_text():
 def test_published_shapes_use_only_portable_shacl_sparql(tmp_path: Path) -> None:
     """Jena 4.5's SHACL has no $currentShape (it reported 5 false violations): the published
     shapes use only $this and $PATH, and declare kg: with its absolute namespace."""
-    from publisher.build.load import load_shapes
+    from publisher.dataset.load import load_shapes
 
     other_base = "http://example.org/kg/"
     triples = load_shapes(ROOT / "shapes", base=other_base)

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from support import in_process_app
 
-from publisher.build.publish import STORE_DIR
+from publisher.dist import STORE_DIR
 from publisher.store.workers import WorkerConfig, WorkerPool, shutdown_all
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from publisher import formats
-from publisher.build.publish import STORE_DIR
+from publisher.dist import STORE_DIR
 from publisher.errors import BuildError
 from publisher.store.base import Store
 from publisher.store.union import ensure_union_default_graph

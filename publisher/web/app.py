@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 from flask import Flask, Response, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from publisher.dist import SHAPES_FILE, SUMS_FILE, VOID_FILE
 from publisher.settings import load_settings
 from publisher.web import compression, discovery, dumps, errors, pages, resources
 from publisher.web import sparql as sparql_endpoint
@@ -65,9 +66,9 @@ def make_app(overrides: Mapping[str, Any] | None = None) -> Flask:
 # Everything serving reads from a build's files, read when the build is opened: a damaged
 # build fails there (at start, or is not switched to), never on a later request.
 PRELOAD: tuple[Preload, ...] = (
-    ("SHA256SUMS", dumps.dump_files_of),
-    ("void.ttl", lambda state: file_quads(state, "void.ttl")),
-    ("shapes.ttl", lambda state: file_quads(state, "shapes.ttl")),
+    (SUMS_FILE, dumps.dump_files_of),
+    (VOID_FILE, lambda state: file_quads(state, VOID_FILE)),
+    (SHAPES_FILE, lambda state: file_quads(state, SHAPES_FILE)),
 )
 
 # The pages run no script (the JSON-LD block is data, which CSP does not execute), load their

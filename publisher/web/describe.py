@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 import pyoxigraph as ox
 
+from publisher.dist import SHAPES_FILE, VOID_FILE
 from publisher.store.base import Description
 from publisher.web.resolve import Kind, Target
 from publisher.web.state import Published
@@ -30,7 +31,7 @@ def find(target: Target, state: Published) -> str | None:
     if target.kind is Kind.DATASET:
         return target.iri
     if target.kind is Kind.SHAPES:
-        return target.iri if (state.dist / "shapes.ttl").is_file() else None
+        return target.iri if (state.dist / SHAPES_FILE).is_file() else None
     graphs = state.graph_sizes if target.kind is Kind.GRAPH else {}
     for iri in target.candidates or (target.iri,):
         if iri in graphs or state.store.exists(iri):
@@ -57,7 +58,7 @@ def describe(target: Target, iri: str, state: Published) -> Document:
         # The page documents the terms in its own tables (each links to the term's page).
         return Document(target, iri, quads, description=about, subjects=[node])
     # The dataset description and the shapes are files of dist/, read once per process.
-    quads = file_quads(state, "void.ttl" if target.kind is Kind.DATASET else "shapes.ttl")
+    quads = file_quads(state, VOID_FILE if target.kind is Kind.DATASET else SHAPES_FILE)
     return Document(target, iri, quads, subjects=_subjects(node, quads))
 
 

@@ -9,7 +9,7 @@ from xml.sax.saxutils import escape
 
 from flask import Blueprint, Response, redirect, request
 
-from publisher.build.publish import CONTEXT_FILE
+from publisher.dist import CONTEXT_FILE
 from publisher.web.http import cached
 from publisher.web.state import Published, published
 

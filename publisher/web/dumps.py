@@ -11,7 +11,7 @@ from pathlib import Path
 from flask import Blueprint, Response, render_template, request, send_file
 
 from publisher import formats
-from publisher.build.publish import SUMS_FILE
+from publisher.dist import SUMS_FILE
 from publisher.web.compression import accepts_gzip
 from publisher.web.errors import NotFound
 from publisher.web.http import cached

@@ -8,6 +8,7 @@ import pyoxigraph as ox
 from flask import Blueprint, Response, render_template, request
 
 from publisher import formats
+from publisher.dist import VOID_FILE
 from publisher.namespaces import STANDARD_PREFIXES
 from publisher.negotiation import choose
 from publisher.web.describe import file_quads
@@ -93,7 +94,7 @@ def home_data(state: Published, preferred: tuple[str, ...]) -> dict[str, object]
             row.graph.text, row.graph.lang = source.graph_label, None
         graphs.append(row)
     graphs.sort(key=lambda g: (not g.source.is_claim, g.graph.text.lower()))
-    void = file_quads(state, "void.ttl")
+    void = file_quads(state, VOID_FILE)
     examples = [
         link(q.object.value)
         for q in void

@@ -13,6 +13,7 @@ import pyoxigraph as ox
 from flask import Blueprint, Response, request
 
 from publisher import formats
+from publisher.dist import SHAPES_FILE
 from publisher.formats import Format
 from publisher.negotiation import choose
 from publisher.web.cache import LRU
@@ -211,7 +212,7 @@ def shape(rest: str) -> Response:
     iris = {state.base + "shapes/" + spelling for spelling in (stem, name)}
     defined = any(
         isinstance(term, ox.NamedNode) and term.value in iris
-        for quad in file_quads(state, "shapes.ttl")
+        for quad in file_quads(state, SHAPES_FILE)
         for term in (quad.subject, quad.object)
     )
     if not defined:

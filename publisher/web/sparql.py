@@ -16,7 +16,7 @@ import pyoxigraph as ox
 from flask import Blueprint, Response, render_template, request, url_for
 
 from publisher import formats
-from publisher.build.publish import CQ_DIR, STORE_DIR
+from publisher.dist import CQ_DIR, STORE_DIR
 from publisher.formats import Format
 from publisher.namespaces import prefixes
 from publisher.negotiation import choose
@@ -392,7 +392,7 @@ def default_query(base: str) -> str:
 
 
 def _examples(state: Published) -> list[Any]:
-    # The build copies the competency questions into dist/ (publisher/build/publish.py), so
+    # The build copies the competency questions into dist/ (publisher/dataset/publish.py), so
     # serving never reads the working directory.
     directory = state.dist / CQ_DIR
     return state.memo("sparql_examples", lambda: load_examples(directory, base=state.base))

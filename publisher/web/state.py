@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 
 from flask import current_app
 
-from publisher.build.publish import BUILD_INFO, BuildInfo
+from publisher.dist import BUILD_INFO, BuildInfo
 from publisher.errors import PublisherError
 from publisher.settings import Settings
 from publisher.store.base import Store

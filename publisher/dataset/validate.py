@@ -16,7 +16,7 @@ import pyshacl
 import rdflib
 from rdflib.namespace import SH
 
-from publisher.build.load import Dataset
+from publisher.dataset.load import Dataset
 
 
 @dataclass(frozen=True, order=True)

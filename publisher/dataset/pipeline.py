@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from publisher.build.load import Dataset, load_dataset, load_shapes
-from publisher.build.publish import BuildInfo, publish
-from publisher.build.validate import Report, validate_dataset
+from publisher.dataset.load import Dataset, load_dataset, load_shapes
+from publisher.dataset.publish import BuildInfo, publish
+from publisher.dataset.validate import Report, validate_dataset
 from publisher.errors import ValidationFailed
 from publisher.settings import Settings
 

@@ -14,14 +14,23 @@ import logging
 import os
 import shutil
 import time
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pyoxigraph as ox
 
 from publisher import formats, xmlsafe
-from publisher.build.load import Dataset
+from publisher.dataset.load import Dataset
+from publisher.dist import (
+    CONTEXT_FILE,
+    CQ_DIR,
+    ONTOLOGY_FILE,
+    SHAPES_FILE,
+    STORE_DIR,
+    SUMS_FILE,
+    VOID_FILE,
+    BuildInfo,
+)
 from publisher.errors import BuildError
 from publisher.jsonld import compact as compact_jsonld
 from publisher.namespaces import STANDARD_PREFIXES, jsonld_context, prefixes
@@ -29,29 +38,6 @@ from publisher.settings import Settings
 from publisher.store.union import store_union_default_graph
 
 log = logging.getLogger(__name__)
-
-STORE_DIR = "store"
-BUILD_INFO = "build.json"
-CONTEXT_FILE = "context.jsonld"
-VOID_FILE = "void.ttl"
-SUMS_FILE = "SHA256SUMS"
-CQ_DIR = "cq"  # the competency questions, the query page's examples (serving reads dist/ only)
-
-
-@dataclass(frozen=True)
-class BuildInfo:
-    """The identity of one build: drives ETag and Last-Modified of every response."""
-
-    build_id: str
-    built_at: str  # ISO 8601, UTC
-    base: str
-    quads: int
-    triples: int
-    graphs: int
-
-    @classmethod
-    def read(cls, dist: Path) -> BuildInfo:
-        return cls(**json.loads((dist / BUILD_INFO).read_text(encoding="utf-8")))
 
 
 def build_time() -> datetime:
@@ -164,7 +150,7 @@ def publish(
 def _write_dist(
     dataset: Dataset, *, shapes: list[ox.Triple], target: Path, settings: Settings
 ) -> BuildInfo:
-    from publisher.build.void import void_description
+    from publisher.dataset.void import void_description
 
     base = settings.base_uri
     store = dataset.store
@@ -186,7 +172,7 @@ def _write_dist(
             hashlib.sha256(body).hexdigest(),
         )
     ontology_graph = ox.NamedNode(base + "graph/ontology")
-    (target / "ontology.ttl").write_bytes(
+    (target / ONTOLOGY_FILE).write_bytes(
         ox.serialize(
             (
                 ox.Triple(q.subject, q.predicate, q.object)
@@ -196,7 +182,7 @@ def _write_dist(
             prefixes=prefixes(base),
         )
     )
-    (target / "shapes.ttl").write_bytes(
+    (target / SHAPES_FILE).write_bytes(
         ox.serialize(
             [*shapes_document(base, moment), *shapes],
             format=ox.RdfFormat.TURTLE,
@@ -224,9 +210,7 @@ def _write_dist(
         triples=triples,
         graphs=len(dataset.graph_names()),
     )
-    (target / BUILD_INFO).write_text(
-        json.dumps(info.__dict__, indent=2, sort_keys=True) + "\n", encoding="utf-8"
-    )
+    info.write(target)
 
     files = sorted(p.name for p in target.iterdir() if p.is_file())
     checksums = {name: sha256_file(target / name) for name in files}

@@ -14,7 +14,7 @@ from publisher.namespaces import STANDARD_PREFIXES, prefixes
 from publisher.settings import Settings
 
 if TYPE_CHECKING:
-    from publisher.build.publish import BuildInfo
+    from publisher.dist import BuildInfo
 
 RDF = STANDARD_PREFIXES["rdf"]
 RDFS = STANDARD_PREFIXES["rdfs"]
