@@ -109,6 +109,11 @@ def _params_ok(media_range: MediaRange) -> bool:
 
 def quality(fmt: Format, ranges: Sequence[MediaRange]) -> float:
     """The q the client gives this format: the most specific range matching any of its types."""
+    return _match(fmt, ranges)[1]
+
+
+def _match(fmt: Format, ranges: Sequence[MediaRange]) -> tuple[int, float]:
+    """(specificity, q) of the most specific range matching any of the format's types."""
     best: tuple[int, float] | None = None
     for media_type in fmt.media_types:
         for media_range in ranges:
@@ -123,17 +128,22 @@ def quality(fmt: Format, ranges: Sequence[MediaRange]) -> float:
                     best = candidate
         if best is not None and media_type == fmt.media_type and best[0] >= 2:
             break  # the canonical type matched exactly: aliases cannot override it
-    return best[1] if best else 0.0
+    return best if best else (0, 0.0)
 
 
 def choose(accept: str | None, offered: Sequence[Format]) -> Format | None:
     """The best offered format for an Accept header; None when nothing is acceptable.
 
-    No Accept header means "anything": the first offered format.
+    No Accept header means "anything": the first offered format. At equal q a type the client
+    names beats one it only reaches through a wildcard (``text/html, */*`` is a browser asking
+    for HTML first, as Apache's negotiation reads it); then the server's order decides.
     """
     ranges = parse_accept(accept)
     if not ranges:
         return offered[0] if offered else None
-    scored = [(quality(fmt, ranges), -index, fmt) for index, fmt in enumerate(offered)]
-    q, _, fmt = max(scored, key=lambda item: (item[0], item[1]))
+    scored = []
+    for index, fmt in enumerate(offered):
+        specificity, q = _match(fmt, ranges)
+        scored.append((q, specificity >= 2, -index, fmt))
+    q, _named, _order, fmt = max(scored, key=lambda item: item[:3])
     return fmt if q > 0 else None

@@ -161,3 +161,20 @@ def test_ties_follow_the_format_table() -> None:
         formats.N_QUADS
     )
     assert choose("text/html, text/turtle", formats.RESOURCE_FORMATS) is formats.TURTLE
+
+
+def test_a_named_type_beats_a_wildcard_at_equal_q() -> None:
+    # `text/html, */*` is a browser-like client asking for HTML first (lynx, old IE, many
+    # scripts that copy a browser's header); only the wildcard is a tie with the server order.
+    assert choose("text/html, */*", formats.RESOURCE_FORMATS) is formats.HTML
+    assert choose("application/ld+json, */*", formats.RESOURCE_FORMATS) is formats.JSON_LD
+    assert choose("*/*", formats.RESOURCE_FORMATS) is formats.TURTLE
+    assert choose("text/html;q=0.5, */*", formats.RESOURCE_FORMATS) is formats.TURTLE
+
+
+def test_content_and_errors_agree_on_a_named_type_beside_a_wildcard(sample_client) -> None:
+    page = sample_client.get("/", headers={"Accept": "text/html, */*"})
+    missing = sample_client.get("/no/such/route", headers={"Accept": "text/html, */*"})
+    assert page.mimetype == "text/html"
+    assert missing.status_code == 404
+    assert missing.mimetype == "text/html"
