@@ -146,16 +146,16 @@ def test_the_reserved_lane_takes_short_queries_while_the_general_workers_are_bus
     assert len(runaway) == 1 and isinstance(runaway[0], WorkerTimedOut)
 
 
+def run_expecting_timeout(pool: WorkerPool, limits: QueryLimits) -> None:
+    with pytest.raises(WorkerTimedOut):
+        pool.run(job(RUNAWAY), limits)
+
+
 def test_a_full_pool_refuses_after_the_queue_timeout(make_pool) -> None:
     pool = make_pool(size=1, queue_timeout_s=0.3)
     pool.run(job(COUNT), LIMITS)
     occupied = threading.Thread(
-        target=lambda: pytest.raises(
-            WorkerTimedOut,
-            pool.run,
-            job(RUNAWAY),
-            QueryLimits(rows=10, bytes=0, time_ms=3_000),
-        )
+        target=run_expecting_timeout, args=(pool, QueryLimits(rows=10, bytes=0, time_ms=3_000))
     )
     occupied.start()
     time.sleep(0.5)
