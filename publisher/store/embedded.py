@@ -39,8 +39,6 @@ from publisher.store.workers import (
     WorkerUnavailable,
 )
 
-MODES = ("disk", "memory")
-
 
 def worker_config(dist: Path, *, mode: str, memory_limit_mb: int) -> WorkerConfig:
     """What each query worker opens: the same store as this process."""
