@@ -12,7 +12,8 @@ __version__ = "0.1.0"
 
 
 def create_app(settings: Mapping[str, Any] | None = None) -> Flask:
-    """The app factory: defaults -> PUBLISHER_* environment -> `settings` (tests, CLI)."""
-    from publisher.web.app import make_app
+    """The app factory (``publisher.web.app.create_app``), imported on first call: importing
+    the package (the CLI, the query workers) stays free of Flask."""
+    from publisher.web.app import create_app as factory
 
-    return make_app(settings)
+    return factory(settings)

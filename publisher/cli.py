@@ -1,4 +1,4 @@
-"""The `publisher` command: thin wrappers over build/, store/ and web/.
+"""The `publisher` command: thin wrappers over dataset/, store/ and web/.
 
 Exit codes follow pySHACL's CLI: 0 success (conforms), 1 does not conform, 2 any other error.
 """
@@ -91,9 +91,9 @@ def validate(report_format: str, **options: Any) -> None:
 )
 def query(sparql: str, output_format: str, **options: Any) -> None:
     """Run a SPARQL query against the built store (default graph = union of graphs)."""
+    from publisher.sparql.errors import QueryError
     from publisher.sparql.safety import significant_tokens
-    from publisher.store.embedded import EmbeddedStore
-    from publisher.web.errors import HTTPProblem
+    from publisher.store import open_store
 
     settings = _settings(**options)
     try:
@@ -103,11 +103,12 @@ def query(sparql: str, output_format: str, **options: Any) -> None:
             max_tokens=settings.sparql_max_query_tokens,
             max_depth=settings.sparql_max_nesting_depth,
         )
-    except HTTPProblem as refused:
+    except QueryError as refused:
         click.echo(f"query refused: {refused.message}", err=True)
         sys.exit(2)
     try:
-        store = EmbeddedStore.open(Path(settings.dist_dir), base=settings.base_uri, mode="disk")
+        # The built store on disk, whatever the serving setting `store` says.
+        store = open_store(settings.replace(store="disk"), Path(settings.dist_dir))
         result = store.query(sparql)
     except PublisherError as error:
         _fail(error)

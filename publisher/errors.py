@@ -1,4 +1,4 @@
-"""Errors of the command-line side (build, validate, load). Web errors live in web/errors.py."""
+"""The errors commands report (build, validate, load, query, serve). HTTP lives in web/errors.py."""
 
 from __future__ import annotations
 
@@ -11,6 +11,10 @@ class PublisherError(Exception):
 
 class BuildError(PublisherError):
     """The inputs cannot be read or the output cannot be written."""
+
+
+class StoreError(PublisherError):
+    """The store cannot be opened, or a remote store did not answer as expected."""
 
 
 class ValidationFailed(PublisherError):

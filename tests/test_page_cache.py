@@ -7,7 +7,7 @@ from pathlib import Path
 from support import in_process_app
 
 from publisher.web.cache import LRU
-from publisher.web.state import published
+from publisher.web.state import served_build
 
 MAX_BYTES = 300_000
 
@@ -26,7 +26,7 @@ def test_thousands_of_accept_language_values_stay_within_the_byte_bound(
         )
         assert response.status_code == 200
     with app.test_request_context("/"):
-        cache: LRU = published().extras["resource_cache"]
+        cache: LRU = served_build().extras["resource_cache"]
     assert cache.bytes <= MAX_BYTES
     # Keyed on the language preference that can change the page, not on the raw header.
     assert len(cache) <= 3 * 6, len(cache)

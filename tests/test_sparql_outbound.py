@@ -17,6 +17,7 @@ import pytest
 from support import in_process_app
 
 from publisher.dist import STORE_DIR
+from publisher.sparql.job import QueryJob, QueryLimits
 from publisher.store.workers import WorkerConfig, WorkerPool, shutdown_all
 
 
@@ -140,12 +141,13 @@ def test_workers_cannot_open_sockets_even_if_a_query_slipped_through(
         service = (
             f"SELECT * WHERE {{ SERVICE <http://127.0.0.1:{listener.port}/sparql> {{ ?s ?p ?o }} }}"
         )
-        job = {"query": service, "base_iri": "http://www.example/", "format": "json"}
-        reply = pool.run({**job, "max_rows": 10, "union": True}, time_limit_s=10)
+        job = QueryJob(query=service, base="http://www.example/", format_name="json")
+        limits = QueryLimits(rows=10, bytes=0, time_ms=10_000)
+        reply = pool.run(job, limits)
         assert reply.header["ok"] is False
         assert reply.header["error"] == "evaluation"
         silent = service.replace("SERVICE", "SERVICE SILENT")
-        reply = pool.run({**job, "query": silent, "max_rows": 10, "union": True}, time_limit_s=10)
+        reply = pool.run(QueryJob(query=silent, base=job.base, format_name="json"), limits)
         assert reply.header["ok"] is True  # SILENT: an empty answer, and no connection either
     finally:
         pool.close()

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from publisher.sparql.errors import ForeignGraphRefused, QueryRefused
 from publisher.sparql.lexer import absolutize
 from publisher.sparql.safety import check_query
-from publisher.web.errors import BadRequest, Forbidden
 
 BASE = "http://www.example/"
 GRAPHS = {"http://www.example/graph/a", "http://www.example/graph/b"}
@@ -43,7 +43,7 @@ def test_keywords_inside_strings_iris_comments_and_names_are_allowed(query: str)
     ],
 )
 def test_service_is_refused(query: str) -> None:
-    with pytest.raises(Forbidden, match="SERVICE"):
+    with pytest.raises(QueryRefused, match="SERVICE"):
         check(query)
 
 
@@ -63,7 +63,7 @@ def test_service_is_refused(query: str) -> None:
     ],
 )
 def test_updates_are_refused(update: str) -> None:
-    with pytest.raises(Forbidden, match="read-only"):
+    with pytest.raises(QueryRefused, match="read-only"):
         check(update)
 
 
@@ -74,9 +74,9 @@ def test_from_is_resolved_and_restricted_to_the_dataset() -> None:
     )
     assert shape.from_graphs == ("http://www.example/graph/a",)
     assert shape.from_named_graphs == ("http://www.example/graph/b",)
-    with pytest.raises(BadRequest, match="not a graph of this dataset"):
+    with pytest.raises(ForeignGraphRefused, match="not a graph of this dataset"):
         check("SELECT * FROM <http://dbpedia.org/> WHERE { ?s ?p ?o }")
-    with pytest.raises(BadRequest, match="never"):
+    with pytest.raises(ForeignGraphRefused, match="never"):
         check("SELECT * FROM NAMED <graph/zzz> WHERE { ?s ?p ?o }")
     # The protocol dataset replaces FROM, so FROM is not checked then.
     check("SELECT * FROM <http://dbpedia.org/> WHERE { ?s ?p ?o }", protocol_dataset=True)

@@ -16,8 +16,15 @@ import rdflib
 import requests
 from support import ROOT, ServerProcess, free_port
 
-from publisher.store.embedded import EmbeddedStore
+from publisher.settings import load_settings
+from publisher.store import open_store
+from publisher.store.base import Store
 from publisher.store.remote import RemoteStore
+
+
+def embedded_store(dist: Path, base: str) -> Store:
+    return open_store(load_settings({"base_uri": base, "store": "disk"}), dist)
+
 
 OXIGRAPH = Path(sys.executable).parent / "oxigraph"
 
@@ -71,7 +78,7 @@ def loaded(oxigraph_server: str, seed_dist: Path) -> str:
 
 def test_load_pushes_every_graph(loaded: str, seed_dist: Path, seed_base: str) -> None:
     remote = RemoteStore(loaded + "/query", base=seed_base)
-    embedded = EmbeddedStore.open(seed_dist, base=seed_base)
+    embedded = embedded_store(seed_dist, seed_base)
     assert remote.graphs() == embedded.graphs()
     assert len(remote.quads()) == len(embedded.quads())
 
@@ -93,7 +100,7 @@ def test_loading_twice_replaces_rather_than_duplicates(loaded: str, seed_dist: P
         capture_output=True,
         timeout=120,
     )
-    embedded = EmbeddedStore.open(seed_dist, base="")
+    embedded = embedded_store(seed_dist, "")
     remote = RemoteStore(loaded + "/query", base="")
     assert len(remote.quads()) == len(embedded.quads())
 
@@ -107,7 +114,7 @@ def test_remote_descriptions_equal_embedded_ones(
     loaded: str, seed_dist: Path, seed_base: str
 ) -> None:
     remote = RemoteStore(loaded + "/query", base=seed_base)
-    embedded = EmbeddedStore.open(seed_dist, base=seed_base)
+    embedded = embedded_store(seed_dist, seed_base)
     subjects = {
         q.subject.value
         for q in embedded.quads()
@@ -141,7 +148,7 @@ def test_a_server_on_the_remote_store_answers_sparql_and_resources(
         url + "/sparql", params={"query": count}, headers={"Accept": "text/csv"}, timeout=30
     )
     assert answer.status_code == 200, answer.text
-    embedded = EmbeddedStore.open(seed_dist, base=seed_base)
+    embedded = embedded_store(seed_dist, seed_base)
     # The union default graph is a set: each distinct triple once (VoID's void:triples),
     # though the seed states some triples in two graphs.
     distinct = json.loads((seed_dist / "build.json").read_text())["triples"]

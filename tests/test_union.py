@@ -16,7 +16,8 @@ import pytest
 import rdflib
 from support import FIXTURES, build_dist, in_process_app
 
-from publisher.store.embedded import EmbeddedStore
+from publisher.settings import load_settings
+from publisher.store import open_store
 
 BASE = "http://127.0.0.1:9/"
 DISTINCT_TRIPLES = 5
@@ -57,7 +58,7 @@ def test_build_counts_quads_and_distinct_triples(shared_dist: Path) -> None:
 
 @pytest.mark.parametrize("mode", ["disk", "memory"])
 def test_count_in_the_store_counts_each_triple_once(shared_dist: Path, mode: str) -> None:
-    store = EmbeddedStore.open(shared_dist, base=BASE, mode=mode)
+    store = open_store(load_settings({"base_uri": BASE, "store": mode}), shared_dist)
     assert _count(store.query(COUNT_ALL)) == DISTINCT_TRIPLES
     # The named graphs keep every statement with its source.
     assert _count(store.query("SELECT (COUNT(*) AS ?n) { GRAPH ?g { ?s ?p ?o } }")) == QUADS

@@ -1,33 +1,51 @@
-"""HTTP request -> SparqlRequest, following the SPARQL 1.1 Protocol; every protocol 4xx is here.
+"""A SPARQL 1.1 Protocol request -> QueryRequest; every protocol refusal is raised here.
 
 Accepted: GET ``?query=``, POST ``application/x-www-form-urlencoded`` (``query=`` in the body),
 POST ``application/sparql-query`` (the body is the query), each with any number of
 ``default-graph-uri`` / ``named-graph-uri`` parameters (in the URL, or in the form body).
-Parameters are decoded strictly as UTF-8: anything else is a 400, never a guess.
+Parameters are decoded strictly as UTF-8: anything else is refused, never a guess.
 A body is read up to its limit (plus one byte, so that a chunked body with no Content-Length
-that goes over it is refused with 413 rather than silently cut).
+that goes over it is refused as too large rather than silently cut).
+
+No web framework here: the web adapter describes the request as a `ProtocolInput`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import BinaryIO
 from urllib.parse import unquote_to_bytes, urlsplit
 
-from flask import Request
-from werkzeug.exceptions import RequestEntityTooLarge
-
 from publisher.settings import Settings, describe_setting
+from publisher.sparql.errors import InvalidQueryRequest, QueryTooLarge, UnsupportedQueryRequest
+from publisher.sparql.job import QueryDataset
 from publisher.sparql.safety import refuse_update
-from publisher.web.errors import BadRequest, PayloadTooLarge, UnsupportedMediaType
 
 FORM = "application/x-www-form-urlencoded"
 DIRECT_QUERY = "application/sparql-query"
 DIRECT_UPDATE = "application/sparql-update"
 
 
+class BodyTooLarge(Exception):
+    """Raised by a `ProtocolInput.read_body` whose transport refused to read past its own cap."""
+
+
 @dataclass(frozen=True)
-class SparqlRequest:
+class ProtocolInput:
+    """What the protocol needs from an HTTP request, whatever the server."""
+
+    method: str  # GET, HEAD or POST
+    query_string: bytes  # raw, still percent-encoded
+    mimetype: str = ""  # the Content-Type without parameters, lowercase
+    charset: str | None = None  # the Content-Type's charset parameter
+    content_length: int | None = None  # None: not sent (a chunked body)
+    # Reads the body: at most n bytes (fewer only at its end); may raise BodyTooLarge.
+    read_body: Callable[[int], bytes] = lambda _size: b""
+
+
+@dataclass(frozen=True)
+class QueryRequest:
     query: str | None  # None: no query (GET -> service description or query page)
     default_graphs: tuple[str, ...] = ()
     named_graphs: tuple[str, ...] = ()
@@ -39,6 +57,14 @@ class SparqlRequest:
     def protocol_dataset(self) -> bool:
         """default-graph-uri / named-graph-uri given: they replace FROM / FROM NAMED."""
         return bool(self.default_graphs or self.named_graphs)
+
+    def dataset(self, *, has_dataset_clause: bool) -> QueryDataset:
+        """The graphs the query sees: the protocol's, else its own FROM, else the union."""
+        if self.protocol_dataset:
+            return QueryDataset.protocol(self.default_graphs, self.named_graphs)
+        if has_dataset_clause:
+            return QueryDataset.from_query()
+        return QueryDataset.union()
 
 
 def _decode_params(raw: bytes, *, where: str) -> list[tuple[str, str]]:
@@ -56,7 +82,7 @@ def _decode_params(raw: bytes, *, where: str) -> list[tuple[str, str]]:
             name, _, value = part.partition(b"=")
             pairs.append((_unescape(name), _unescape(value)))
     except UnicodeDecodeError as error:
-        raise BadRequest(
+        raise InvalidQueryRequest(
             f"the {where} is not UTF-8 once percent-decoded ({error.reason} at byte "
             f"{error.start}); SPARQL requests must be UTF-8"
         ) from None
@@ -67,39 +93,34 @@ def _unescape(encoded: bytes) -> str:
     return unquote_to_bytes(encoded.replace(b"+", b" ")).decode("utf-8", errors="strict")
 
 
-def _check_charset(request: Request) -> None:
-    charset = request.mimetype_params.get("charset")
+def _check_charset(charset: str | None) -> None:
     if charset and charset.lower().replace("-", "") != "utf8":
-        raise BadRequest(
+        raise InvalidQueryRequest(
             f"charset={charset} is not supported: the SPARQL Protocol requires UTF-8 bodies"
         )
 
 
-def _body(request: Request, settings: Settings) -> bytes:
+def _body(request: ProtocolInput, settings: Settings) -> bytes:
     limit = settings.sparql_max_body_bytes
-    too_large = PayloadTooLarge(
+    too_large = QueryTooLarge(
         f"the request body is larger than {limit} bytes, the limit set by "
         f"{describe_setting('sparql_max_body_bytes')}",
         setting="sparql_max_body_bytes",
     )
     if request.content_length is not None and request.content_length > limit:
         raise too_large
-    cached = getattr(request, "_sparql_body", None)
-    if cached is not None:
-        return cached
     # Chunked bodies have no Content-Length: read one byte more than the limit to tell a body
     # of exactly the limit from a longer one (which is refused, never cut).
     try:
-        body = _read_at_most(request.stream, limit + 1)
-    except RequestEntityTooLarge:
+        body = request.read_body(limit + 1)
+    except BodyTooLarge:
         raise too_large from None
     if len(body) > limit:
         raise too_large
-    request._sparql_body = body  # type: ignore[attr-defined]
     return body
 
 
-def _read_at_most(stream: BinaryIO, size: int) -> bytes:
+def read_at_most(stream: BinaryIO, size: int) -> bytes:
     """Up to `size` bytes (a read may return less than asked before the end)."""
     chunks: list[bytes] = []
     remaining = size
@@ -115,7 +136,9 @@ def _read_at_most(stream: BinaryIO, size: int) -> bytes:
 def _single(params: list[tuple[str, str]], name: str) -> str | None:
     values = [v for k, v in params if k == name]
     if len(values) > 1:
-        raise BadRequest(f"{len(values)} '{name}' parameters: a request carries exactly one")
+        raise InvalidQueryRequest(
+            f"{len(values)} '{name}' parameters: a request carries exactly one"
+        )
     return values[0] if values else None
 
 
@@ -123,33 +146,35 @@ def _graph_iris(params: list[tuple[str, str]], name: str) -> tuple[str, ...]:
     iris = tuple(v for k, v in params if k == name)
     for iri in iris:
         if not urlsplit(iri).scheme or any(c in iri for c in ' <>"{}|^`\\'):
-            raise BadRequest(f"{name}={iri!r} is not an absolute IRI")
+            raise InvalidQueryRequest(f"{name}={iri!r} is not an absolute IRI")
     return iris
 
 
-def parse_request(request: Request, settings: Settings) -> SparqlRequest:
-    """Read the query, the protocol dataset and the format override; 4xx for anything else."""
+def parse_request(request: ProtocolInput, settings: Settings) -> QueryRequest:
+    """Read the query, the protocol dataset and the format override; refuse anything else."""
     params = _decode_params(request.query_string, where="query string")
     if request.method == "POST":
         mimetype = request.mimetype
         if mimetype == DIRECT_UPDATE:
             raise refuse_update("POST application/sparql-update")
         if mimetype == FORM:
-            _check_charset(request)
+            _check_charset(request.charset)
             params += _decode_params(_body(request, settings), where="form body")
         elif mimetype == DIRECT_QUERY:
-            _check_charset(request)
+            _check_charset(request.charset)
             if _single(params, "query") is not None:
-                raise BadRequest("a query in the body and another in the URL: send exactly one")
+                raise InvalidQueryRequest(
+                    "a query in the body and another in the URL: send exactly one"
+                )
             try:
                 params.append(("query", _body(request, settings).decode("utf-8")))
             except UnicodeDecodeError as error:
-                raise BadRequest(
+                raise InvalidQueryRequest(
                     f"the query is not UTF-8 ({error.reason} at byte {error.start}); "
                     "the SPARQL Protocol requires UTF-8"
                 ) from None
         else:
-            raise UnsupportedMediaType(
+            raise UnsupportedQueryRequest(
                 f"POST to /sparql needs Content-Type {FORM} (with query=...) or {DIRECT_QUERY} "
                 f"(the query as the body); got {mimetype or 'none'}"
             )
@@ -159,15 +184,15 @@ def parse_request(request: Request, settings: Settings) -> SparqlRequest:
     if query is not None:
         limit = settings.sparql_max_query_length
         if len(query) > limit:
-            raise PayloadTooLarge(
+            raise QueryTooLarge(
                 f"the query has {len(query)} characters, more than {limit}, the limit set by "
                 f"{describe_setting('sparql_max_query_length')}",
                 setting="sparql_max_query_length",
             )
         if not query.strip():
-            raise BadRequest("the query is empty")
+            raise InvalidQueryRequest("the query is empty")
     format_names = tuple(v for k, v in params if k in ("format", "output") and v.strip())
-    return SparqlRequest(
+    return QueryRequest(
         query=query,
         default_graphs=_graph_iris(params, "default-graph-uri"),
         named_graphs=_graph_iris(params, "named-graph-uri"),

@@ -7,7 +7,7 @@ the right to open sockets (``publisher.store.sandbox``), so a gap here would sti
 no connection: this module is what gives the clear message.
 
 FROM / FROM NAMED are never fetched by pyoxigraph; an IRI that is not a graph of the
-dataset is refused with 400 all the same, because a user writing ``FROM <http://dbpedia.org/>``
+dataset is refused all the same, because a user writing ``FROM <http://dbpedia.org/>``
 expects remote data and would otherwise silently get nothing.
 """
 
@@ -17,8 +17,13 @@ from collections.abc import Collection
 from dataclasses import dataclass
 
 from publisher.settings import SETTINGS, describe_setting
+from publisher.sparql.errors import (
+    ForeignGraphRefused,
+    InvalidQueryRequest,
+    QueryRefused,
+    QueryTooLarge,
+)
 from publisher.sparql.lexer import CLOSING, OPENING, Prologue, Token, tokens
-from publisher.web.errors import BadRequest, Forbidden, PayloadTooLarge
 
 DEFAULTS = {setting.name: setting.default for setting in SETTINGS}
 QUERY_FORMS = ("SELECT", "CONSTRUCT", "DESCRIBE", "ASK")
@@ -46,8 +51,8 @@ class QueryShape:
         return self.form in ("CONSTRUCT", "DESCRIBE")
 
 
-def refuse_update(operation: str) -> Forbidden:
-    return Forbidden(
+def refuse_update(operation: str) -> QueryRefused:
+    return QueryRefused(
         f"{operation}: this endpoint is read-only; SPARQL Update (INSERT, DELETE, LOAD, CLEAR, "
         "DROP, CREATE, ADD, MOVE, COPY) is refused and nothing was changed."
     )
@@ -75,7 +80,7 @@ def check_query(
     for index, token in enumerate(significant):
         keyword = token.keyword
         if keyword == "SERVICE":
-            raise Forbidden(
+            raise QueryRefused(
                 "SERVICE (federated query) is refused: this endpoint never makes outbound "
                 "requests. Query the other endpoint yourself and combine the results."
             )
@@ -96,7 +101,7 @@ def check_query(
     if not protocol_dataset:
         unknown = [g for g in (*shape.from_graphs, *shape.from_named_graphs) if g not in graphs]
         if unknown:
-            raise BadRequest(
+            raise ForeignGraphRefused(
                 f"FROM <{unknown[0]}> is not a graph of this dataset: this endpoint never "
                 "fetches remote data. Use FROM / FROM NAMED (or default-graph-uri / "
                 "named-graph-uri) only with the dataset's graphs, listed by the service "
@@ -117,7 +122,7 @@ def significant_tokens(text: str, *, max_tokens: int, max_depth: int) -> list[To
     for token in tokens(text):
         found.append(token)
         if len(found) > max_tokens:
-            raise PayloadTooLarge(
+            raise QueryTooLarge(
                 f"the query has more than {max_tokens} tokens, the limit set by "
                 f"{describe_setting('sparql_max_query_tokens')}",
                 setting="sparql_max_query_tokens",
@@ -127,7 +132,7 @@ def significant_tokens(text: str, *, max_tokens: int, max_depth: int) -> list[To
         if token.text in OPENING:
             depth += 1
             if depth > max_depth:
-                raise BadRequest(
+                raise InvalidQueryRequest(
                     f"the query nests (), {{}} or [] more than {max_depth} levels deep (at "
                     f"character {token.start}), the limit set by "
                     f"{describe_setting('sparql_max_nesting_depth')}",

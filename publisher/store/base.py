@@ -1,12 +1,19 @@
-"""The store interface the web tier and the CLI use. Two implementations: embedded, remote."""
+"""The store interface the web tier and the CLI use. Two implementations: embedded, remote.
+
+`quads`, `describe` and `labels` serve the pages; `run` answers a public query within its
+limits (checked before by ``publisher.sparql.safety``); `query` is for trusted queries of the
+code itself (statistics, the CLI) and has no limits.
+"""
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import pyoxigraph as ox
+
+from publisher.sparql.job import QueryAnswer, QueryJob, QueryLimits
 
 LABEL_PREDICATES: tuple[str, ...] = (
     "http://www.w3.org/2004/02/skos/core#prefLabel",
@@ -60,14 +67,12 @@ class Store(ABC):
         """Quads matching a pattern across the named graphs."""
 
     @abstractmethod
-    def query(
-        self,
-        sparql: str,
-        *,
-        default_graphs: Sequence[str] | None = None,
-        named_graphs: Sequence[str] | None = None,
-    ) -> ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples:
-        """Run a trusted query in-process (CLI, statistics). Public queries use the workers."""
+    def query(self, sparql: str) -> ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples:
+        """Run a trusted query of the code (CLI, statistics) on the union default graph."""
+
+    @abstractmethod
+    def run(self, job: QueryJob, limits: QueryLimits) -> QueryAnswer:
+        """Answer a public query within `limits`; raises ``publisher.sparql.errors``."""
 
     @abstractmethod
     def graphs(self) -> list[str]:
@@ -90,13 +95,17 @@ class Store(ABC):
         linked |= {q.subject for q in description.incoming if isinstance(q.subject, ox.NamedNode)}
         linked |= {q.predicate for q in description.outgoing + description.incoming}
         linked.discard(node)
-        description.labels = list(self.labels_of(linked))
+        description.labels = self.labels(linked)
         return description
 
-    def labels_of(self, nodes: Iterable[ox.NamedNode]) -> Iterable[ox.Quad]:
-        for linked in nodes:
-            for predicate in LABEL_PREDICATES:
-                yield from self.quads(linked, ox.NamedNode(predicate))
+    def labels(self, nodes: Iterable[ox.NamedNode]) -> list[ox.Quad]:
+        """The label statements of many nodes at once, by node then by LABEL_PREDICATES."""
+        return [
+            quad
+            for node in nodes
+            for predicate in LABEL_PREDICATES
+            for quad in self.quads(node, ox.NamedNode(predicate))
+        ]
 
     def _closure(self, quads: list[ox.Quad]) -> list[ox.Quad]:
         """Follow blank-node objects (a bounded depth; cycles are cut by `seen`)."""

@@ -9,7 +9,6 @@ It imports neither Flask nor rdflib, so that a replacement starts in about a ten
 from __future__ import annotations
 
 import argparse
-import gzip
 import os
 import sys
 import time
@@ -19,41 +18,28 @@ from typing import Any
 import pyoxigraph as ox
 
 from publisher import formats
+from publisher.sparql.job import QueryJob, QueryLimits
 from publisher.sparql.serialize import reply_header, serialize_result
 from publisher.store.frames import read_frame, write_frame
 from publisher.store.sandbox import Watchdog, deny_sockets, limit_memory
-from publisher.store.union import ensure_union_default_graph
+from publisher.store.union import load_dump
 
 
-def open_store(*, store: str | None, dump: str | None) -> ox.Store:
+def open_oxigraph(*, store: str | None, dump: str | None) -> ox.Store:
     if store:
         return ox.Store.read_only(store)
     assert dump is not None
-    loaded = ox.Store()
-    with gzip.open(Path(dump), "rb") as stream:
-        loaded.bulk_load(stream, format=ox.RdfFormat.N_QUADS)
-    return ensure_union_default_graph(loaded)
+    return load_dump(Path(dump))
 
 
-def run_job(store: ox.Store, job: dict[str, Any]) -> tuple[dict[str, Any], bytes]:
-    options: dict[str, Any] = {"base_iri": job["base_iri"]}
-    # A "union" job reads the store's default graph: the build wrote the union of the named
-    # graphs there as a set (pyoxigraph's use_default_graph_as_union is a bag, oxigraph#1919).
-    if job.get("default_graphs") is not None:
-        options["default_graph"] = [ox.NamedNode(g) for g in job["default_graphs"]]
-    if job.get("named_graphs") is not None:
-        options["named_graphs"] = [ox.NamedNode(g) for g in job["named_graphs"]]
-    fmt = formats.by_name(job["format"])
-    assert fmt is not None, job["format"]
+def run_job(store: ox.Store, job: QueryJob, limits: QueryLimits) -> tuple[dict[str, Any], bytes]:
+    fmt = formats.by_name(job.format_name)
+    assert fmt is not None, job.format_name
     started = time.perf_counter()
     try:
-        result = store.query(job["query"], **options)
+        result = store.query(job.query, base_iri=job.base, **job.dataset.oxigraph_options())
         serialized = serialize_result(
-            result,
-            fmt,
-            max_rows=job["max_rows"],
-            prefixes=job.get("prefixes") or {},
-            max_bytes=job.get("max_bytes", 0),
+            result, fmt, max_rows=limits.rows, prefixes=job.prefixes, max_bytes=limits.bytes
         )
     except SyntaxError as error:
         return {"ok": False, "error": "syntax", "message": str(error)}, b""
@@ -80,20 +66,23 @@ def main(argv: list[str] | None = None) -> None:
 
     watchdog = Watchdog()
     network = deny_sockets()
+    if network != "denied":
+        print(f"query worker: sockets not denied ({network})", file=sys.stderr)
     limit_memory(args.memory_limit_mb)
     try:
-        store = open_store(store=args.store, dump=args.dump)
+        store = open_oxigraph(store=args.store, dump=args.dump)
     except (OSError, MemoryError) as error:
         write_frame(replies, {"ready": False, "message": f"cannot open the store: {error}"})
         sys.exit(1)
-    write_frame(replies, {"ready": True, "pid": os.getpid(), "network": network})
+    write_frame(replies, {"ready": True, "pid": os.getpid()})
     while True:
         try:
-            job, _ = read_frame(jobs)
+            frame, _ = read_frame(jobs)
         except EOFError:
             return  # the pool closed our pipe: shut down
-        watchdog.arm(float(job.get("time_limit_s", 60)))
-        header, body = run_job(store, job)
+        job, limits = QueryJob.from_frame(frame)
+        watchdog.arm(limits.time_s)
+        header, body = run_job(store, job, limits)
         watchdog.disarm()
         write_frame(replies, header, body)
         if header.get("restart"):

@@ -9,6 +9,9 @@ way. This module imports only pyoxigraph: the query worker uses it.
 
 from __future__ import annotations
 
+import gzip
+from pathlib import Path
+
 import pyoxigraph as ox
 
 DEFAULT_GRAPH = ox.DefaultGraph()
@@ -38,3 +41,11 @@ def ensure_union_default_graph(store: ox.Store) -> ox.Store:
     if not has_default_graph(store):
         store_union_default_graph(store)
     return store
+
+
+def load_dump(path: Path) -> ox.Store:
+    """An in-memory store from an N-Quads .gz dump, its default graph holding the union."""
+    store = ox.Store()
+    with gzip.open(path, "rb") as stream:
+        store.bulk_load(stream, format=ox.RdfFormat.N_QUADS)
+    return ensure_union_default_graph(store)

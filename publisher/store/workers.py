@@ -13,10 +13,11 @@ worker is busy, and a query on one of them gets `reserved_time_limit_s` at most.
 queries that fill the general workers thus cannot lock every other client out: a small ASK
 still gets a reserved worker, and a runaway that lands there is stopped quickly.
 
-Safe under gunicorn: nothing is started at import; ``pool_for`` creates the pool lazily in the
-process that uses it (after the fork) and recreates it if the process id changed. Workers are
-killed at interpreter exit, end themselves if their parent dies (see ``sandbox.Watchdog``) and
-share the web process's process group, so stopping a server's group stops them too.
+Safe under forking servers: nothing is started at import; the embedded store creates its pool
+on first use in the process that uses it (after the fork; see ``owner_pid``). Workers are
+killed when the pool closes and at interpreter exit, end themselves if their parent dies (see
+``sandbox.Watchdog``) and share the web process's process group, so stopping a server's group
+stops them too.
 """
 
 from __future__ import annotations
@@ -29,11 +30,12 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
+import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from publisher.sparql.job import QueryJob, QueryLimits
 from publisher.store.frames import FrameTimeout, read_frame, write_frame
 
 # A worker opening the store (or loading a large dump into memory) may take a while; this is
@@ -49,7 +51,7 @@ class PoolBusy(PoolError):
     """No worker became free within the queue timeout."""
 
 
-class QueryTimedOut(PoolError):
+class WorkerTimedOut(PoolError):
     """The query reached the time limit; its worker was killed and replaced."""
 
 
@@ -114,7 +116,6 @@ class Reply:
     header: dict[str, Any]
     body: bytes
     worker_pid: int
-    waited_s: float = 0.0  # time spent waiting for a free worker
     reserved: bool = False  # ran on a reserved worker (all general ones were busy)
 
 
@@ -132,7 +133,6 @@ class Worker:
         self._jobs = self.process.stdin.fileno()
         self._replies = self.process.stdout.fileno()
         self.ready = False
-        self.network = "unknown"
 
     @property
     def pid(self) -> int:
@@ -153,17 +153,16 @@ class Worker:
             self.kill()
             raise WorkerUnavailable(str(header.get("message", "query worker did not start")))
         self.ready = True
-        self.network = str(header.get("network"))
 
-    def run(self, job: dict[str, Any], *, time_limit_s: float) -> tuple[dict[str, Any], bytes]:
+    def run(self, job: QueryJob, limits: QueryLimits) -> tuple[dict[str, Any], bytes]:
         self.wait_ready(WORKER_START_TIMEOUT_S)
-        deadline = time.monotonic() + time_limit_s
+        deadline = time.monotonic() + limits.time_s
         try:
-            write_frame(self._jobs, {**job, "time_limit_s": time_limit_s})
+            write_frame(self._jobs, job.to_frame(limits))
             return read_frame(self._replies, deadline=deadline)
         except FrameTimeout:
             self.kill()
-            raise QueryTimedOut from None
+            raise WorkerTimedOut from None
         except (EOFError, BrokenPipeError):
             # It is ending on its own: let it, so that its status says how (signal or code).
             with contextlib.suppress(subprocess.TimeoutExpired):
@@ -186,14 +185,14 @@ class Worker:
                 pipe.close()  # type: ignore[union-attr]
 
 
-@dataclass
+@dataclass(eq=False)  # identity: pools are kept in a WeakSet
 class WorkerPool:
     config: WorkerConfig
     size: int
     queue_timeout_s: float
     reserved: int = 0  # workers used only while all general ones are busy
-    reserved_time_limit_s: float = 1.0
-    pid: int = field(default_factory=os.getpid)  # the process that owns the workers
+    reserved_time_limit_ms: int = 1000
+    owner_pid: int = field(default_factory=os.getpid)  # the process that owns the workers
 
     def __post_init__(self) -> None:
         if self.size < 1:
@@ -209,6 +208,7 @@ class WorkerPool:
         for _ in range(max(0, self.reserved)):
             self._idle_reserved.append(self._spawn())
         atexit.register(self.close)
+        _OPEN_POOLS.add(self)
 
     def _spawn(self) -> Worker:
         worker = Worker(self.config)
@@ -241,27 +241,29 @@ class WorkerPool:
             (self._idle_reserved if reserved else self._idle).append(worker)
             self._changed.notify()
 
-    def run(self, job: dict[str, Any], *, time_limit_s: float) -> Reply:
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def run(self, job: QueryJob, limits: QueryLimits) -> Reply:
         """Run one job on a free worker; the worker is replaced if it timed out or died."""
         if self._closed:
             raise WorkerUnavailable("the query pool is shut down")
-        asked = time.monotonic()
         worker, reserved = self._acquire()
-        waited = time.monotonic() - asked
         if reserved:
-            time_limit_s = min(time_limit_s, self.reserved_time_limit_s)
+            limits = limits.with_time_at_most(self.reserved_time_limit_ms)
         try:
             if not worker.alive:
                 worker = self._replace(worker)
-            header, body = worker.run(job, time_limit_s=time_limit_s)
+            header, body = worker.run(job, limits)
             pid = worker.pid
             if header.get("restart"):
                 worker = self._replace(worker)
-            return Reply(header, body, pid, waited, reserved)
-        except (QueryTimedOut, WorkerDied, WorkerUnavailable) as error:
+            return Reply(header, body, pid, reserved)
+        except (WorkerTimedOut, WorkerDied, WorkerUnavailable) as error:
             if not self._closed:
                 worker = self._replace(worker)
-            if reserved and isinstance(error, QueryTimedOut):
+            if reserved and isinstance(error, WorkerTimedOut):
                 raise ReservedTimedOut from None
             raise
         finally:
@@ -270,13 +272,9 @@ class WorkerPool:
             else:
                 self._release(worker, reserved=reserved)
 
-    def pids(self) -> list[int]:
-        with self._lock:
-            return sorted(w.pid for w in self._all if w.alive)
-
     def close(self) -> None:
         """Stop every worker (idempotent; also run at interpreter exit)."""
-        if self._closed or os.getpid() != self.pid:
+        if self._closed or os.getpid() != self.owner_pid:
             return  # a forked child must not kill its parent's workers
         self._closed = True
         with self._lock:
@@ -285,34 +283,14 @@ class WorkerPool:
         for worker in workers:
             worker.kill()  # read-only workers hold nothing worth a graceful stop
         atexit.unregister(self.close)
+        _OPEN_POOLS.discard(self)
 
 
-_POOLS: dict[str, WorkerPool] = {}
-_POOLS_LOCK = threading.Lock()
-
-
-def pool_for(key: str, make: Callable[[], WorkerPool]) -> WorkerPool:
-    """The pool of this process for `key`, created by `make()` on first use after a fork."""
-    with _POOLS_LOCK:
-        pool = _POOLS.get(key)
-        if pool is None or pool.pid != os.getpid() or pool._closed:
-            pool = make()
-            _POOLS[key] = pool
-        return pool
-
-
-def close_pool(key: str) -> None:
-    """Stop the pool of this process for `key`, if it has one."""
-    with _POOLS_LOCK:
-        pool = _POOLS.pop(key, None)
-    if pool is not None and pool.pid == os.getpid():
-        pool.close()
+# Every open pool of this process, for `shutdown_all` (tests); closing drops it.
+_OPEN_POOLS: weakref.WeakSet[WorkerPool] = weakref.WeakSet()
 
 
 def shutdown_all() -> None:
     """Stop every pool of this process (tests; interpreter exit does it too)."""
-    with _POOLS_LOCK:
-        pools = list(_POOLS.values())
-        _POOLS.clear()
-    for pool in pools:
+    for pool in list(_OPEN_POOLS):
         pool.close()

@@ -16,22 +16,22 @@ from publisher.web import sparql as sparql_endpoint
 from publisher.web.describe import file_quads
 from publisher.web.http import enforce_preconditions, ignore_multiple_ranges
 from publisher.web.links import local_link
-from publisher.web.state import Preload, Publication, published
+from publisher.web.state import BuildSwitcher, Preload, served_build
 
 
-def make_app(overrides: Mapping[str, Any] | None = None) -> Flask:
+def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
+    """The app factory: defaults -> PUBLISHER_* environment -> `overrides` (tests, CLI)."""
     settings = load_settings(overrides)
     app = Flask("publisher")
     app.config["MAX_CONTENT_LENGTH"] = settings.sparql_max_body_bytes
     app.json.sort_keys = False  # type: ignore[attr-defined]
-    app.extensions["publisher"] = Publication(settings, preload=PRELOAD)
+    app.extensions["publisher"] = BuildSwitcher(settings, preload=PRELOAD)
     errors.register(app)
     app.add_template_filter(local_link, "local_link")
     for blueprint in (pages.blueprint, dumps.blueprint, resources.blueprint, discovery.blueprint):
         app.register_blueprint(blueprint)
     compression.register(app)
     app.register_blueprint(sparql_endpoint.blueprint)
-    app.extensions["publisher"].retire_hooks.append(sparql_endpoint.retire_pool)
 
     @app.after_request
     def cors(response: Response) -> Response:
@@ -57,7 +57,7 @@ def make_app(overrides: Mapping[str, Any] | None = None) -> Flask:
 
     @app.context_processor
     def globals_for_templates() -> dict[str, Any]:
-        state = published()
+        state = served_build()
         return {"dataset_title": state.settings.title, "base": state.base, "build": state.info}
 
     return app

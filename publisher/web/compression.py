@@ -15,7 +15,7 @@ import gzip
 
 from flask import Flask, Response, request
 
-from publisher.web.state import published
+from publisher.web.state import served_build
 
 COMPRESSIBLE = (
     "text/",
@@ -57,7 +57,7 @@ def compress(response: Response) -> Response:
     etag, weak = response.get_etag()
     if etag and not weak:
         response.set_etag(etag, weak=True)
-    minimum = int(published().settings.compress_min_bytes)
+    minimum = int(served_build().settings.compress_min_bytes)
     if minimum <= 0 or response.status_code not in (200, 203, 404, 406) or not accepts_gzip():
         return response
     body = response.get_data()

@@ -14,7 +14,7 @@ import pyoxigraph as ox
 from publisher.dist import SHAPES_FILE, VOID_FILE
 from publisher.store.base import Description
 from publisher.web.resolve import Kind, Target
-from publisher.web.state import Published
+from publisher.web.state import ServedBuild
 
 
 @dataclass
@@ -26,7 +26,7 @@ class Document:
     subjects: list[ox.NamedNode | ox.BlankNode] = field(default_factory=list)  # page order
 
 
-def find(target: Target, state: Published) -> str | None:
+def find(target: Target, state: ServedBuild) -> str | None:
     """The spelling of the target's IRI that the dataset has, or None (-> 404)."""
     if target.kind is Kind.DATASET:
         return target.iri
@@ -39,7 +39,7 @@ def find(target: Target, state: Published) -> str | None:
     return None
 
 
-def describe(target: Target, iri: str, state: Published) -> Document:
+def describe(target: Target, iri: str, state: ServedBuild) -> Document:
     store = state.store
     node = ox.NamedNode(iri)
     if target.kind in (Kind.THING, Kind.TERM):
@@ -62,7 +62,7 @@ def describe(target: Target, iri: str, state: Published) -> Document:
     return Document(target, iri, quads, subjects=_subjects(node, quads))
 
 
-def file_quads(state: Published, name: str) -> list[ox.Quad]:
+def file_quads(state: ServedBuild, name: str) -> list[ox.Quad]:
     """A Turtle file of dist/ as quads in the default graph (it belongs to no source graph)."""
     path = state.dist / name
 

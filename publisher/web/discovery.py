@@ -11,7 +11,7 @@ from flask import Blueprint, Response, redirect, request
 
 from publisher.dist import CONTEXT_FILE
 from publisher.web.http import cached
-from publisher.web.state import Published, published
+from publisher.web.state import ServedBuild, served_build
 
 blueprint = Blueprint("discovery", __name__)
 
@@ -19,12 +19,12 @@ blueprint = Blueprint("discovery", __name__)
 SITEMAP_MAX_URLS = 50_000
 
 
-def sitemap_paths(state: Published) -> list[str]:
+def sitemap_paths(state: ServedBuild) -> list[str]:
     """Paths of every page: /doc/ of each thing, /def/ terms, /graph/ graphs, the fixed pages."""
     return state.memo("sitemap", lambda: _sitemap_paths(state))
 
 
-def _sitemap_paths(state: Published) -> list[str]:
+def _sitemap_paths(state: ServedBuild) -> list[str]:
     base = state.base
     # `base` is configuration, not request input; it is quoted as a SPARQL string literal.
     query = (
@@ -46,7 +46,7 @@ def _sitemap_paths(state: Published) -> list[str]:
 
 @blueprint.get("/sitemap.xml")
 def sitemap() -> Response:
-    state = published()
+    state = served_build()
     root = state.base.rstrip("/")
     lastmod = state.info.built_at[:10]
     lines = [
@@ -64,7 +64,7 @@ def sitemap() -> Response:
 
 @blueprint.get("/robots.txt")
 def robots() -> Response:
-    base = published().base
+    base = served_build().base
     body = (
         "# Every page of the dataset may be crawled; SPARQL queries are for people and tools.\n"
         "User-agent: *\n"
@@ -77,7 +77,7 @@ def robots() -> Response:
 
 @blueprint.get("/context.jsonld")
 def context() -> Response:
-    state = published()
+    state = served_build()
     body = (state.dist / CONTEXT_FILE).read_bytes()
     return cached(Response(body, content_type="application/ld+json"), etag_suffix="context")
 

@@ -15,7 +15,7 @@ from publisher.dist import SUMS_FILE
 from publisher.web.compression import accepts_gzip
 from publisher.web.errors import NotFound
 from publisher.web.http import cached
-from publisher.web.state import Published, published
+from publisher.web.state import ServedBuild, served_build
 
 blueprint = Blueprint("dumps", __name__)
 CHUNK = 1 << 16
@@ -32,10 +32,10 @@ class DumpFile:
 
 def dump_files() -> list[DumpFile]:
     """The published files (not the store directory), read once per process and build."""
-    return dump_files_of(published())
+    return dump_files_of(served_build())
 
 
-def dump_files_of(state: Published) -> list[DumpFile]:
+def dump_files_of(state: ServedBuild) -> list[DumpFile]:
     return state.memo("dump_files", lambda: _read_dump_files(state.dist))
 
 
@@ -88,7 +88,7 @@ def download_plain(name: str, stored: DumpFile) -> Response:
     published SHA-256 as Content-Digest); others (rdflib, Comunica, a plain urllib) get them
     decompressed on the fly. Either way the Content-Type is the RDF format's own.
     """
-    state = published()
+    state = served_build()
     media_type = formats.describe_file(name)[0]
     path: Path = state.dist / stored.name
     if accepts_gzip():
@@ -128,7 +128,7 @@ def download(name: str) -> Response:
         if (stored := plain_dump(name)) is not None:
             return download_plain(name, stored)
         raise NotFound(f"no dump file named {name!r}; see /dumps/ for the list")
-    dist = published().dist
+    dist = served_build().dist
     path: Path = dist / found.name
     if not inside(path, dist):
         # Replaced by a link, or removed, since the build was opened.
@@ -138,7 +138,7 @@ def download(name: str) -> Response:
         mimetype=found.media_type,
         conditional=True,
         etag=found.sha256 or True,
-        last_modified=published().last_modified,
+        last_modified=served_build().last_modified,
         max_age=300,
     )
     # send_file appends "; charset=utf-8" to text types itself: set the table's value as is.

@@ -1,5 +1,8 @@
 """One error type per HTTP case, one handler that renders them for people and for machines.
 
+Below web/ nothing knows HTTP: the query path raises domain errors (``publisher.sparql.errors``)
+and `DOMAIN_ERRORS` is the one table that gives each its HTTP form.
+
 The form of an error is negotiated by ``negotiation.choose``, the parser content uses, so that
 one Accept header gets the same kind of answer for content and for errors: browsers (which
 prefer text/html) get an HTML page; at /sparql everyone else gets JSON (SPARQL clients send
@@ -18,6 +21,7 @@ from werkzeug.exceptions import HTTPException
 from publisher import formats
 from publisher.formats import Format, Kind
 from publisher.negotiation import choose
+from publisher.sparql import errors as query_errors
 
 # The forms an error takes; the table's order breaks ties (a bare */* gets the first).
 PLAIN_ERROR = Format("text", "plain text", "text/plain", "txt", Kind.PAGE)
@@ -104,6 +108,33 @@ class QueryTimeout(HTTPProblem):
     status, title = 504, "Query Timeout"
 
 
+# Domain error -> its HTTP form. Looked up along the class's MRO, so a subclass listed here
+# (ForeignGraphRefused: 400) wins over its base (QueryRefused: 403).
+DOMAIN_ERRORS: dict[type[query_errors.QueryError], type[HTTPProblem]] = {
+    query_errors.QueryError: InternalServerError,
+    query_errors.InvalidQueryRequest: BadRequest,
+    query_errors.QueryRefused: Forbidden,
+    query_errors.ForeignGraphRefused: BadRequest,
+    query_errors.QueryTooLarge: PayloadTooLarge,
+    query_errors.UnsupportedQueryRequest: UnsupportedMediaType,
+    query_errors.QueryTimedOut: QueryTimeout,
+    query_errors.QueryOutOfMemory: ServiceUnavailable,
+    query_errors.QueryWorkerCrashed: InternalServerError,
+    query_errors.QueryUnavailable: ServiceUnavailable,
+    query_errors.QueryBusy: ServiceUnavailable,
+    query_errors.ReservedLaneOverrun: ServiceUnavailable,
+}
+
+
+def problem_for(error: query_errors.QueryError) -> HTTPProblem:
+    """The HTTP form of a domain error: its status from the table, its message and setting."""
+    cls = next(DOMAIN_ERRORS[c] for c in type(error).__mro__ if c in DOMAIN_ERRORS)
+    headers = {}
+    if isinstance(error, query_errors.QueryBusy):
+        headers["Retry-After"] = str(error.retry_after_s)
+    return cls(error.message, headers=headers, setting=error.setting)
+
+
 def error_format() -> Format:
     """How this request's error is written: negotiated like content, never refused."""
     offered = SPARQL_ERROR_OFFERS if request.path.startswith("/sparql") else ERROR_OFFERS
@@ -147,4 +178,5 @@ def _from_werkzeug(error: HTTPException) -> HTTPProblem:
 
 def register(app: Flask) -> None:
     app.register_error_handler(HTTPProblem, render_problem)
+    app.register_error_handler(query_errors.QueryError, lambda e: render_problem(problem_for(e)))
     app.register_error_handler(HTTPException, lambda e: render_problem(_from_werkzeug(e)))

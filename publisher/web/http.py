@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Response, request
 
-from publisher.web.state import published
+from publisher.web.state import served_build
 
 
 def cached(response: Response, *, etag_suffix: str = "") -> Response:
@@ -12,7 +12,7 @@ def cached(response: Response, *, etag_suffix: str = "") -> Response:
 
     The ETag varies with the representation (suffix) so that caches never mix variants.
     """
-    state = published()
+    state = served_build()
     response.set_etag(state.etag + (f"-{etag_suffix}" if etag_suffix else ""))
     response.last_modified = state.last_modified
     response.cache_control.public = True

@@ -84,9 +84,9 @@ def preferred_languages() -> tuple[str, ...]:
     become "xx-*" (they match "xx" tags the same way), so thousands of distinct headers map
     to a few preferences: the rendered-page cache is keyed on this, not on the raw header.
     """
-    from publisher.web.state import published
+    from publisher.web.state import served_build
 
-    known = published().memo("literal_languages", _literal_languages)
+    known = served_build().memo("literal_languages", _literal_languages)
     primaries = {tag.split("-")[0] for tag in known}
     tags: list[str] = []
     for tag, quality in request.accept_languages:
@@ -111,9 +111,9 @@ LITERAL_LANGUAGES = (
 
 def _literal_languages() -> frozenset[str]:
     """Every language tag of the published literals (once per build and process)."""
-    from publisher.web.state import published
+    from publisher.web.state import served_build
 
-    rows = published().store.query(LITERAL_LANGUAGES)
+    rows = served_build().store.query(LITERAL_LANGUAGES)
     return frozenset(row["lang"].value for row in rows)
 
 
@@ -179,7 +179,7 @@ class Labels:
     def literal(self, iri: str) -> ox.Literal | None:
         if iri not in self._looked_up:
             self._looked_up.add(iri)
-            self.add_quads(self.store.labels_of([ox.NamedNode(iri)]))
+            self.add_quads(self.store.labels([ox.NamedNode(iri)]))
         return best_literal(self.known.get(iri, ()), self.preferred)
 
     def text(self, iri: str) -> tuple[str, str | None]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from publisher.web.state import published
+from publisher.web.state import served_build
 
 if TYPE_CHECKING:
     from publisher.web.labels import Labels
@@ -29,7 +29,7 @@ LINKABLE_SCHEMES = ("http://", "https://")
 def local_link(iri: str) -> str:
     """Where a page links an IRI: a path on this server for IRIs under the base (so browsing
     works on any host), the IRI itself when it is http(s), else "" (not linked)."""
-    base = published().base
+    base = served_build().base
     if not safe_href(iri):
         return ""
     rest = iri[len(base) :]

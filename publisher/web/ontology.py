@@ -13,7 +13,7 @@ import pyoxigraph as ox
 from publisher.namespaces import STANDARD_PREFIXES
 from publisher.web.labels import Labels, comment_of
 from publisher.web.links import Link, labelled_link, local_link
-from publisher.web.state import Published
+from publisher.web.state import ServedBuild
 
 RDF = STANDARD_PREFIXES["rdf"]
 RDFS = STANDARD_PREFIXES["rdfs"]
@@ -64,7 +64,7 @@ class Terms:
     others: list[TermView]
 
 
-def ontology_terms(state: Published, *, preferred: Sequence[str]) -> Terms:
+def ontology_terms(state: ServedBuild, *, preferred: Sequence[str]) -> Terms:
     namespace = state.base + "def/"
     quads = state.store.quads(graph=ox.NamedNode(state.base + "graph/ontology"))
     labels = Labels(store=state.store, base=state.base, preferred=tuple(preferred))

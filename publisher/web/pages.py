@@ -16,7 +16,7 @@ from publisher.web.http import cached
 from publisher.web.labels import Labels, comment_of, languages_key, preferred_languages
 from publisher.web.links import Link, labelled_link
 from publisher.web.provenance import Source, source_of
-from publisher.web.state import Published, published
+from publisher.web.state import ServedBuild, served_build
 
 blueprint = Blueprint("pages", __name__)
 
@@ -31,7 +31,7 @@ SELECT ?class (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s a ?class } GROUP BY ?class O
 
 def summary() -> dict[str, object]:
     """Counts per class and per graph, computed once per process (the data is read-only)."""
-    state = published()
+    state = served_build()
     return state.memo(
         "summary",
         lambda: {
@@ -59,7 +59,7 @@ class GraphRow:
     publisher: Link | None
 
 
-def _instances(state: Published, cls: str, limit: int) -> list[str]:
+def _instances(state: ServedBuild, cls: str, limit: int) -> list[str]:
     found: dict[str, None] = {}
     for quad in state.store.quads(None, ox.NamedNode(RDF_TYPE), ox.NamedNode(cls), limit=limit * 4):
         if isinstance(quad.subject, ox.NamedNode):
@@ -69,7 +69,7 @@ def _instances(state: Published, cls: str, limit: int) -> list[str]:
     return sorted(found)
 
 
-def home_data(state: Published, preferred: tuple[str, ...]) -> dict[str, object]:
+def home_data(state: ServedBuild, preferred: tuple[str, ...]) -> dict[str, object]:
     labels = Labels(store=state.store, base=state.base, preferred=preferred)
 
     def link(iri: str) -> Link:
@@ -123,7 +123,7 @@ def home() -> Response:
         response = dataset()
         response.vary.add("Accept")
         return response
-    state = published()
+    state = served_build()
     languages = preferred_languages()
     body = render_template("home.html", info=state.info, **home_data(state, languages))
     response = Response(body, content_type="text/html; charset=utf-8")

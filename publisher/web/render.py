@@ -20,13 +20,13 @@ from publisher.jsonld import compact
 from publisher.namespaces import jsonld_context, prefixes
 from publisher.web.describe import Document
 from publisher.web.resolve import Kind
-from publisher.web.state import Published
+from publisher.web.state import ServedBuild
 from publisher.xmlsafe import check_rdf_xml
 
 
 @dataclass(frozen=True)
 class RenderContext:
-    state: Published
+    state: ServedBuild
     preferred_languages: tuple[str, ...]
     alternates: list[tuple[Format, str]]  # every variant and its URL, for the HTML links
 

@@ -23,7 +23,7 @@ from publisher.web.http import cached
 from publisher.web.labels import languages_key, preferred_languages
 from publisher.web.render import RenderContext, not_found_body, render
 from publisher.web.resolve import Kind, Target, check_name, raw_rest, resolve, split_extension
-from publisher.web.state import Published, published
+from publisher.web.state import ServedBuild, served_build
 from publisher.xmlsafe import NotXmlSafe
 
 blueprint = Blueprint("resources", __name__)
@@ -76,7 +76,7 @@ def _vary(fmt: Format, negotiated: bool) -> list[str]:
 
 
 # -- steps 3-5: exists? -> describe -> render -----------------------------------------------
-def _cache(state: Published) -> LRU:
+def _cache(state: ServedBuild) -> LRU:
     return state.memo(
         "resource_cache",
         lambda: LRU(
@@ -87,7 +87,7 @@ def _cache(state: Published) -> LRU:
 
 
 def _not_found(target: Target, fmt: Format, negotiated: bool) -> NotFound:
-    state = published()
+    state = served_build()
     message = f"No description of <{target.iri}> in this dataset (build {state.info.build_id})."
     body = not_found_body(target.iri, fmt, base=state.base, message=message)
     response = Response(body, content_type=fmt.content_type)
@@ -113,7 +113,7 @@ def _not_representable(
 
 
 def serve(target: Target) -> Response:
-    state = published()
+    state = served_build()
     fmt, negotiated = pick_format(target)
     iri = find(target, state)
     if iri is None:
@@ -141,7 +141,7 @@ def serve(target: Target) -> Response:
 @blueprint.get("/id/<path:rest>")
 def thing(rest: str) -> Response:
     """A thing is not a document: 303 to the document describing it, in the chosen format."""
-    state = published()
+    state = served_build()
     target = resolve(Kind.THING, base=state.base, prefix="/doc/", raw_rest=raw_rest("/id/", rest))
     fmt, negotiated = pick_format(target)
     if find(target, state) is None:
@@ -159,13 +159,13 @@ def thing(rest: str) -> Response:
 def _serve_path(kind: Kind, prefix: str, rest: str) -> Response:
     """A resource below `prefix` (/doc/, /def/, /graph/), from the path as the client sent it."""
     return serve(
-        resolve(kind, base=published().base, prefix=prefix, raw_rest=raw_rest(prefix, rest))
+        resolve(kind, base=served_build().base, prefix=prefix, raw_rest=raw_rest(prefix, rest))
     )
 
 
 def _serve_named(kind: Kind, prefix: str, extension: str) -> Response:
     """A document with a fixed name (/def/, /dataset, /shapes) and an optional extension."""
-    return serve(resolve(kind, base=published().base, prefix=prefix, raw_rest=extension))
+    return serve(resolve(kind, base=served_build().base, prefix=prefix, raw_rest=extension))
 
 
 @blueprint.get("/doc/<path:rest>")
@@ -204,7 +204,7 @@ def shapes(extension: str = "") -> Response:
 @blueprint.get("/shapes/<path:rest>")
 def shape(rest: str) -> Response:
     """A shape's IRI ({base}shapes/Name): 303 to the shapes document that defines it."""
-    state = published()
+    state = served_build()
     target = resolve(Kind.SHAPES, base=state.base, prefix="/", raw_rest="")
     stem, explicit = split_extension(raw_rest("/shapes/", rest))
     name = check_name(stem, what="/shapes/{Shape}")

@@ -1,8 +1,9 @@
 """/sparql: the SPARQL 1.1 Protocol endpoint, its service description and the query page.
 
-Thin: ``sparql.protocol`` reads the request, ``sparql.safety`` refuses what must not run,
-``negotiation.choose`` picks the format from the format table, the worker pool runs and
-serializes the query, and this module turns the outcome into a response.
+Thin: the request is described to ``sparql.protocol`` (which reads it), ``sparql.safety``
+refuses what must not run, ``negotiation.choose`` picks the format from the format table, the
+store runs and serializes the query (``Store.run``), and this module turns the answer into a
+response. Domain errors on the way are rendered by ``web.errors``.
 """
 
 from __future__ import annotations
@@ -14,43 +15,35 @@ from typing import Any
 
 import pyoxigraph as ox
 from flask import Blueprint, Response, render_template, request, url_for
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from publisher import formats
-from publisher.dist import CQ_DIR, STORE_DIR
+from publisher.dist import CQ_DIR
 from publisher.formats import Format
 from publisher.namespaces import prefixes
 from publisher.negotiation import choose
-from publisher.settings import describe_setting
 from publisher.sparql.examples import load_examples
-from publisher.sparql.protocol import SparqlRequest, parse_request
+from publisher.sparql.job import QueryAnswer, QueryJob, QueryLimits
+from publisher.sparql.protocol import (
+    BodyTooLarge,
+    ProtocolInput,
+    QueryRequest,
+    parse_request,
+    read_at_most,
+)
 from publisher.sparql.safety import QueryShape, check_query
 from publisher.sparql.serialize import BYTES, CUT_SETTINGS, ROWS, truncation_note
 from publisher.sparql.service import description_version, service_description
-from publisher.store.remote import RemoteQueryTimeout, RemoteStoreError, run_remote_job
-from publisher.store.workers import (
-    PoolBusy,
-    QueryTimedOut,
-    ReservedTimedOut,
-    WorkerConfig,
-    WorkerDied,
-    WorkerPool,
-    WorkerUnavailable,
-    close_pool,
-    pool_for,
-)
 from publisher.web.errors import (
     BadRequest,
     HTTPProblem,
-    InternalServerError,
     MethodNotAllowed,
     NotAcceptable,
-    QueryTimeout,
-    ServiceUnavailable,
     render_problem,
 )
 from publisher.web.http import cached
 from publisher.web.links import local_link
-from publisher.web.state import Published, published
+from publisher.web.state import ServedBuild, served_build
 
 blueprint = Blueprint("sparql", __name__)
 
@@ -107,41 +100,6 @@ def preflight(response: Response) -> Response:
     return response
 
 
-def pool(state: Published) -> WorkerPool:
-    """This web process's workers (created on first use, i.e. after gunicorn's fork)."""
-    settings = state.settings
-
-    def make() -> WorkerPool:
-        if settings.store == "disk":
-            config = WorkerConfig(
-                store_path=state.dist / STORE_DIR, memory_limit_mb=settings.sparql_memory_limit_mb
-            )
-        elif settings.store == "memory":
-            config = WorkerConfig(
-                dump_path=state.dist / formats.dump_name(formats.N_QUADS),
-                memory_limit_mb=settings.sparql_memory_limit_mb,
-            )
-        else:
-            raise ServiceUnavailable(
-                f"SPARQL queries run on the embedded store only; setting store is "
-                f"{settings.store!r} (use `disk` or `memory`, or query that endpoint directly)"
-            )
-        return WorkerPool(
-            config,
-            size=settings.sparql_workers,
-            queue_timeout_s=settings.sparql_queue_timeout_ms / 1000,
-            reserved=settings.sparql_reserved_workers,
-            reserved_time_limit_s=settings.sparql_reserved_time_limit_ms / 1000,
-        )
-
-    return pool_for(state.key, make)
-
-
-def retire_pool(state: Published) -> None:
-    """A newer build is being served: stop the workers that hold the old store open."""
-    close_pool(state.key)
-
-
 def _canonical(fmt: Format) -> Format:
     return formats.JSON_LD if fmt is _JSON_LD_FOR_JSON else fmt
 
@@ -184,102 +142,22 @@ def _choose_format(shape: QueryShape, overrides: tuple[str, ...]) -> Format:
     return negotiate(overrides, offered, f"{shape.form} results")
 
 
-def _dataset_options(sparql: SparqlRequest, shape: QueryShape) -> dict[str, Any]:
-    if sparql.protocol_dataset:
-        # The protocol dataset replaces the query's FROM / FROM NAMED. Graph IRIs that are not
-        # in the dataset are empty graphs here: nothing is ever fetched.
-        return {
-            "default_graphs": list(sparql.default_graphs),
-            "named_graphs": list(sparql.named_graphs),
-        }
-    if shape.has_dataset_clause:
-        return {}  # the query's own FROM / FROM NAMED (checked to be graphs of the dataset)
-    return {"union": True}  # the default graph is the union of all named graphs
+def protocol_input() -> ProtocolInput:
+    """This Flask request as the SPARQL Protocol reads it."""
 
+    def read_body(size: int) -> bytes:
+        try:
+            return read_at_most(request.stream, size)
+        except RequestEntityTooLarge:  # over MAX_CONTENT_LENGTH while streaming
+            raise BodyTooLarge from None
 
-def _run_remote(state: Published, job: dict[str, Any]) -> tuple[dict[str, Any], bytes]:
-    """Setting store is a URL: the remote store evaluates, the time limit bounds the wait."""
-    settings = state.settings
-    try:
-        return run_remote_job(
-            settings.store,
-            job,
-            all_graphs=list(state.graph_sizes),
-            time_limit_s=settings.sparql_time_limit_ms / 1000,
-        )
-    except RemoteQueryTimeout:
-        raise QueryTimeout(
-            f"the remote store did not answer within {settings.sparql_time_limit_ms} ms; "
-            f"the limit is {describe_setting('sparql_time_limit_ms')} (the remote store should "
-            "also stop the query: configure its own timeout)",
-            setting="sparql_time_limit_ms",
-        ) from None
-    except RemoteStoreError as error:
-        raise ServiceUnavailable(f"the remote store failed: {error}") from None
-
-
-def _run(state: Published, job: dict[str, Any]) -> tuple[dict[str, Any], bytes]:
-    settings = state.settings
-    if str(settings.store).startswith(("http://", "https://")):
-        header, body = _run_remote(state, job)
-        return _check_reply(header, body, settings)
-    try:
-        reply = pool(state).run(job, time_limit_s=settings.sparql_time_limit_ms / 1000)
-    except PoolBusy:
-        raise ServiceUnavailable(
-            f"all {settings.sparql_workers} query workers stayed busy for "
-            f"{settings.sparql_queue_timeout_ms} ms; try again later (limits: "
-            f"{describe_setting('sparql_queue_timeout_ms')}, "
-            f"{describe_setting('sparql_workers')})",
-            headers={"Retry-After": "5"},
-            setting="sparql_queue_timeout_ms",
-        ) from None
-    except QueryTimedOut:
-        raise QueryTimeout(
-            f"the query ran longer than {settings.sparql_time_limit_ms} ms and was stopped; "
-            f"the limit is {describe_setting('sparql_time_limit_ms')}. Make it more selective "
-            "or add a LIMIT.",
-            setting="sparql_time_limit_ms",
-        ) from None
-    except ReservedTimedOut:
-        raise ServiceUnavailable(
-            f"every query worker was busy with long queries, and on the worker kept for short "
-            f"queries this one ran longer than {settings.sparql_reserved_time_limit_ms} ms; "
-            f"try again later (limits: {describe_setting('sparql_reserved_time_limit_ms')}, "
-            f"{describe_setting('sparql_workers')})",
-            headers={"Retry-After": "5"},
-            setting="sparql_reserved_time_limit_ms",
-        ) from None
-    except WorkerDied as died:
-        if died.out_of_memory:
-            raise _memory_problem(settings.sparql_memory_limit_mb) from None
-        raise InternalServerError(
-            f"the query worker crashed while running this query ({died.cause}); it was "
-            "replaced. This is a bug: please report the query."
-        ) from None
-    except WorkerUnavailable as error:
-        raise ServiceUnavailable(str(error)) from None
-    return _check_reply(reply.header, reply.body, settings)
-
-
-def _check_reply(
-    header: dict[str, Any], body: bytes, settings: Any
-) -> tuple[dict[str, Any], bytes]:
-    if not header.get("ok"):
-        if header.get("error") == "syntax":
-            raise BadRequest(f"query syntax error: {header.get('message')}")
-        if header.get("error") == "memory":
-            raise _memory_problem(settings.sparql_memory_limit_mb)
-        raise BadRequest(f"the query could not be evaluated: {header.get('message')}")
-    return header, body
-
-
-def _memory_problem(limit_mb: int) -> ServiceUnavailable:
-    return ServiceUnavailable(
-        f"the query needed more memory than the {limit_mb} MiB a query worker may use and was "
-        f"stopped; the limit is {describe_setting('sparql_memory_limit_mb')}. Make it more "
-        "selective or add a LIMIT.",
-        setting="sparql_memory_limit_mb",
+    return ProtocolInput(
+        method=request.method,
+        query_string=request.query_string,
+        mimetype=request.mimetype,
+        charset=request.mimetype_params.get("charset"),
+        content_length=request.content_length,
+        read_body=read_body,
     )
 
 
@@ -296,8 +174,8 @@ def endpoint() -> Response:
             "(the endpoint is read-only)",
             headers={"Allow": "GET, HEAD, POST, OPTIONS"},
         )
-    state = published()
-    sparql = parse_request(request, state.settings)
+    state = served_build()
+    sparql = parse_request(protocol_input(), state.settings)
     if sparql.query is None:
         if request.method == "POST":
             raise BadRequest("no query: send query=... (form) or the query as the body")
@@ -311,37 +189,41 @@ def endpoint() -> Response:
         max_depth=state.settings.sparql_max_nesting_depth,
     )
     fmt = _choose_format(shape, sparql.format_names)
-    job = {
-        "query": sparql.query,
-        "base_iri": state.base,
-        "format": (formats.SPARQL_JSON if fmt is formats.HTML else fmt).name,
-        "max_rows": state.settings.sparql_max_rows,
-        "max_bytes": state.settings.sparql_max_response_bytes,
-        "prefixes": prefixes(state.base),
-        **_dataset_options(sparql, shape),
-    }
+    job = QueryJob(
+        query=sparql.query,
+        base=state.base,
+        format_name=(formats.SPARQL_JSON if fmt is formats.HTML else fmt).name,
+        dataset=sparql.dataset(has_dataset_clause=shape.has_dataset_clause),
+        prefixes=prefixes(state.base),
+    )
+    settings = state.settings
+    limits = QueryLimits(
+        rows=settings.sparql_max_rows,
+        bytes=settings.sparql_max_response_bytes,
+        time_ms=settings.sparql_time_limit_ms,
+    )
     started = time.perf_counter()
-    header, body = _run(state, job)
+    answer = state.store.run(job, limits)
     elapsed_ms = (time.perf_counter() - started) * 1000
     if fmt is formats.HTML:
         response = Response(
-            _page(state, query=sparql.query, shape=shape, header=header, body=body),
+            _page(state, query=sparql.query, shape=shape, answer=answer),
             content_type=formats.HTML.content_type,
         )
     else:
-        response = Response(body, content_type=fmt.content_type)
+        response = Response(answer.body, content_type=fmt.content_type)
     response.headers["Vary"] = "Accept"
-    response.headers["X-SPARQL-Rows"] = str(header["rows"])
+    response.headers["X-SPARQL-Rows"] = str(answer.rows)
     response.headers["Server-Timing"] = f"query;dur={elapsed_ms:.1f}"
-    if header.get("truncated"):
-        response.headers.update(_truncation_headers(state, header.get("cut_by") or ROWS))
+    if answer.truncated:
+        response.headers.update(_truncation_headers(state, answer.cut_by or ROWS))
     response.headers["Access-Control-Expose-Headers"] = (
         "X-SPARQL-Truncated, X-SPARQL-Rows, Warning, Server-Timing"
     )
     return response
 
 
-def _truncation_headers(state: Published, cut_by: str) -> dict[str, str]:
+def _truncation_headers(state: ServedBuild, cut_by: str) -> dict[str, str]:
     settings = state.settings
     note = truncation_note(
         settings.sparql_max_rows, cut_by=cut_by, max_bytes=settings.sparql_max_response_bytes
@@ -356,10 +238,10 @@ def _truncation_headers(state: Published, cut_by: str) -> dict[str, str]:
     }
 
 
-def _describe_or_page(state: Published, sparql: SparqlRequest) -> Response:
+def _describe_or_page(state: ServedBuild, sparql: QueryRequest) -> Response:
     fmt = negotiate(sparql.format_names, DESCRIPTION_OFFERS, "the service description")
     if fmt is formats.HTML:
-        body = _page(state, query=None, shape=None, header=None, body=None)
+        body = _page(state, query=None, shape=None, answer=None)
         response = Response(body, content_type=formats.HTML.content_type)
     else:
         assert fmt.rdf_format is not None
@@ -391,7 +273,7 @@ def default_query(base: str) -> str:
     )
 
 
-def _examples(state: Published) -> list[Any]:
+def _examples(state: ServedBuild) -> list[Any]:
     # The build copies the competency questions into dist/ (publisher/dataset/publish.py), so
     # serving never reads the working directory.
     directory = state.dist / CQ_DIR
@@ -414,26 +296,25 @@ def _cell(term: dict[str, str] | None) -> dict[str, str]:
 
 
 def _page(
-    state: Published,
+    state: ServedBuild,
     *,
     query: str | None,
     shape: QueryShape | None,
-    header: dict[str, Any] | None,
-    body: bytes | None,
+    answer: QueryAnswer | None,
 ) -> str:
     results: dict[str, Any] | None = None
     links: list[tuple[str, str]] = []
-    if query is not None and header is not None and body is not None and shape is not None:
-        data = json.loads(body)
+    if query is not None and answer is not None and shape is not None:
+        data = json.loads(answer.body)
         if "boolean" in data:
             results = {"boolean": data["boolean"]}
         else:
             names = data["head"]["vars"]
             rows = [[_cell(b.get(n)) for n in names] for b in data["results"]["bindings"]]
             results = {"vars": names, "rows": rows}
-        results["rows_count"] = header["rows"]
-        results["truncated"] = header.get("truncated", False)
-        results["elapsed_ms"] = header.get("elapsed_ms")
+        results["rows_count"] = answer.rows
+        results["truncated"] = answer.truncated
+        results["elapsed_ms"] = answer.elapsed_ms
         offered = formats.RDF_FORMATS if shape.is_graph else formats.RESULT_FORMATS
         links = [(f.label, url_for("sparql.endpoint", query=query, format=f.name)) for f in offered]
     return render_template(

@@ -1,4 +1,5 @@
-"""What the web tier computes once per process from dist/: store, build identity, description."""
+"""The build a process serves (`ServedBuild`: its store, identity, memoized data) and the
+`BuildSwitcher` that moves to a newer build when `publisher build` publishes one."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from flask import current_app
 from publisher.dist import BUILD_INFO, BuildInfo
 from publisher.errors import PublisherError
 from publisher.settings import Settings
+from publisher.store import open_store
 from publisher.store.base import Store
 
 T = TypeVar("T")
@@ -32,7 +34,9 @@ GRAPH_SIZES = "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP 
 
 
 @dataclass
-class Published:
+class ServedBuild:
+    """One opened build: settings (with the base it was built with), its store, its files."""
+
     settings: Settings
     dist: Path
     info: BuildInfo
@@ -53,11 +57,6 @@ class Published:
             "graph_sizes",
             lambda: {r["g"].value: int(r["n"].value) for r in self.store.query(GRAPH_SIZES)},
         )
-
-    @property
-    def key(self) -> str:
-        """Names this build in per-process registries (the query worker pools)."""
-        return f"{self.dist}#{self.info.build_id}"
 
     @property
     def base(self) -> str:
@@ -90,31 +89,24 @@ def read_build_info(dist: Path) -> BuildInfo:
     return info
 
 
-def open_published(settings: Settings, *, preload: Sequence[Preload] = ()) -> Published:
+def open_build(settings: Settings, *, preload: Sequence[Preload] = ()) -> ServedBuild:
     """Open a build and read everything serving takes from its files (`preload`), so a
     damaged build fails here, naming the file, instead of on some later request."""
-    from publisher.store.embedded import EmbeddedStore
-
     dist = Path(settings.dist_dir).resolve()
     try:
         stamp = build_stamp(dist)
     except OSError as error:
         raise BadBuild(f"{dist / BUILD_INFO}: {error.strerror or error}") from None
     info = read_build_info(dist)
+    # The data was minted under the base it was built with; serve that one.
+    settings = settings.replace(base_uri=info.base)
     try:
-        if str(settings.store).startswith(("http://", "https://")):
-            from publisher.store.remote import RemoteStore
-
-            store: Store = RemoteStore(settings.store, base=info.base)
-        else:
-            store = EmbeddedStore.open(dist, base=info.base, mode=settings.store)
+        store: Store = open_store(settings, dist)
     except PublisherError as error:
         raise BadBuild(str(error)) from None
     except Exception as error:  # pyoxigraph reports a damaged store as OSError or ValueError
         raise BadBuild(f"{dist / 'store'}: cannot open the store ({error})") from None
-    # The data was minted under the base it was built with; serve that one.
-    settings = settings.replace(base_uri=info.base)
-    state = Published(settings=settings, dist=dist, info=info, store=store, stamp=stamp)
+    state = ServedBuild(settings=settings, dist=dist, info=info, store=store, stamp=stamp)
     try:
         state.graph_sizes  # noqa: B018  (a first query: the store answers)
         for name, load in preload:
@@ -134,10 +126,10 @@ def open_published(settings: Settings, *, preload: Sequence[Preload] = ()) -> Pu
 
 
 # What serving reads from a build's files, by file name: run when a build is opened.
-Preload = tuple[str, Callable[[Published], object]]
+Preload = tuple[str, Callable[[ServedBuild], object]]
 
 
-class Publication:
+class BuildSwitcher:
     """The build a process serves, switched to a new one when `publisher build` publishes it.
 
     At most every `reload_check_ms` a request stats dist/build.json; when a new build has been
@@ -148,13 +140,12 @@ class Publication:
     def __init__(self, settings: Settings, *, preload: Sequence[Preload] = ()) -> None:
         self.settings = settings
         self.preload = list(preload)
-        self.current = open_published(settings, preload=self.preload)
+        self.current = open_build(settings, preload=self.preload)
         self._lock = threading.Lock()
         self._checked = time.monotonic()
         self._rejected: tuple[int, int] | None = None  # the stamp of a bad build, not retried
-        self.retire_hooks: list[Callable[[Published], None]] = []
 
-    def get(self) -> Published:
+    def get(self) -> ServedBuild:
         interval = self.settings.reload_check_ms / 1000
         if interval > 0 and time.monotonic() - self._checked >= interval:
             self._refresh()
@@ -170,7 +161,7 @@ class Publication:
             if stamp == self.current.stamp or stamp == self._rejected:
                 return
             try:
-                fresh = open_published(self.settings, preload=self.preload)
+                fresh = open_build(self.settings, preload=self.preload)
             except BadBuild as error:
                 # Not complete yet, or damaged: keep serving the build we have. Logged once.
                 self._rejected = stamp
@@ -186,15 +177,15 @@ class Publication:
         timer.daemon = True
         timer.start()
 
-    def _retire(self, retired: Published) -> None:
-        for hook in self.retire_hooks:
-            hook(retired)
-        retired.store.close()
+    @staticmethod
+    def _retire(retired: ServedBuild) -> None:
+        retired.store.close()  # an embedded store stops its query workers
 
 
-def publication() -> Publication:
+def build_switcher() -> BuildSwitcher:
     return current_app.extensions["publisher"]
 
 
-def published() -> Published:
-    return publication().get()
+def served_build() -> ServedBuild:
+    """The build this request is served from."""
+    return build_switcher().get()

@@ -20,7 +20,7 @@ from publisher.web.labels import Labels, comment_of, short_name
 from publisher.web.links import local_link
 from publisher.web.provenance import Source, source_of
 from publisher.web.resolve import Kind
-from publisher.web.state import Published
+from publisher.web.state import ServedBuild
 
 RDF_TYPE = STANDARD_PREFIXES["rdf"] + "type"
 XSD = STANDARD_PREFIXES["xsd"]
@@ -99,7 +99,7 @@ class Page:
 
 
 class PageBuilder:
-    def __init__(self, document: Document, *, state: Published, labels: Labels) -> None:
+    def __init__(self, document: Document, *, state: ServedBuild, labels: Labels) -> None:
         self.document = document
         self.state = state
         self.labels = labels
@@ -276,7 +276,7 @@ def _anchor(value: str) -> str:
 def build_page(
     document: Document,
     *,
-    state: Published,
+    state: ServedBuild,
     preferred: Sequence[str],
     alternates: list[tuple[Format, str]],
     jsonld: str,
