@@ -33,7 +33,7 @@ def build_dist(
     validate: bool = True,
 ) -> Path:
     """Run the real build (in-process) into `out`."""
-    from publisher.dataset.pipeline import build
+    from publisher.dataset.pipeline import build_dataset
     from publisher.settings import load_settings
 
     settings = load_settings(
@@ -46,7 +46,7 @@ def build_dist(
         },
         environ={},
     )
-    build(settings, check=validate)
+    build_dataset(settings, check=validate)
     return out
 
 

@@ -22,7 +22,7 @@ import pytest
 import rdflib
 from rdflib.namespace import OWL, RDF, RDFS, SH
 
-from publisher.dataset.pipeline import build, validate
+from publisher.dataset.pipeline import build_dataset, validate
 from publisher.dataset.validate import Report
 from publisher.errors import ValidationFailed
 from publisher.settings import load_settings
@@ -128,7 +128,7 @@ def snapshot(directory: Path) -> dict[str, str]:
 def published(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A good dist/ built from the seed: every broken build below must leave it as it is."""
     root = copy_inputs(seed_files(), tmp_path_factory.mktemp("published"))
-    build(settings_for(root))
+    build_dataset(settings_for(root))
     return root / "dist"
 
 
@@ -143,7 +143,7 @@ def test_broken_fixture_is_refused(fixture: Path, published: Path, tmp_path: Pat
     settings = settings_for(root).replace(dist_dir=str(published))
     before = snapshot(published)
     with pytest.raises(ValidationFailed) as refused:
-        build(settings)
+        build_dataset(settings)
     assert snapshot(published) == before, "a refused build changed the published dist/"
     report_text = refused.value.report
 
