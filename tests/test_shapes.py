@@ -125,11 +125,9 @@ def snapshot(directory: Path) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def published(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A good dist/ built from the seed: every broken build below must leave it as it is."""
-    root = copy_inputs(seed_files(), tmp_path_factory.mktemp("published"))
-    build_dataset(settings_for(root))
-    return root / "dist"
+def published(seed_dist: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A good dist/ (a copy of the seed's): every broken build below must leave it as it is."""
+    return shutil.copytree(seed_dist, tmp_path_factory.mktemp("published") / "dist")
 
 
 @pytest.mark.parametrize("fixture", fixture_dirs(), ids=lambda p: p.name)
