@@ -63,14 +63,17 @@ def in_process_app(dist: Path, **settings: object):
 
 
 class ServerProcess:
-    """`publisher serve` in a subprocess on 127.0.0.1; stopped by its process id."""
+    """`publisher serve [options]` in a subprocess on 127.0.0.1; stopped by its process group.
+
+    `workers=None` leaves the option out (the development server of `--reload` has none)."""
 
     def __init__(
         self,
         dist: Path,
         *,
         port: int | None = None,
-        workers: int = 2,
+        workers: int | None = 2,
+        options: tuple[str, ...] = (),
         env: dict | None = None,
         log_dir: Path | None = None,
         ready_timeout_s: float = 30.0,
@@ -88,8 +91,8 @@ class ServerProcess:
             "127.0.0.1",
             "--port",
             str(self.port),
-            "--workers",
-            str(workers),
+            *(("--workers", str(workers)) if workers is not None else ()),
+            *options,
         ]
         environment = {k: v for k, v in os.environ.items() if not k.startswith("PUBLISHER_")}
         environment.update(env or {})
