@@ -31,9 +31,9 @@ import time
 import urllib.request
 from pathlib import Path
 
-from serving import start_server, stop
-
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests"))  # the helpers bench/ shares with the tests
+from support import ServerProcess  # noqa: E402
 
 
 def free_port() -> int:
@@ -160,7 +160,14 @@ def main() -> None:
         ("cache on", {}),
         ("cache off", {"PUBLISHER_RESOURCE_CACHE_ENTRIES": "0"}),
     ):
-        server = start_server(dist, port, workers=options.workers, env_extra=env)
+        server = ServerProcess(
+            dist,
+            port=port,
+            workers=options.workers,
+            env=env,
+            log_dir=Path(tempfile.gettempdir()),  # not beside a --dist inside the repository
+            ready_timeout_s=60,
+        )
         try:
             resource = pick_resource(port)
             targets = [("baseline /robots.txt", "/robots.txt", "*/*")] if not env else []
@@ -180,7 +187,7 @@ def main() -> None:
                     flush=True,
                 )
         finally:
-            stop(server)
+            server.stop()
     if options.json:
         print(json.dumps(rows, indent=2))
 

@@ -18,9 +18,10 @@ import tempfile
 import urllib.request
 from pathlib import Path
 
-from serving import start_server, stop
-
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests"))  # the helpers bench/ shares with the tests
+from support import ServerProcess  # noqa: E402
+
 OUT = ROOT / "bench" / "out"
 CHROMIUM_FLAGS = (
     "--headless",
@@ -87,7 +88,9 @@ def main() -> None:
     browser = chromium()
     OUT.mkdir(parents=True, exist_ok=True)
     port = free_port()
-    process = start_server(options.dist.resolve(), port, workers=1)
+    server = ServerProcess(
+        options.dist.resolve(), port=port, workers=1, log_dir=Path(tempfile.gettempdir())
+    )
     try:
         url = f"http://127.0.0.1:{port}"
         pages = {
@@ -108,7 +111,7 @@ def main() -> None:
                 lang=options.lang,
             )
     finally:
-        stop(process)
+        server.stop()
 
 
 if __name__ == "__main__":

@@ -28,9 +28,11 @@ import urllib.request
 from pathlib import Path
 
 from resources_rps import build_seed, free_port, measure, pick_resource
-from serving import stop
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests"))  # the helpers bench/ shares with the tests
+from support import stop_process_group as stop  # noqa: E402
+
 APP = "publisher:create_app()"
 
 

@@ -29,12 +29,11 @@ from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlencode
 
-from serving import stop
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from corpus import write_corpus
-
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests"))  # the helpers bench/ shares with the tests
+from corpus import write_corpus  # noqa: E402
+from support import stop_process_group as stop  # noqa: E402
+
 BASE = "http://bench.example/"
 RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
 QUERIES: dict[str, Callable[[int], str]] = {

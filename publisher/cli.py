@@ -44,12 +44,12 @@ def main() -> None:
 @click.option("--no-validate", is_flag=True, help="Skip the SHACL gate (data without shapes).")
 def build(no_validate: bool, **options: Any) -> None:
     """Load ontology + data, validate with the shapes, write dist/ atomically."""
-    from publisher.dataset.pipeline import build as run_build
+    from publisher.dataset.pipeline import build_dataset
 
     settings = _settings(**options)
     started = time.perf_counter()
     try:
-        info, _report = run_build(settings, check=not no_validate)
+        info, _report = build_dataset(settings, check=not no_validate)
     except PublisherError as error:
         _fail(error)
     elapsed = time.perf_counter() - started

@@ -59,6 +59,14 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("title", "Khojaly 1992: a press release as linked data", "text", "Dataset title."),
     Setting(
+        "description",
+        "What one press release states, as RDF: each source document's statements in its own "
+        "named graph with provenance, curated identity data in another, validated against "
+        "SHACL shapes.",
+        "text",
+        "Dataset description (dct:description of /dataset).",
+    ),
+    Setting(
         "dataset_publisher",
         "The publisher project maintainers",
         "text",

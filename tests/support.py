@@ -1,4 +1,7 @@
-"""Helpers shared by the tests: build a dist/ and run a real server in a subprocess."""
+"""Helpers shared by the tests and bench/: build a dist/ and run a real server in a subprocess.
+
+bench/ scripts put tests/ on sys.path to import this module; tests never import bench/.
+"""
 
 from __future__ import annotations
 
@@ -33,7 +36,7 @@ def build_dist(
     validate: bool = True,
 ) -> Path:
     """Run the real build (in-process) into `out`."""
-    from publisher.dataset.pipeline import build
+    from publisher.dataset.pipeline import build_dataset
     from publisher.settings import load_settings
 
     settings = load_settings(
@@ -46,7 +49,7 @@ def build_dist(
         },
         environ={},
     )
-    build(settings, check=validate)
+    build_dataset(settings, check=validate)
     return out
 
 
@@ -60,10 +63,20 @@ def in_process_app(dist: Path, **settings: object):
 
 
 class ServerProcess:
-    """`publisher serve` in a subprocess on 127.0.0.1; stopped by its process id."""
+    """`publisher serve [options]` in a subprocess on 127.0.0.1; stopped by its process group.
+
+    `workers=None` leaves the option out (the development server of `--reload` has none)."""
 
     def __init__(
-        self, dist: Path, *, port: int | None = None, workers: int = 2, env: dict | None = None
+        self,
+        dist: Path,
+        *,
+        port: int | None = None,
+        workers: int | None = 2,
+        options: tuple[str, ...] = (),
+        env: dict | None = None,
+        log_dir: Path | None = None,
+        ready_timeout_s: float = 30.0,
     ) -> None:
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -78,12 +91,13 @@ class ServerProcess:
             "127.0.0.1",
             "--port",
             str(self.port),
-            "--workers",
-            str(workers),
+            *(("--workers", str(workers)) if workers is not None else ()),
+            *options,
         ]
         environment = {k: v for k, v in os.environ.items() if not k.startswith("PUBLISHER_")}
         environment.update(env or {})
-        self.log = open(dist.parent / f"server-{self.port}.log", "wb")  # noqa: SIM115
+        log_path = (log_dir or dist.parent) / f"server-{self.port}.log"
+        self.log = open(log_path, "wb")  # noqa: SIM115
         self.process = subprocess.Popen(
             command,
             cwd=ROOT,
@@ -92,9 +106,9 @@ class ServerProcess:
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-        self._wait_ready()
+        self._wait_ready(ready_timeout_s)
 
-    def _wait_ready(self, timeout: float = 30.0) -> None:
+    def _wait_ready(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -115,12 +129,18 @@ class ServerProcess:
         return Path(self.log.name).read_text(errors="replace")[-4000:]
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait(timeout=10)
+        stop_process_group(self.process)
         if not self.log.closed:
             self.log.close()
+
+
+def stop_process_group(process: subprocess.Popen, *, grace_s: float = 10.0) -> None:
+    """SIGTERM a process started with start_new_session=True and its children (its group);
+    SIGKILL them if they have not gone within `grace_s`."""
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=grace_s)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=grace_s)

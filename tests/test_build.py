@@ -132,14 +132,21 @@ def run_cli(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
     )
 
 
-@pytest.fixture()
-def good_copy(tmp_path: Path) -> Path:
-    """A copy of the project's inputs and a good dist/ built from them."""
+@pytest.fixture(scope="module")
+def built_checkout(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The project's inputs and a good dist/ built from them by the CLI, once per module."""
+    root = tmp_path_factory.mktemp("checkout")
     for name in ("ontology", "data", "shapes"):
-        shutil.copytree(ROOT / name, tmp_path / name)
-    result = run_cli("build", "--out", "dist", "--base", "http://example.org/", cwd=tmp_path)
+        shutil.copytree(ROOT / name, root / name)
+    result = run_cli("build", "--out", "dist", "--base", "http://example.org/", cwd=root)
     assert result.returncode == 0, result.stderr
-    return tmp_path
+    return root
+
+
+@pytest.fixture()
+def good_copy(built_checkout: Path, tmp_path: Path) -> Path:
+    """A copy of the built checkout that a test may break."""
+    return shutil.copytree(built_checkout, tmp_path / "checkout")
 
 
 def test_syntax_error_exits_2_and_leaves_dist_untouched(good_copy: Path) -> None:

@@ -457,34 +457,11 @@ def test_pages_are_valid_html(sample_client, path: str) -> None:
     check_html(response.get_data(as_text=True))
 
 
-def test_home_page_summarises_the_dataset(sample_client) -> None:
-    text = sample_client.get("/").get_data(as_text=True)
-    assert "Things by class" in text and "Sources and graphs" in text
-    assert "Example resources" in text
-    assert 'href="/sparql"' in text and 'href="/dumps/"' in text
-    assert "Statements of the press release of 26 February 2023" in text  # a source by name
-
-
-# -- dataset, shapes, discovery ------------------------------------------------------------
+# -- dataset, shapes, discovery (home page, /dataset, /shapes: test_discovery_pages.py) -----
 def test_well_known_void_redirects_to_the_dataset(sample_client) -> None:
     response = sample_client.get("/.well-known/void")
     assert response.status_code == 303
     assert response.headers["Location"] == "/dataset"
-
-
-def test_dataset_description_is_the_void_file(sample_client, sample_dist) -> None:
-    base = base_of(sample_client)
-    served = union(parse(sample_client.get("/dataset.ttl").data, "turtle", base=base))
-    on_disk = rdflib.Graph().parse(sample_dist / "void.ttl", format="turtle")
-    assert len(served) == len(on_disk)
-    void = rdflib.Namespace("http://rdfs.org/ns/void#")
-    assert (rdflib.URIRef(base + "dataset"), rdflib.RDF.type, void.Dataset) in served
-
-
-def test_shapes_are_served(sample_client) -> None:
-    graph = union(parse(sample_client.get("/shapes.ttl").data, "turtle", base="http://x/"))
-    sh = rdflib.Namespace("http://www.w3.org/ns/shacl#")
-    assert list(graph.subjects(rdflib.RDF.type, sh.NodeShape))
 
 
 def test_sitemap_and_robots(sample_client) -> None:

@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import requests
-from support import ROOT, free_port
+from support import ServerProcess
 
 
 def wait_for(url: str, *, timeout: float = 30.0) -> requests.Response:
@@ -24,22 +21,9 @@ def wait_for(url: str, *, timeout: float = 30.0) -> requests.Response:
 
 
 def test_reload_mode_serves_and_picks_up_a_new_build(sample_dist: Path, tmp_path: Path) -> None:
-    port = free_port()
-    log = (tmp_path / "serve.log").open("wb")
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("PUBLISHER_")}
-    command = [sys.executable, "-m", "publisher", "serve", "--reload", "--dist", str(sample_dist)]
-    command += ["--host", "127.0.0.1", "--port", str(port)]
-    process = subprocess.Popen(
-        command,
-        cwd=ROOT,
-        env=environment,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
+    server = ServerProcess(sample_dist, workers=None, options=("--reload",), log_dir=tmp_path)
     try:
-        url = f"http://127.0.0.1:{port}"
-        first = wait_for(url + "/doc/place/khojaly.ttl")
+        first = wait_for(server.url + "/doc/place/khojaly.ttl")
         assert first.status_code == 200
         assert first.headers["Content-Type"] == "text/turtle; charset=utf-8"
         # A build rewrites build.json; the reloader restarts the process onto the new dist/.
@@ -50,10 +34,8 @@ def test_reload_mode_serves_and_picks_up_a_new_build(sample_dist: Path, tmp_path
         restarted = False
         while time.monotonic() < deadline and not restarted:
             time.sleep(0.5)
-            restarted = b"Restarting" in (tmp_path / "serve.log").read_bytes()
-        assert restarted, (tmp_path / "serve.log").read_text(errors="replace")[-2000:]
-        assert wait_for(url + "/robots.txt").status_code == 200
+            restarted = "Restarting" in server.output()
+        assert restarted, server.output()[-2000:]
+        assert wait_for(server.url + "/robots.txt").status_code == 200
     finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=10)
-        log.close()
+        server.stop()

@@ -22,7 +22,7 @@ import pytest
 import rdflib
 from rdflib.namespace import OWL, RDF, RDFS, SH
 
-from publisher.dataset.pipeline import build, validate
+from publisher.dataset.pipeline import build_dataset, validate
 from publisher.dataset.validate import Report
 from publisher.errors import ValidationFailed
 from publisher.settings import load_settings
@@ -125,11 +125,9 @@ def snapshot(directory: Path) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def published(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A good dist/ built from the seed: every broken build below must leave it as it is."""
-    root = copy_inputs(seed_files(), tmp_path_factory.mktemp("published"))
-    build(settings_for(root))
-    return root / "dist"
+def published(seed_dist: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A good dist/ (a copy of the seed's): every broken build below must leave it as it is."""
+    return shutil.copytree(seed_dist, tmp_path_factory.mktemp("published") / "dist")
 
 
 @pytest.mark.parametrize("fixture", fixture_dirs(), ids=lambda p: p.name)
@@ -143,7 +141,7 @@ def test_broken_fixture_is_refused(fixture: Path, published: Path, tmp_path: Pat
     settings = settings_for(root).replace(dist_dir=str(published))
     before = snapshot(published)
     with pytest.raises(ValidationFailed) as refused:
-        build(settings)
+        build_dataset(settings)
     assert snapshot(published) == before, "a refused build changed the published dist/"
     report_text = refused.value.report
 

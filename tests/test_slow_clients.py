@@ -6,7 +6,6 @@ import contextlib
 import socket
 import threading
 import time
-from pathlib import Path
 
 import requests
 from support import ServerProcess
@@ -27,8 +26,8 @@ def trickle(port: int, count: int, stop: threading.Event, opened: list[socket.so
                 sock.sendall(b"X-Slow: 1\r\n")
 
 
-def test_slow_clients_do_not_stall_normal_requests(sample_dist: Path) -> None:
-    server = ServerProcess(sample_dist, workers=2)
+def test_slow_clients_do_not_stall_normal_requests(sample_server: ServerProcess) -> None:
+    server = sample_server  # the session's server: its slow connections are closed below
     stop, opened = threading.Event(), []
     slow = threading.Thread(target=trickle, args=(server.port, SLOW_CLIENTS, stop, opened))
     try:
@@ -51,4 +50,3 @@ def test_slow_clients_do_not_stall_normal_requests(sample_dist: Path) -> None:
         slow.join(timeout=10)
         for sock in opened:
             sock.close()
-        server.stop()

@@ -39,7 +39,6 @@ class Dataset:
 
     base: str
     store: ox.Store
-    files: list[Path] = field(default_factory=list)
     subject_files: dict[str, set[Path]] = field(default_factory=lambda: defaultdict(set))
     graph_files: dict[str, set[Path]] = field(default_factory=lambda: defaultdict(set))
 
@@ -86,7 +85,6 @@ def load_file(path: Path, *, base: str, into: Dataset, default_graph: str | None
     except (SyntaxError, ValueError) as error:
         raise BuildError(f"{path}: cannot parse as {rdf_format.name}: {error}") from error
     into.store.extend(quads)
-    into.files.append(path)
     for quad in quads:
         if isinstance(quad.subject, ox.NamedNode):
             into.subject_files[quad.subject.value].add(path)

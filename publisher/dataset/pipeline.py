@@ -39,7 +39,7 @@ def validate(settings: Settings, loaded: Loaded | None = None) -> Report:
     )
 
 
-def build(settings: Settings, *, check: bool = True) -> tuple[BuildInfo, Report | None]:
+def build_dataset(settings: Settings, *, check: bool = True) -> tuple[BuildInfo, Report | None]:
     """Build dist/; raise ValidationFailed (dist/ untouched) when the data breaks the shapes."""
     loaded = load(settings)
     report = None

@@ -20,7 +20,8 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from publisher import formats, xmlsafe
-from publisher.dataset.load import Dataset
+from publisher.dataset.load import ONTOLOGY_GRAPH, Dataset
+from publisher.dataset.void import void_description
 from publisher.dist import (
     CONTEXT_FILE,
     CQ_DIR,
@@ -150,16 +151,36 @@ def publish(
 def _write_dist(
     dataset: Dataset, *, shapes: list[ox.Triple], target: Path, settings: Settings
 ) -> BuildInfo:
-    from publisher.dataset.void import void_description
-
+    """Every file of dist/ into `target`, in the order their contents depend on each other."""
     base = settings.base_uri
     store = dataset.store
     moment = build_time()
-
     quads = len(store)  # the named graphs' quads, before the union joins them
     store_union_default_graph(store)
-    triples = len(store) - quads
-    plain_dumps: dict[str, tuple[int, str]] = {}  # dataset.ttl -> (bytes, sha256) decoded
+    plain_dumps = _write_dumps(store, target=target, base=base)
+    _write_ontology(store, target=target, base=base)
+    _write_shapes(shapes, target=target, base=base, moment=moment)
+    _copy_examples(settings, target / CQ_DIR)
+    _write_context(target=target, base=base)
+    _write_store(store, target=target)
+    info = BuildInfo(
+        build_id=_build_id(target, moment),
+        built_at=moment.isoformat().replace("+00:00", "Z"),
+        base=base,
+        quads=quads,
+        triples=len(store) - quads,
+        graphs=len(dataset.graph_names()),
+    )
+    info.write(target)
+    _write_description_and_sums(
+        store, target=target, settings=settings, info=info, plain_dumps=plain_dumps
+    )
+    return info
+
+
+def _write_dumps(store: ox.Store, *, target: Path, base: str) -> dict[str, tuple[int, str]]:
+    """One gzip dump per format; returns plain name (dataset.ttl) -> (bytes, sha256) decoded."""
+    plain_dumps: dict[str, tuple[int, str]] = {}
     for fmt in formats.DUMP_FORMATS:
         body = serialize_dump(store, fmt, base=base)
         if fmt is formats.RDF_XML and (problem := rdf_xml_dump_problem(store, body)):
@@ -171,7 +192,11 @@ def _write_dist(
             len(body),
             hashlib.sha256(body).hexdigest(),
         )
-    ontology_graph = ox.NamedNode(base + "graph/ontology")
+    return plain_dumps
+
+
+def _write_ontology(store: ox.Store, *, target: Path, base: str) -> None:
+    ontology_graph = ox.NamedNode(base + ONTOLOGY_GRAPH)
     (target / ONTOLOGY_FILE).write_bytes(
         ox.serialize(
             (
@@ -182,6 +207,9 @@ def _write_dist(
             prefixes=prefixes(base),
         )
     )
+
+
+def _write_shapes(shapes: list[ox.Triple], *, target: Path, base: str, moment: datetime) -> None:
     (target / SHAPES_FILE).write_bytes(
         ox.serialize(
             [*shapes_document(base, moment), *shapes],
@@ -189,29 +217,38 @@ def _write_dist(
             prefixes=prefixes(base),
         )
     )
-    _copy_examples(settings, target / CQ_DIR)
+
+
+def _write_context(*, target: Path, base: str) -> None:
     (target / CONTEXT_FILE).write_text(
         json.dumps(jsonld_context(base), indent=2, sort_keys=True) + "\n", encoding="utf-8"
     )
 
-    # The store `serve` opens: built from the same quads as the dumps (union included).
+
+def _write_store(store: ox.Store, *, target: Path) -> None:
+    """The store `serve` opens: built from the same quads as the dumps (union included)."""
     disk_store = ox.Store(str(target / STORE_DIR))
     disk_store.bulk_extend(store)
     disk_store.flush()
     disk_store.optimize()
     del disk_store
 
-    nquads = (target / formats.dump_name(formats.N_QUADS)).read_bytes()
-    info = BuildInfo(
-        build_id=hashlib.sha256(nquads).hexdigest()[:16] + f"-{int(moment.timestamp()):x}",
-        built_at=moment.isoformat().replace("+00:00", "Z"),
-        base=base,
-        quads=quads,
-        triples=triples,
-        graphs=len(dataset.graph_names()),
-    )
-    info.write(target)
 
+def _build_id(target: Path, moment: datetime) -> str:
+    """A content hash (of the N-Quads dump) and the build time: changes when either does."""
+    nquads = (target / formats.dump_name(formats.N_QUADS)).read_bytes()
+    return hashlib.sha256(nquads).hexdigest()[:16] + f"-{int(moment.timestamp()):x}"
+
+
+def _write_description_and_sums(
+    store: ox.Store,
+    *,
+    target: Path,
+    settings: Settings,
+    info: BuildInfo,
+    plain_dumps: dict[str, tuple[int, str]],
+) -> None:
+    """void.ttl describes every other file (size, checksum); SHA256SUMS covers all of them."""
     files = sorted(p.name for p in target.iterdir() if p.is_file())
     checksums = {name: sha256_file(target / name) for name in files}
     sizes = {name: (target / name).stat().st_size for name in files}
@@ -228,7 +265,6 @@ def _write_dist(
     for name in sorted(checksums):
         sums.write(f"{checksums[name]}  {name}\n")
     (target / SUMS_FILE).write_text(sums.getvalue(), encoding="utf-8")
-    return info
 
 
 def _swap_into_place(staging: Path, out: Path) -> None:

@@ -40,7 +40,7 @@ class Report:
     results_graph: rdflib.Graph
     groups_validated: int
 
-    def text(self, *, root: Path | None = None) -> str:
+    def text(self) -> str:
         if self.conforms:
             return f"Conforms: all {self.groups_validated} graph group(s) satisfy the shapes."
         files = sorted({f for finding in self.findings for f in finding.files})
@@ -107,24 +107,17 @@ def validate_dataset(
     shared_graphs: list[str],
     root: Path | None = None,
 ) -> Report:
-    """Validate every source graph with the shared graphs; merge and explain the results."""
-    shapes_graph = to_rdflib_graph(shapes)
-    all_graphs = dataset.graph_names()
-    shared = [g for g in all_graphs if g in {dataset.base + s for s in shared_graphs}]
-    sources = [g for g in all_graphs if g not in shared]
-    groups = [[*shared, g] for g in sources] or [shared]
+    """Validate every source graph with the shared graphs; merge and explain the results.
 
+    File names in the findings are relative to `root` when they lie below it."""
+    shapes_graph = to_rdflib_graph(shapes)
+    groups = graph_groups(dataset, shared_graphs=shared_graphs)
     findings: set[Finding] = set()
     results_graph = rdflib.Graph()
     results_graph.bind("sh", SH)
     conforms = True
     for group in groups:
-        quads: list[ox.Quad] = []
-        for graph_name in group:
-            quads.extend(
-                dataset.store.quads_for_pattern(None, None, None, ox.NamedNode(graph_name))
-            )
-        data_graph = to_rdflib_graph(quads)
+        data_graph = to_rdflib_graph(_group_quads(dataset, group))
         group_conforms, group_results, _ = pyshacl.validate(
             data_graph,
             shacl_graph=shapes_graph,
@@ -136,31 +129,11 @@ def validate_dataset(
             continue
         conforms = False
         results_graph += group_results
-        group_files = sorted({str(_rel(p, root)) for g in group for p in dataset.graph_files[g]})
-        for result in group_results.subjects(rdflib.RDF.type, SH.ValidationResult):
-            focus = group_results.value(result, SH.focusNode)
-            files = dataset.files_for(str(focus)) if isinstance(focus, rdflib.URIRef) else []
-            # A blank-node focus, or one typed only in shared data: point at the source graph.
-            named = tuple(str(_rel(p, root)) for p in files) or tuple(
-                f for f in group_files if g_file_is_source(f, group[-1], dataset, root)
-            )
-            severity = group_results.value(result, SH.resultSeverity)
-            findings.add(
-                Finding(
-                    files=named,
-                    focus=_short(focus, data_graph),
-                    path=_short(group_results.value(result, SH.resultPath), data_graph),
-                    severity=str(severity).rsplit("#", 1)[-1] if severity else "Violation",
-                    message=str(group_results.value(result, SH.resultMessage) or "(no message)"),
-                    value=_short(group_results.value(result, SH.value), data_graph),
-                    shape=_shape_name(group_results.value(result, SH.sourceShape), shapes_graph),
-                    component=_short(
-                        group_results.value(result, SH.sourceConstraintComponent), shapes_graph
-                    )
-                    .replace(f"<{SH}", "sh:")
-                    .rstrip(">"),
-                )
-            )
+        explain = _Explainer(dataset, group, data_graph, shapes_graph, root)
+        findings.update(
+            explain.finding(group_results, result)
+            for result in group_results.subjects(rdflib.RDF.type, SH.ValidationResult)
+        )
     return Report(
         conforms=conforms,
         findings=sorted(findings),
@@ -169,7 +142,64 @@ def validate_dataset(
     )
 
 
-def g_file_is_source(file: str, graph_name: str, dataset: Dataset, root: Path | None) -> bool:
+def graph_groups(dataset: Dataset, *, shared_graphs: list[str]) -> list[list[str]]:
+    """One group per source graph: the shared graphs, then that source graph (last)."""
+    all_graphs = dataset.graph_names()
+    shared = [g for g in all_graphs if g in {dataset.base + s for s in shared_graphs}]
+    sources = [g for g in all_graphs if g not in shared]
+    return [[*shared, g] for g in sources] or [shared]
+
+
+def _group_quads(dataset: Dataset, group: list[str]) -> list[ox.Quad]:
+    quads: list[ox.Quad] = []
+    for graph_name in group:
+        quads.extend(dataset.store.quads_for_pattern(None, None, None, ox.NamedNode(graph_name)))
+    return quads
+
+
+class _Explainer:
+    """Turns one SHACL result of one graph group into a Finding a curator can act on."""
+
+    def __init__(
+        self,
+        dataset: Dataset,
+        group: list[str],
+        data_graph: rdflib.Graph,
+        shapes_graph: rdflib.Graph,
+        root: Path | None,
+    ) -> None:
+        self.dataset = dataset
+        self.data_graph = data_graph
+        self.shapes_graph = shapes_graph
+        self.root = root
+        source = group[-1]
+        group_files = sorted({str(_rel(p, root)) for g in group for p in dataset.graph_files[g]})
+        self.source_files = tuple(
+            f for f in group_files if _file_is_source(f, source, dataset, root)
+        )
+
+    def files(self, focus: rdflib.term.Node | None) -> tuple[str, ...]:
+        files = self.dataset.files_for(str(focus)) if isinstance(focus, rdflib.URIRef) else []
+        # A blank-node focus, or one typed only in shared data: point at the source graph.
+        return tuple(str(_rel(p, self.root)) for p in files) or self.source_files
+
+    def finding(self, results: rdflib.Graph, result: rdflib.term.Node) -> Finding:
+        focus = results.value(result, SH.focusNode)
+        severity = results.value(result, SH.resultSeverity)
+        component = _short(results.value(result, SH.sourceConstraintComponent), self.shapes_graph)
+        return Finding(
+            files=self.files(focus),
+            focus=_short(focus, self.data_graph),
+            path=_short(results.value(result, SH.resultPath), self.data_graph),
+            severity=str(severity).rsplit("#", 1)[-1] if severity else "Violation",
+            message=str(results.value(result, SH.resultMessage) or "(no message)"),
+            value=_short(results.value(result, SH.value), self.data_graph),
+            shape=_shape_name(results.value(result, SH.sourceShape), self.shapes_graph),
+            component=component.replace(f"<{SH}", "sh:").rstrip(">"),
+        )
+
+
+def _file_is_source(file: str, graph_name: str, dataset: Dataset, root: Path | None) -> bool:
     return any(str(_rel(p, root)) == file for p in dataset.graph_files.get(graph_name, ()))
 
 

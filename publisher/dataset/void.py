@@ -17,14 +17,12 @@ if TYPE_CHECKING:
     from publisher.dist import BuildInfo
 
 RDF = STANDARD_PREFIXES["rdf"]
-RDFS = STANDARD_PREFIXES["rdfs"]
 XSD = STANDARD_PREFIXES["xsd"]
 DCT = STANDARD_PREFIXES["dct"]
 VOID = STANDARD_PREFIXES["void"]
 DCAT = STANDARD_PREFIXES["dcat"]
 SPDX = STANDARD_PREFIXES["spdx"]
 SD = STANDARD_PREFIXES["sd"]
-PROV = STANDARD_PREFIXES["prov"]
 FOAF = STANDARD_PREFIXES["foaf"]
 IANA = "http://www.iana.org/assignments/media-types/"
 
@@ -48,81 +46,102 @@ def dataset_iri(base: str) -> str:
     return base + "dataset"
 
 
+Subject = ox.NamedNode | ox.BlankNode
+FileSizes = dict[str, tuple[int, str]]  # dist file name -> (bytes, sha256)
+
+
+class _Description:
+    """The triples of the description, in the order they are stated."""
+
+    def __init__(self, *, settings: Settings, info: BuildInfo) -> None:
+        self.base = settings.base_uri
+        self.settings = settings
+        self.dataset = _n(dataset_iri(self.base))
+        self.modified = ox.Literal(info.built_at, datatype=_n(XSD + "dateTime"))
+        self.triples: list[ox.Triple] = []
+
+    def add(self, subject: Subject, predicate: str, value: Subject | ox.Literal) -> None:
+        self.triples.append(ox.Triple(subject, _n(predicate), value))
+
+    def turtle(self) -> bytes:
+        # Grouped by subject (in order of first mention) so each reads as one Turtle block.
+        order = {s: i for i, s in reversed(list(enumerate(t.subject for t in self.triples)))}
+        ordered = sorted(self.triples, key=lambda t: order[t.subject])
+        return ox.serialize(ordered, format=ox.RdfFormat.TURTLE, prefixes=prefixes(self.base))
+
+
 def void_description(
     store: ox.Store,
     *,
     settings: Settings,
     info: BuildInfo,
-    files: dict[str, tuple[int, str]],
-    plain_dumps: dict[str, tuple[int, str]] | None = None,
+    files: FileSizes,
+    plain_dumps: FileSizes | None = None,
 ) -> bytes:
     """VoID + DCAT for the built dataset; `files` maps dist file name -> (bytes, sha256);
     `plain_dumps` maps a dump's plain name (dataset.ttl, served decoded or gzip-encoded from
     the .gz file) -> (bytes, sha256) of the decoded content."""
-    base = settings.base_uri
-    ds = _n(dataset_iri(base))
-    triples: list[ox.Triple] = []
+    description = _Description(settings=settings, info=info)
+    _state_identity(description, info)
+    _state_statistics(description, store, info)
+    _state_named_graphs(description, store)
+    _state_examples(description, store)
+    _state_distributions(description, files)
+    _state_plain_dumps(description, plain_dumps or {}, compressed=files)
+    _state_service(description)
+    return description.turtle()
 
-    def add(s: ox.NamedNode | ox.BlankNode, p: str, o: ox.NamedNode | ox.BlankNode | ox.Literal):
-        triples.append(ox.Triple(s, _n(p), o))
 
-    now = ox.Literal(info.built_at, datatype=_n(XSD + "dateTime"))
-    add(ds, RDF + "type", _n(VOID + "Dataset"))
-    add(ds, RDF + "type", _n(DCAT + "Dataset"))
-    add(ds, DCT + "title", ox.Literal(settings.title, language="en"))
-    add(
-        ds,
-        DCT + "description",
-        ox.Literal(
-            "What one press release states, as RDF: each source document's statements in its "
-            "own named graph with provenance, curated identity data in another, validated "
-            "against SHACL shapes.",
-            language="en",
-        ),
-    )
-    add(ds, DCT + "license", _n(settings.license))
-    add(ds, DCT + "modified", now)
-    add(ds, DCT + "issued", now)
+def _state_identity(d: _Description, info: BuildInfo) -> None:
+    """What the dataset is, who publishes it under which licence, where to start."""
+    base, ds = d.base, d.dataset
+    d.add(ds, RDF + "type", _n(VOID + "Dataset"))
+    d.add(ds, RDF + "type", _n(DCAT + "Dataset"))
+    d.add(ds, DCT + "title", ox.Literal(d.settings.title, language="en"))
+    d.add(ds, DCT + "description", ox.Literal(d.settings.description, language="en"))
+    d.add(ds, DCT + "license", _n(d.settings.license))
+    d.add(ds, DCT + "modified", d.modified)
+    d.add(ds, DCT + "issued", d.modified)
     maintainer = _n(base + "dataset#publisher")
-    add(ds, DCT + "publisher", maintainer)
-    add(maintainer, RDF + "type", _n(FOAF + "Agent"))
-    add(maintainer, FOAF + "name", ox.Literal(settings.dataset_publisher))
-    add(ds, DCT + "identifier", ox.Literal(info.build_id))
-    add(ds, VOID + "uriSpace", ox.Literal(base + "id/"))
-    add(ds, VOID + "sparqlEndpoint", _n(base + "sparql"))
-    add(ds, VOID + "vocabulary", _n(base + "def/"))
-    add(ds, VOID + "rootResource", _n(base))
-    add(ds, FOAF + "homepage", _n(base))
+    d.add(ds, DCT + "publisher", maintainer)
+    d.add(maintainer, RDF + "type", _n(FOAF + "Agent"))
+    d.add(maintainer, FOAF + "name", ox.Literal(d.settings.dataset_publisher))
+    d.add(ds, DCT + "identifier", ox.Literal(info.build_id))
+    d.add(ds, VOID + "uriSpace", ox.Literal(base + "id/"))
+    d.add(ds, VOID + "sparqlEndpoint", _n(base + "sparql"))
+    d.add(ds, VOID + "vocabulary", _n(base + "def/"))
+    d.add(ds, VOID + "rootResource", _n(base))
+    d.add(ds, FOAF + "homepage", _n(base))
 
+
+def _count(row: ox.QuerySolution, variable: str) -> int:
+    return int(row[variable].value)
+
+
+def _state_statistics(d: _Description, store: ox.Store, info: BuildInfo) -> None:
+    """Totals, then the class and property partitions (VoID statistics)."""
+    ds = d.dataset
     totals = _select(
         store,
-        "SELECT (COUNT(*) AS ?quads) (COUNT(DISTINCT ?s) AS ?subjects) "
-        "(COUNT(DISTINCT ?p) AS ?properties) (COUNT(DISTINCT ?o) AS ?objects) "
-        "WHERE { GRAPH ?g { ?s ?p ?o } }",
+        "SELECT (COUNT(DISTINCT ?s) AS ?subjects) (COUNT(DISTINCT ?p) AS ?properties) "
+        "(COUNT(DISTINCT ?o) AS ?objects) WHERE { GRAPH ?g { ?s ?p ?o } }",
     )[0]
-    add(ds, VOID + "triples", _int(info.triples))
-    add(ds, VOID + "distinctSubjects", _int(int(totals["subjects"].value)))
-    add(ds, VOID + "properties", _int(int(totals["properties"].value)))
-    add(ds, VOID + "distinctObjects", _int(int(totals["objects"].value)))
+    d.add(ds, VOID + "triples", _int(info.triples))
+    d.add(ds, VOID + "distinctSubjects", _int(_count(totals, "subjects")))
+    d.add(ds, VOID + "properties", _int(_count(totals, "properties")))
+    d.add(ds, VOID + "distinctObjects", _int(_count(totals, "objects")))
     entities = _select(
         store,
         f"SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE {{ ?s ?p ?o "
-        f'FILTER(isIRI(?s) && STRSTARTS(STR(?s), "{base}id/")) }}',
+        f'FILTER(isIRI(?s) && STRSTARTS(STR(?s), "{d.base}id/")) }}',
     )[0]
-    add(ds, VOID + "entities", _int(int(entities["n"].value)))
-
-    def partitions(rows: list[ox.QuerySolution], *, partition: str, by: str, counted: str):
-        for row in rows:
-            part = ox.BlankNode()
-            add(ds, VOID + partition, part)
-            add(part, VOID + by, row["x"])
-            add(part, VOID + counted, _int(int(row["n"].value)))
+    d.add(ds, VOID + "entities", _int(_count(entities, "n")))
 
     classes = _select(
         store, "SELECT ?x (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s a ?x } GROUP BY ?x ORDER BY ?x"
     )
-    add(ds, VOID + "classes", _int(len(classes)))
-    partitions(classes, partition="classPartition", by="class", counted="entities")
+    d.add(ds, VOID + "classes", _int(len(classes)))
+    _state_partitions(d, classes, partition="classPartition", by="class", counted="entities")
     properties = _select(
         store,
         # Distinct triples, so the partitions add up to void:triples (a triple may sit in two
@@ -130,86 +149,101 @@ def void_description(
         "SELECT ?x (COUNT(*) AS ?n) WHERE { SELECT DISTINCT ?s (?p AS ?x) ?o "
         "WHERE { GRAPH ?g { ?s ?p ?o } } } GROUP BY ?x ORDER BY ?x",
     )
-    partitions(properties, partition="propertyPartition", by="property", counted="triples")
+    _state_partitions(
+        d, properties, partition="propertyPartition", by="property", counted="triples"
+    )
 
+
+def _state_partitions(
+    d: _Description, rows: list[ox.QuerySolution], *, partition: str, by: str, counted: str
+) -> None:
+    for row in rows:
+        part = ox.BlankNode()
+        d.add(d.dataset, VOID + partition, part)
+        d.add(part, VOID + by, row["x"])
+        d.add(part, VOID + counted, _int(_count(row, "n")))
+
+
+def _state_named_graphs(d: _Description, store: ox.Store) -> None:
+    """Each named graph is a subset with its own triple count."""
     graphs = _select(
         store,
         "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g ORDER BY ?g",
     )
     for row in graphs:
         graph = row["g"]
-        add(ds, VOID + "subset", graph)
-        add(graph, RDF + "type", _n(VOID + "Dataset"))
-        add(graph, RDF + "type", _n(SD + "NamedGraph"))
-        add(graph, SD + "name", graph)
-        add(graph, VOID + "triples", _int(int(row["n"].value)))
+        d.add(d.dataset, VOID + "subset", graph)
+        d.add(graph, RDF + "type", _n(VOID + "Dataset"))
+        d.add(graph, RDF + "type", _n(SD + "NamedGraph"))
+        d.add(graph, SD + "name", graph)
+        d.add(graph, VOID + "triples", _int(_count(row, "n")))
 
+
+def _state_examples(d: _Description, store: ox.Store) -> None:
     examples = _select(
         store,
         f"SELECT DISTINCT ?s WHERE {{ GRAPH ?g {{ ?s a ?c }} "
-        f'FILTER(STRSTARTS(STR(?s), "{base}id/")) }} ORDER BY ?s LIMIT {EXAMPLE_RESOURCES}',
+        f'FILTER(STRSTARTS(STR(?s), "{d.base}id/")) }} ORDER BY ?s LIMIT {EXAMPLE_RESOURCES}',
     )
     for row in examples:
-        add(ds, VOID + "exampleResource", row["s"])
+        d.add(d.dataset, VOID + "exampleResource", row["s"])
 
+
+def _state_distributions(d: _Description, files: FileSizes) -> None:
+    """Every file of dist/ (the gzip dumps among them) as a DCAT distribution."""
     for name, (size, checksum) in sorted(files.items()):
-        dist = _n(f"{base}dumps/{name}")
+        dist = _n(f"{d.base}dumps/{name}")
         holds = formats.describe_file(name)[1]
-        add(ds, DCAT + "distribution", dist)
+        d.add(d.dataset, DCAT + "distribution", dist)
         if name.startswith("dataset."):
-            add(ds, VOID + "dataDump", dist)
-        add(dist, RDF + "type", _n(DCAT + "Distribution"))
-        add(dist, DCT + "title", ox.Literal(f"{name}: {holds}", language="en"))
-        add(dist, DCAT + "downloadURL", dist)
-        add(dist, DCAT + "accessURL", _n(base + "dumps/"))
+            d.add(d.dataset, VOID + "dataDump", dist)
+        d.add(dist, RDF + "type", _n(DCAT + "Distribution"))
+        d.add(dist, DCT + "title", ox.Literal(f"{name}: {holds}", language="en"))
+        d.add(dist, DCAT + "downloadURL", dist)
+        d.add(dist, DCAT + "accessURL", _n(d.base + "dumps/"))
         inner_type = formats.describe_file(name.removesuffix(".gz"))[0].split(";")[0]
-        add(dist, DCAT + "mediaType", _n(IANA + inner_type))
+        d.add(dist, DCAT + "mediaType", _n(IANA + inner_type))
         if name.endswith(".gz"):
-            add(dist, DCAT + "compressFormat", _n(IANA + "application/gzip"))
-        add(dist, DCAT + "byteSize", ox.Literal(str(size), datatype=_n(XSD + "nonNegativeInteger")))
-        add(dist, DCT + "license", _n(settings.license))
-        add(dist, DCT + "modified", now)
-        digest = ox.BlankNode()
-        add(dist, SPDX + "checksum", digest)
-        add(digest, RDF + "type", _n(SPDX + "Checksum"))
-        add(digest, SPDX + "algorithm", _n(SPDX + "checksumAlgorithm_sha256"))
-        add(digest, SPDX + "checksumValue", ox.Literal(checksum, datatype=_n(XSD + "hexBinary")))
+            d.add(dist, DCAT + "compressFormat", _n(IANA + "application/gzip"))
+        _state_size_and_checksum(d, dist, size=size, checksum=checksum)
 
-    for name, (size, checksum) in sorted((plain_dumps or {}).items()):
-        if name + ".gz" not in files:
+
+def _state_plain_dumps(d: _Description, plain_dumps: FileSizes, *, compressed: FileSizes) -> None:
+    """A dump's plain name (dataset.ttl) is served decoded or gzip-encoded from its .gz file."""
+    for name, (size, checksum) in sorted(plain_dumps.items()):
+        if name + ".gz" not in compressed:
             continue  # left out of this build (e.g. RDF/XML that XML cannot carry)
-        dist = _n(f"{base}dumps/{name}")
-        add(ds, DCAT + "distribution", dist)
-        add(ds, VOID + "dataDump", dist)
-        add(dist, RDF + "type", _n(DCAT + "Distribution"))
+        dist = _n(f"{d.base}dumps/{name}")
+        d.add(d.dataset, DCAT + "distribution", dist)
+        d.add(d.dataset, VOID + "dataDump", dist)
+        d.add(dist, RDF + "type", _n(DCAT + "Distribution"))
         holds = formats.describe_file(name)[1]
-        add(
-            dist,
-            DCT + "title",
-            ox.Literal(f"{name}: {holds} (gzip-encoded for clients that accept it)", language="en"),
-        )
-        add(dist, DCAT + "downloadURL", dist)
-        add(dist, DCAT + "accessURL", _n(base + "dumps/"))
-        add(dist, DCAT + "mediaType", _n(IANA + formats.describe_file(name)[0].split(";")[0]))
-        add(dist, DCAT + "byteSize", ox.Literal(str(size), datatype=_n(XSD + "nonNegativeInteger")))
-        add(dist, DCT + "license", _n(settings.license))
-        add(dist, DCT + "modified", now)
+        title = f"{name}: {holds} (gzip-encoded for clients that accept it)"
+        d.add(dist, DCT + "title", ox.Literal(title, language="en"))
+        d.add(dist, DCAT + "downloadURL", dist)
+        d.add(dist, DCAT + "accessURL", _n(d.base + "dumps/"))
+        d.add(dist, DCAT + "mediaType", _n(IANA + formats.describe_file(name)[0].split(";")[0]))
         # The checksum of the decoded content (what a client holds after reading it).
-        digest = ox.BlankNode()
-        add(dist, SPDX + "checksum", digest)
-        add(digest, RDF + "type", _n(SPDX + "Checksum"))
-        add(digest, SPDX + "algorithm", _n(SPDX + "checksumAlgorithm_sha256"))
-        add(digest, SPDX + "checksumValue", ox.Literal(checksum, datatype=_n(XSD + "hexBinary")))
+        _state_size_and_checksum(d, dist, size=size, checksum=checksum)
 
-    service = _n(base + "sparql")
-    add(ds, DCAT + "accessService", service)
-    add(service, RDF + "type", _n(DCAT + "DataService"))
-    add(service, RDF + "type", _n(SD + "Service"))
-    add(service, DCAT + "endpointURL", service)
-    add(service, SD + "endpoint", service)
-    add(service, DCAT + "servesDataset", ds)
-    add(service, DCT + "title", ox.Literal("SPARQL 1.1 endpoint", language="en"))
-    # Grouped by subject (in order of first mention) so each reads as one Turtle block.
-    order = {s: i for i, s in reversed(list(enumerate(t.subject for t in triples)))}
-    triples.sort(key=lambda t: order[t.subject])
-    return ox.serialize(triples, format=ox.RdfFormat.TURTLE, prefixes=prefixes(base))
+
+def _state_size_and_checksum(d: _Description, dist: ox.NamedNode, *, size: int, checksum: str):
+    d.add(dist, DCAT + "byteSize", ox.Literal(str(size), datatype=_n(XSD + "nonNegativeInteger")))
+    d.add(dist, DCT + "license", _n(d.settings.license))
+    d.add(dist, DCT + "modified", d.modified)
+    digest = ox.BlankNode()
+    d.add(dist, SPDX + "checksum", digest)
+    d.add(digest, RDF + "type", _n(SPDX + "Checksum"))
+    d.add(digest, SPDX + "algorithm", _n(SPDX + "checksumAlgorithm_sha256"))
+    d.add(digest, SPDX + "checksumValue", ox.Literal(checksum, datatype=_n(XSD + "hexBinary")))
+
+
+def _state_service(d: _Description) -> None:
+    service = _n(d.base + "sparql")
+    d.add(d.dataset, DCAT + "accessService", service)
+    d.add(service, RDF + "type", _n(DCAT + "DataService"))
+    d.add(service, RDF + "type", _n(SD + "Service"))
+    d.add(service, DCAT + "endpointURL", service)
+    d.add(service, SD + "endpoint", service)
+    d.add(service, DCAT + "servesDataset", d.dataset)
+    d.add(service, DCT + "title", ox.Literal("SPARQL 1.1 endpoint", language="en"))

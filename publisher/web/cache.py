@@ -1,7 +1,8 @@
 """A small thread-safe LRU of rendered representations, one per process and build.
 
-The published data does not change while a process serves a build (a new build gets a new
-cache), so a rendered description can be reused until it is evicted. The server runs several
+A build's data never changes, so a rendered description can be reused until it is evicted.
+The cache belongs to the published build it was filled from: when a process switches to a new
+build (live, without a restart), it starts with that build's own, empty cache. The server runs several
 requests at once in each process, hence the lock. It is bounded both in entries and in bytes:
 a few large pages (a graph page can be megabytes) must not grow a process without limit.
 """
@@ -20,8 +21,6 @@ class LRU:
         self._items: OrderedDict[Hashable, bytes] = OrderedDict()
         self._lock = threading.Lock()
         self.bytes = 0  # the sum of the cached bodies' sizes
-        self.hits = 0
-        self.misses = 0
 
     def __len__(self) -> int:
         return len(self._items)
@@ -33,9 +32,7 @@ class LRU:
             found = self._items.get(key)
             if found is not None:
                 self._items.move_to_end(key)
-                self.hits += 1
                 return found
-            self.misses += 1
         value = make()  # outside the lock: two threads may render the same thing once each
         if self.max_bytes is not None and len(value) > self.max_bytes:
             return value  # larger than the whole cache: serve it, keep nothing

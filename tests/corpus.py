@@ -4,7 +4,7 @@ Deterministic (seeded): the same arguments always give the same N-Quads. Entitie
 classes, spread over ten named graphs, each with a type, a label, an integer value, a group
 and a link to another entity: five triples per entity.
 
-    python bench/corpus.py --triples 100000 --out /tmp/corpus/data
+    python tests/corpus.py --triples 100000 --out /tmp/corpus/data
 """
 
 from __future__ import annotations
