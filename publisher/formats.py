@@ -1,23 +1,140 @@
-"""The one table of formats.
+"""The one table of formats, and the writers behind it.
 
 Negotiation, file extensions of resources, dump file names, ``Link: rel=alternate`` headers,
-the SPARQL result serializers and the HTML "other formats" links are all driven from here.
+the HTML "other formats" links, the SPARQL result writers and the service description's
+format list are all driven from here. Each entry wraps pyoxigraph's value object
+(``ox.RdfFormat`` / ``ox.QueryResultsFormat``), which carries the media type, extension,
+W3C format IRI and whether it keeps named graphs; each entry owns how it writes (`write`) and
+how a note goes into a body it wrote (`comment`). A new format is one entry of `RDF_FORMATS`
+or `RESULT_FORMATS`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from enum import Enum
 
 import pyoxigraph as ox
 
 from publisher.dist import SUMS_FILE
+from publisher.jsonld import compact
+from publisher.namespaces import prefixes as published_prefixes
+from publisher.xmlsafe import check_rdf_xml, check_results_xml
 
 
-class Kind(Enum):
+class Family(Enum):
+    """What a format writes."""
+
     RDF = "rdf"  # an RDF graph or dataset serialization
     RESULTS = "results"  # SPARQL SELECT/ASK results
-    PAGE = "page"  # HTML for people
+    PAGE = "page"  # HTML (or an error text) for people
+
+
+# What an RDF writer is given: statements (triples, or quads whose default graph is the
+# union and whose named graphs are the provenance), or a whole store (the dumps).
+Statements = Iterable[ox.Triple | ox.Quad] | ox.Store
+# What a results writer is given: the result table.
+Table = ox.QuerySolutions | ox.QueryBoolean
+Writer = Callable[..., bytes]  # (fmt, source, *, prefixes, base) -> bytes
+Commenter = Callable[[bytes, str], bytes]  # (body, note) -> body with the note
+
+
+# -- comments: where a note (truncation, "not found") goes in a body --------------------------
+def hash_comment(body: bytes, note: str) -> bytes:
+    """Turtle, TriG, N-Triples, N-Quads: '#' to the end of a line."""
+    return f"# {' '.join(note.splitlines())}\n".encode() + body
+
+
+def xml_comment(body: bytes, note: str) -> bytes:
+    """RDF/XML, SPARQL XML: a comment after the XML declaration ('--' cannot occur in one)."""
+    text = " ".join(note.splitlines()).replace("--", "- -")
+    declaration_end = body.find(b"?>") + 2 if body.startswith(b"<?xml") else 0
+    return body[:declaration_end] + f"<!-- {text} -->".encode() + body[declaration_end:]
+
+
+def json_warning(body: bytes, note: str) -> bytes:
+    """SPARQL JSON: a top-level "warning" member (readers ignore members they do not know)."""
+    if not body.startswith(b"{"):
+        return body
+    return b'{"warning":' + json.dumps(note, ensure_ascii=False).encode() + b"," + body[1:]
+
+
+def no_comment(body: bytes, note: str) -> bytes:
+    """CSV, TSV, JSON-LD: no room for a note; the response headers say it."""
+    return body
+
+
+# -- writers -----------------------------------------------------------------------------------
+def _as_quads(statements: Iterable[ox.Triple | ox.Quad]) -> list[ox.Quad]:
+    return [
+        s if isinstance(s, ox.Quad) else ox.Quad(s.subject, s.predicate, s.object)
+        for s in statements
+    ]
+
+
+def _as_triples(statements: Iterable[ox.Triple | ox.Quad]) -> list[ox.Triple]:
+    """The default graph's statements (a quad's default graph holds the union)."""
+    return [
+        ox.Triple(s.subject, s.predicate, s.object)
+        for s in statements
+        if isinstance(s, ox.Triple) or isinstance(s.graph_name, ox.DefaultGraph)
+    ]
+
+
+def write_oxigraph(
+    fmt: Format, source: Statements, *, prefixes: Mapping[str, str], base: str
+) -> bytes:
+    """pyoxigraph's writer. A triple format writes the default graph (the union); a dataset
+    format also writes the named graphs."""
+    value = fmt.oxigraph
+    assert isinstance(value, ox.RdfFormat)
+    options = {"format": value, "prefixes": dict(prefixes)}
+    if isinstance(source, ox.Store):
+        if value.supports_datasets:
+            return source.dump(**options)
+        return source.dump(from_graph=ox.DefaultGraph(), **options)
+    items = _as_quads(source) if value.supports_datasets else _as_triples(source)
+    return ox.serialize(items, **options)
+
+
+def write_rdf_xml(
+    fmt: Format, source: Statements, *, prefixes: Mapping[str, str], base: str
+) -> bytes:
+    """pyoxigraph's RDF/XML, refusing (NotXmlSafe naming the term) what XML cannot carry.
+    A whole store (the dump) is checked by the builder on the written bytes instead."""
+    if not isinstance(source, ox.Store):
+        source = _as_triples(source)
+        check_rdf_xml(source)
+    return write_oxigraph(fmt, source, prefixes=prefixes, base=base)
+
+
+def write_compact_jsonld(
+    fmt: Format, source: Statements, *, prefixes: Mapping[str, str], base: str
+) -> bytes:
+    """publisher.jsonld's compactor. The @context is the published one: all the prefixes of
+    `base` (not only those used, unlike Turtle), else `prefixes` (the query worker's, which
+    are the published ones). A whole store (the dump) is written on one line."""
+    context = published_prefixes(base) if base else prefixes
+    if isinstance(source, ox.Store):
+        return compact(source, prefixes=context, indent=None)  # linear, unlike rdflib's
+    return compact(_as_quads(source), prefixes=context)
+
+
+def write_results(fmt: Format, table: Table, *, prefixes: Mapping[str, str], base: str) -> bytes:
+    value = fmt.oxigraph
+    assert isinstance(value, ox.QueryResultsFormat)
+    return table.serialize(format=value)
+
+
+def write_results_xml(
+    fmt: Format, table: Table, *, prefixes: Mapping[str, str], base: str
+) -> bytes:
+    """SPARQL XML, refusing (NotXmlSafe) what XML cannot carry: never broken XML."""
+    body = write_results(fmt, table, prefixes=prefixes, base=base)
+    check_results_xml(body, alternatives="application/sparql-results+json or text/csv")
+    return body
 
 
 @dataclass(frozen=True)
@@ -26,12 +143,65 @@ class Format:
     label: str
     media_type: str
     extension: str
-    kind: Kind
-    carries_graphs: bool = False  # keeps named graphs (the provenance) when serialized
-    textual: bool = True  # gets "; charset=utf-8"
+    family: Family
     aliases: tuple[str, ...] = ()  # other media types that mean the same thing
-    rdf_format: ox.RdfFormat | None = None
-    results_format: ox.QueryResultsFormat | None = None
+    textual: bool = True  # gets "; charset=utf-8"
+    iri: str | None = None  # the W3C format IRI (https://www.w3.org/ns/formats/)
+    supports_datasets: bool = False  # keeps named graphs (the provenance) when written
+    oxigraph: ox.RdfFormat | ox.QueryResultsFormat | None = None
+    writer: Writer | None = field(default=None, repr=False)
+    commenter: Commenter = field(default=no_comment, repr=False)
+
+    @classmethod
+    def rdf(
+        cls,
+        name: str,
+        value: ox.RdfFormat,
+        *,
+        aliases: tuple[str, ...] = (),
+        iri: str | None = None,
+        writer: Writer = write_oxigraph,
+        commenter: Commenter = no_comment,
+    ) -> Format:
+        """An RDF format described by pyoxigraph's value object."""
+        return cls(
+            name,
+            value.name,
+            _bare(value.media_type),
+            value.file_extension,
+            Family.RDF,
+            aliases=aliases,
+            iri=iri or value.iri,
+            supports_datasets=value.supports_datasets,
+            oxigraph=value,
+            writer=writer,
+            commenter=commenter,
+        )
+
+    @classmethod
+    def results(
+        cls,
+        name: str,
+        label: str,
+        value: ox.QueryResultsFormat,
+        *,
+        aliases: tuple[str, ...] = (),
+        writer: Writer = write_results,
+        commenter: Commenter = no_comment,
+    ) -> Format:
+        """A SPARQL results format described by pyoxigraph's value object."""
+        return cls(
+            name,
+            label,
+            _bare(value.media_type),
+            value.file_extension,
+            Family.RESULTS,
+            aliases=aliases,
+            iri=value.iri,
+            oxigraph=value,
+            writer=writer,
+            commenter=commenter,
+        )
 
     @property
     def content_type(self) -> str:
@@ -41,97 +211,78 @@ class Format:
     def media_types(self) -> tuple[str, ...]:
         return (self.media_type, *self.aliases)
 
+    def write(
+        self,
+        source: Statements | Table,
+        *,
+        prefixes: Mapping[str, str] | None = None,
+        base: str = "",
+    ) -> bytes:
+        """RDF formats: statements or a store -> bytes; results formats: the table -> bytes.
+        XML formats raise `publisher.xmlsafe.NotXmlSafe` rather than write broken XML."""
+        if self.writer is None:
+            raise TypeError(f"{self.label} is not written from statements")
+        return self.writer(self, source, prefixes=prefixes or {}, base=base)
 
-TURTLE = Format(
-    "turtle",
-    "Turtle",
-    "text/turtle",
-    "ttl",
-    Kind.RDF,
-    aliases=("application/x-turtle",),
-    rdf_format=ox.RdfFormat.TURTLE,
+    def comment(self, body: bytes, note: str) -> bytes:
+        """`body` with `note` in it where the syntax has room for one (else unchanged)."""
+        return self.commenter(body, note)
+
+
+def _bare(media_type: str) -> str:
+    """pyoxigraph's CSV/TSV media types carry '; charset=utf-8': the table adds it itself."""
+    return media_type.split(";", 1)[0].strip()
+
+
+TURTLE = Format.rdf(
+    "turtle", ox.RdfFormat.TURTLE, aliases=("application/x-turtle",), commenter=hash_comment
 )
-JSON_LD = Format(
+JSON_LD = Format.rdf(
     "jsonld",
-    "JSON-LD",
-    "application/ld+json",
-    "jsonld",
-    Kind.RDF,
-    carries_graphs=True,
+    ox.RdfFormat.JSON_LD,
     # JSON-LD is JSON: clients asking for plain JSON get it (SELECT/ASK results, where
     # JSON-LD is not offered, still answer application/sparql-results+json).
     aliases=("application/json",),
-    rdf_format=ox.RdfFormat.JSON_LD,
+    # pyoxigraph 0.5 names the JSON-LD 1.1 "data" IRI; the list of W3C format IRIs
+    # (https://www.w3.org/ns/formats/) that SPARQL service descriptions use has this one.
+    iri="http://www.w3.org/ns/formats/JSON-LD",
+    writer=write_compact_jsonld,
 )
-N_TRIPLES = Format(
-    "ntriples",
-    "N-Triples",
-    "application/n-triples",
-    "nt",
-    Kind.RDF,
-    aliases=("text/plain",),
-    rdf_format=ox.RdfFormat.N_TRIPLES,
+N_TRIPLES = Format.rdf(
+    "ntriples", ox.RdfFormat.N_TRIPLES, aliases=("text/plain",), commenter=hash_comment
 )
-RDF_XML = Format(
+RDF_XML = Format.rdf(
     "rdfxml",
-    "RDF/XML",
-    "application/rdf+xml",
-    "rdf",
-    Kind.RDF,
+    ox.RdfFormat.RDF_XML,
     aliases=("application/xml", "text/xml"),
-    rdf_format=ox.RdfFormat.RDF_XML,
+    writer=write_rdf_xml,
+    commenter=xml_comment,
 )
-N_QUADS = Format(
-    "nquads",
-    "N-Quads",
-    "application/n-quads",
-    "nq",
-    Kind.RDF,
-    carries_graphs=True,
-    aliases=("text/x-nquads",),
-    rdf_format=ox.RdfFormat.N_QUADS,
+N_QUADS = Format.rdf(
+    "nquads", ox.RdfFormat.N_QUADS, aliases=("text/x-nquads",), commenter=hash_comment
 )
-TRIG = Format(
-    "trig",
-    "TriG",
-    "application/trig",
-    "trig",
-    Kind.RDF,
-    carries_graphs=True,
-    aliases=("application/x-trig",),
-    rdf_format=ox.RdfFormat.TRIG,
+TRIG = Format.rdf(
+    "trig", ox.RdfFormat.TRIG, aliases=("application/x-trig",), commenter=hash_comment
 )
-HTML = Format("html", "HTML", "text/html", "html", Kind.PAGE, aliases=("application/xhtml+xml",))
+HTML = Format("html", "HTML", "text/html", "html", Family.PAGE, aliases=("application/xhtml+xml",))
 
-SPARQL_JSON = Format(
+SPARQL_JSON = Format.results(
     "json",
     "SPARQL JSON",
-    "application/sparql-results+json",
-    "srj",
-    Kind.RESULTS,
+    ox.QueryResultsFormat.JSON,
     aliases=("application/json",),
-    results_format=ox.QueryResultsFormat.JSON,
+    commenter=json_warning,
 )
-SPARQL_XML = Format(
+SPARQL_XML = Format.results(
     "xml",
     "SPARQL XML",
-    "application/sparql-results+xml",
-    "srx",
-    Kind.RESULTS,
+    ox.QueryResultsFormat.XML,
     aliases=("application/xml", "text/xml"),
-    results_format=ox.QueryResultsFormat.XML,
+    writer=write_results_xml,
+    commenter=xml_comment,
 )
-CSV = Format(
-    "csv", "CSV", "text/csv", "csv", Kind.RESULTS, results_format=ox.QueryResultsFormat.CSV
-)
-TSV = Format(
-    "tsv",
-    "TSV",
-    "text/tab-separated-values",
-    "tsv",
-    Kind.RESULTS,
-    results_format=ox.QueryResultsFormat.TSV,
-)
+CSV = Format.results("csv", "CSV", ox.QueryResultsFormat.CSV)
+TSV = Format.results("tsv", "TSV", ox.QueryResultsFormat.TSV)
 
 # Order matters: on an Accept tie the earlier format wins, and Turtle is the default for
 # clients that send no Accept or only */*.
@@ -139,6 +290,8 @@ RDF_FORMATS: tuple[Format, ...] = (TURTLE, JSON_LD, N_TRIPLES, RDF_XML, N_QUADS,
 RESULT_FORMATS: tuple[Format, ...] = (SPARQL_JSON, SPARQL_XML, CSV, TSV)
 RESOURCE_FORMATS: tuple[Format, ...] = (*RDF_FORMATS, HTML)
 ALL_FORMATS: tuple[Format, ...] = (*RDF_FORMATS, HTML, *RESULT_FORMATS)
+# Dumps published by the builder: every RDF format.
+DUMP_FORMATS: tuple[Format, ...] = RDF_FORMATS
 
 
 def by_extension(extension: str, formats: tuple[Format, ...] = RESOURCE_FORMATS) -> Format | None:
@@ -158,10 +311,6 @@ def by_name(name: str, formats: tuple[Format, ...] = ALL_FORMATS) -> Format | No
 def dump_name(fmt: Format, *, compressed: bool = True) -> str:
     """File name of the whole-dataset dump in this format: dataset.ttl.gz, dataset.nq.gz ..."""
     return f"dataset.{fmt.extension}" + (".gz" if compressed else "")
-
-
-# Dumps published by `build`: every RDF format of the table.
-DUMP_FORMATS: tuple[Format, ...] = (N_QUADS, TRIG, TURTLE, N_TRIPLES, JSON_LD, RDF_XML)
 
 
 def describe_file(name: str) -> tuple[str, str]:
