@@ -40,7 +40,8 @@ class Compactor:
             key=lambda item: -len(item[0]),
         )
         # One alternation, longest first, matched in C: a dump compacts ~10^5 IRIs.
-        self._match = re.compile("|".join(re.escape(ns) for ns, _ in self.namespaces)).match
+        pattern = "|".join(re.escape(ns) for ns, _ in self.namespaces)
+        self._match = re.compile(pattern).match if pattern else lambda _iri: None
         self._prefix_of = {ns: prefix for ns, prefix in self.namespaces}
         self.conflicts: set[str] = set()
 
