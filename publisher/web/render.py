@@ -17,7 +17,6 @@ from publisher import formats
 from publisher.formats import Format
 from publisher.namespaces import prefixes
 from publisher.web.describe import Document
-from publisher.web.resolve import Kind
 from publisher.web.state import Published
 
 
@@ -109,7 +108,6 @@ def script_json(jsonld: bytes) -> str:
 
 
 def render_html(document: Document, context: RenderContext) -> bytes:
-    from publisher.web.ontology import ontology_terms
     from publisher.web.view import build_page
 
     state = context.state
@@ -123,10 +121,9 @@ def render_html(document: Document, context: RenderContext) -> bytes:
         alternates=context.alternates,
         jsonld=jsonld,
     )
-    terms = None
-    if document.target.kind is Kind.ONTOLOGY:
-        terms = ontology_terms(state, preferred=context.preferred_languages)
-    return render_template("resource.html", page=page, terms=terms).encode("utf-8")
+    page_type = document.target.page
+    extra = page_type.template_context(state, context.preferred_languages)
+    return render_template(page_type.template, page=page, **extra).encode("utf-8")
 
 
 def render(document: Document, fmt: Format, context: RenderContext) -> bytes:
