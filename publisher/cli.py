@@ -120,15 +120,16 @@ def query(sparql: str, output_format: str, **options: Any) -> None:
         return
     if isinstance(result, ox.QueryTriples):
         fmt = formats.by_name(output_format if output_format != "table" else "turtle")
-        rdf_format = fmt.rdf_format if fmt and fmt.rdf_format else ox.RdfFormat.TURTLE
+        rdf = fmt.oxigraph if fmt and isinstance(fmt.oxigraph, ox.RdfFormat) else None
+        rdf_format = rdf or ox.RdfFormat.TURTLE
         click.echo(ox.serialize(result, format=rdf_format).decode("utf-8"), nl=False)
         return
     if output_format == "table":
         click.echo(_table(result))
         return
     fmt = formats.by_name(output_format, formats.RESULT_FORMATS)
-    assert fmt is not None and fmt.results_format is not None
-    click.echo(result.serialize(format=fmt.results_format).decode("utf-8"), nl=False)
+    assert fmt is not None and isinstance(fmt.oxigraph, ox.QueryResultsFormat)
+    click.echo(result.serialize(format=fmt.oxigraph).decode("utf-8"), nl=False)
 
 
 def _cell(term: ox.NamedNode | ox.BlankNode | ox.Literal | None) -> str:

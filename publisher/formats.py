@@ -1,23 +1,46 @@
-"""The one table of formats.
+"""The one table of formats, and the writers behind it.
 
 Negotiation, file extensions of resources, dump file names, ``Link: rel=alternate`` headers,
-the SPARQL result serializers and the HTML "other formats" links are all driven from here.
+the HTML "other formats" links, the SPARQL result writers and the service description's
+format list are all driven from here. Each entry wraps pyoxigraph's value object
+(``ox.RdfFormat`` / ``ox.QueryResultsFormat``), which carries the media type, extension,
+W3C format IRI and whether it keeps named graphs; each entry owns how it writes (`write`) and
+how a note goes into a body it wrote (`comment`), with a writer and a commenter of
+publisher/writers.py. A new format is one entry of `RDF_FORMATS` or `RESULT_FORMATS`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from enum import Enum
 
 import pyoxigraph as ox
 
 from publisher.dist import SUMS_FILE
+from publisher.writers import (
+    Commenter,
+    Statements,
+    Table,
+    Writer,
+    hash_comment,
+    json_warning,
+    no_comment,
+    write_compact_jsonld,
+    write_oxigraph,
+    write_rdf_xml,
+    write_results,
+    write_results_xml,
+    xml_comment,
+)
 
 
-class Kind(Enum):
+class Family(Enum):
+    """What a format writes."""
+
     RDF = "rdf"  # an RDF graph or dataset serialization
     RESULTS = "results"  # SPARQL SELECT/ASK results
-    PAGE = "page"  # HTML for people
+    PAGE = "page"  # HTML (or an error text) for people
 
 
 @dataclass(frozen=True)
@@ -26,12 +49,65 @@ class Format:
     label: str
     media_type: str
     extension: str
-    kind: Kind
-    carries_graphs: bool = False  # keeps named graphs (the provenance) when serialized
-    textual: bool = True  # gets "; charset=utf-8"
+    family: Family
     aliases: tuple[str, ...] = ()  # other media types that mean the same thing
-    rdf_format: ox.RdfFormat | None = None
-    results_format: ox.QueryResultsFormat | None = None
+    textual: bool = True  # gets "; charset=utf-8"
+    iri: str | None = None  # the W3C format IRI (https://www.w3.org/ns/formats/)
+    supports_datasets: bool = False  # keeps named graphs (the provenance) when written
+    oxigraph: ox.RdfFormat | ox.QueryResultsFormat | None = None
+    writer: Writer | None = field(default=None, repr=False)
+    commenter: Commenter = field(default=no_comment, repr=False)
+
+    @classmethod
+    def rdf(
+        cls,
+        name: str,
+        value: ox.RdfFormat,
+        *,
+        aliases: tuple[str, ...] = (),
+        iri: str | None = None,
+        writer: Writer = write_oxigraph,
+        commenter: Commenter = no_comment,
+    ) -> Format:
+        """An RDF format described by pyoxigraph's value object."""
+        return cls(
+            name,
+            value.name,
+            _bare(value.media_type),
+            value.file_extension,
+            Family.RDF,
+            aliases=aliases,
+            iri=iri or value.iri,
+            supports_datasets=value.supports_datasets,
+            oxigraph=value,
+            writer=writer,
+            commenter=commenter,
+        )
+
+    @classmethod
+    def results(
+        cls,
+        name: str,
+        label: str,
+        value: ox.QueryResultsFormat,
+        *,
+        aliases: tuple[str, ...] = (),
+        writer: Writer = write_results,
+        commenter: Commenter = no_comment,
+    ) -> Format:
+        """A SPARQL results format described by pyoxigraph's value object."""
+        return cls(
+            name,
+            label,
+            _bare(value.media_type),
+            value.file_extension,
+            Family.RESULTS,
+            aliases=aliases,
+            iri=value.iri,
+            oxigraph=value,
+            writer=writer,
+            commenter=commenter,
+        )
 
     @property
     def content_type(self) -> str:
@@ -41,97 +117,78 @@ class Format:
     def media_types(self) -> tuple[str, ...]:
         return (self.media_type, *self.aliases)
 
+    def write(
+        self,
+        source: Statements | Table,
+        *,
+        prefixes: Mapping[str, str] | None = None,
+        base: str = "",
+    ) -> bytes:
+        """RDF formats: statements or a store -> bytes; results formats: the table -> bytes.
+        XML formats raise `publisher.xmlsafe.NotXmlSafe` rather than write broken XML."""
+        if self.writer is None:
+            raise TypeError(f"{self.label} is not written from statements")
+        return self.writer(self, source, prefixes=prefixes or {}, base=base)
 
-TURTLE = Format(
-    "turtle",
-    "Turtle",
-    "text/turtle",
-    "ttl",
-    Kind.RDF,
-    aliases=("application/x-turtle",),
-    rdf_format=ox.RdfFormat.TURTLE,
+    def comment(self, body: bytes, note: str) -> bytes:
+        """`body` with `note` in it where the syntax has room for one (else unchanged)."""
+        return self.commenter(body, note)
+
+
+def _bare(media_type: str) -> str:
+    """pyoxigraph's CSV/TSV media types carry '; charset=utf-8': the table adds it itself."""
+    return media_type.split(";", 1)[0].strip()
+
+
+TURTLE = Format.rdf(
+    "turtle", ox.RdfFormat.TURTLE, aliases=("application/x-turtle",), commenter=hash_comment
 )
-JSON_LD = Format(
+JSON_LD = Format.rdf(
     "jsonld",
-    "JSON-LD",
-    "application/ld+json",
-    "jsonld",
-    Kind.RDF,
-    carries_graphs=True,
+    ox.RdfFormat.JSON_LD,
     # JSON-LD is JSON: clients asking for plain JSON get it (SELECT/ASK results, where
     # JSON-LD is not offered, still answer application/sparql-results+json).
     aliases=("application/json",),
-    rdf_format=ox.RdfFormat.JSON_LD,
+    # pyoxigraph 0.5 names the JSON-LD 1.1 "data" IRI; the list of W3C format IRIs
+    # (https://www.w3.org/ns/formats/) that SPARQL service descriptions use has this one.
+    iri="http://www.w3.org/ns/formats/JSON-LD",
+    writer=write_compact_jsonld,
 )
-N_TRIPLES = Format(
-    "ntriples",
-    "N-Triples",
-    "application/n-triples",
-    "nt",
-    Kind.RDF,
-    aliases=("text/plain",),
-    rdf_format=ox.RdfFormat.N_TRIPLES,
+N_TRIPLES = Format.rdf(
+    "ntriples", ox.RdfFormat.N_TRIPLES, aliases=("text/plain",), commenter=hash_comment
 )
-RDF_XML = Format(
+RDF_XML = Format.rdf(
     "rdfxml",
-    "RDF/XML",
-    "application/rdf+xml",
-    "rdf",
-    Kind.RDF,
+    ox.RdfFormat.RDF_XML,
     aliases=("application/xml", "text/xml"),
-    rdf_format=ox.RdfFormat.RDF_XML,
+    writer=write_rdf_xml,
+    commenter=xml_comment,
 )
-N_QUADS = Format(
-    "nquads",
-    "N-Quads",
-    "application/n-quads",
-    "nq",
-    Kind.RDF,
-    carries_graphs=True,
-    aliases=("text/x-nquads",),
-    rdf_format=ox.RdfFormat.N_QUADS,
+N_QUADS = Format.rdf(
+    "nquads", ox.RdfFormat.N_QUADS, aliases=("text/x-nquads",), commenter=hash_comment
 )
-TRIG = Format(
-    "trig",
-    "TriG",
-    "application/trig",
-    "trig",
-    Kind.RDF,
-    carries_graphs=True,
-    aliases=("application/x-trig",),
-    rdf_format=ox.RdfFormat.TRIG,
+TRIG = Format.rdf(
+    "trig", ox.RdfFormat.TRIG, aliases=("application/x-trig",), commenter=hash_comment
 )
-HTML = Format("html", "HTML", "text/html", "html", Kind.PAGE, aliases=("application/xhtml+xml",))
+HTML = Format("html", "HTML", "text/html", "html", Family.PAGE, aliases=("application/xhtml+xml",))
 
-SPARQL_JSON = Format(
+SPARQL_JSON = Format.results(
     "json",
     "SPARQL JSON",
-    "application/sparql-results+json",
-    "srj",
-    Kind.RESULTS,
+    ox.QueryResultsFormat.JSON,
     aliases=("application/json",),
-    results_format=ox.QueryResultsFormat.JSON,
+    commenter=json_warning,
 )
-SPARQL_XML = Format(
+SPARQL_XML = Format.results(
     "xml",
     "SPARQL XML",
-    "application/sparql-results+xml",
-    "srx",
-    Kind.RESULTS,
+    ox.QueryResultsFormat.XML,
     aliases=("application/xml", "text/xml"),
-    results_format=ox.QueryResultsFormat.XML,
+    writer=write_results_xml,
+    commenter=xml_comment,
 )
-CSV = Format(
-    "csv", "CSV", "text/csv", "csv", Kind.RESULTS, results_format=ox.QueryResultsFormat.CSV
-)
-TSV = Format(
-    "tsv",
-    "TSV",
-    "text/tab-separated-values",
-    "tsv",
-    Kind.RESULTS,
-    results_format=ox.QueryResultsFormat.TSV,
-)
+CSV = Format.results("csv", "CSV", ox.QueryResultsFormat.CSV)
+TSV = Format.results("tsv", "TSV", ox.QueryResultsFormat.TSV)
 
 # Order matters: on an Accept tie the earlier format wins, and Turtle is the default for
 # clients that send no Accept or only */*.
@@ -139,6 +196,8 @@ RDF_FORMATS: tuple[Format, ...] = (TURTLE, JSON_LD, N_TRIPLES, RDF_XML, N_QUADS,
 RESULT_FORMATS: tuple[Format, ...] = (SPARQL_JSON, SPARQL_XML, CSV, TSV)
 RESOURCE_FORMATS: tuple[Format, ...] = (*RDF_FORMATS, HTML)
 ALL_FORMATS: tuple[Format, ...] = (*RDF_FORMATS, HTML, *RESULT_FORMATS)
+# Dumps published by the builder: every RDF format.
+DUMP_FORMATS: tuple[Format, ...] = RDF_FORMATS
 
 
 def by_extension(extension: str, formats: tuple[Format, ...] = RESOURCE_FORMATS) -> Format | None:
@@ -158,10 +217,6 @@ def by_name(name: str, formats: tuple[Format, ...] = ALL_FORMATS) -> Format | No
 def dump_name(fmt: Format, *, compressed: bool = True) -> str:
     """File name of the whole-dataset dump in this format: dataset.ttl.gz, dataset.nq.gz ..."""
     return f"dataset.{fmt.extension}" + (".gz" if compressed else "")
-
-
-# Dumps published by `build`: every RDF format of the table.
-DUMP_FORMATS: tuple[Format, ...] = (N_QUADS, TRIG, TURTLE, N_TRIPLES, JSON_LD, RDF_XML)
 
 
 def describe_file(name: str) -> tuple[str, str]:

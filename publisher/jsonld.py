@@ -13,11 +13,9 @@ from __future__ import annotations
 import json
 import re
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 import pyoxigraph as ox
-
-from publisher.namespaces import jsonld_context, prefixes
 
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
@@ -33,8 +31,7 @@ class Compactor:
     used for compaction and set to null in a second context object, so the IRI stays itself.
     """
 
-    def __init__(self, base: str, *, excluded: frozenset[str] = frozenset()) -> None:
-        names = prefixes(base)
+    def __init__(self, names: Mapping[str, str], *, excluded: frozenset[str] = frozenset()) -> None:
         self.context_names = frozenset(names)
         self.excluded = excluded
         # Longest namespace first, so kg: (base/def/) wins over a shorter one that also fits.
@@ -43,7 +40,8 @@ class Compactor:
             key=lambda item: -len(item[0]),
         )
         # One alternation, longest first, matched in C: a dump compacts ~10^5 IRIs.
-        self._match = re.compile("|".join(re.escape(ns) for ns, _ in self.namespaces)).match
+        pattern = "|".join(re.escape(ns) for ns, _ in self.namespaces)
+        self._match = re.compile(pattern).match if pattern else lambda _iri: None
         self._prefix_of = {ns: prefix for ns, prefix in self.namespaces}
         self.conflicts: set[str] = set()
 
@@ -98,15 +96,18 @@ def _nodes(quads: Iterable[ox.Quad], compactor: Compactor) -> dict[str, dict[str
     return compacted
 
 
-def compact(quads: Iterable[ox.Quad], *, base: str, indent: int | None = 1) -> bytes:
-    """Compact JSON-LD; `indent=None` writes it on one line with the C encoder (dumps)."""
+def compact(
+    quads: Iterable[ox.Quad], *, prefixes: Mapping[str, str], indent: int | None = 1
+) -> bytes:
+    """Compact JSON-LD whose @context is `prefixes` (the published one: namespaces.prefixes);
+    `indent=None` writes it on one line with the C encoder (dumps)."""
     unique = list(dict.fromkeys(quads))
-    compactor = Compactor(base)
+    compactor = Compactor(prefixes)
     top = _graphs(unique, compactor)
     if compactor.conflicts:  # rare: write it again without the prefixes that would mislead
-        compactor = Compactor(base, excluded=frozenset(compactor.conflicts))
+        compactor = Compactor(prefixes, excluded=frozenset(compactor.conflicts))
         top = _graphs(unique, compactor)
-    context: object = jsonld_context(base)["@context"]
+    context: object = dict(prefixes)
     if compactor.excluded:
         context = [context, dict.fromkeys(sorted(compactor.excluded))]
     document = {"@context": context, "@graph": list(top.values())}

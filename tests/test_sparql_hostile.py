@@ -187,7 +187,7 @@ def test_format_values_clients_send(
     answer = hostile_client.get("/sparql?" + string)
     assert answer.status_code == 200, answer.data
     assert answer.mimetype == expected.media_type
-    if expected.kind is formats.Kind.RDF:
+    if expected.family is formats.Family.RDF:
         graph = rdflib.Dataset()
         graph.parse(data=answer.data, format=_rdflib_name(expected))
         assert len(graph) == 1 or len(list(graph.quads())) == 1
@@ -275,8 +275,8 @@ def test_result_writers_are_lossless(fmt: formats.Format) -> None:
         return parsed
 
     written = serialize_result(table(), fmt, max_rows=10, prefixes={})
-    assert fmt.results_format is not None
-    read_back = ox.parse_query_results(written.body, fmt.results_format)
+    assert isinstance(fmt.oxigraph, ox.QueryResultsFormat)
+    read_back = ox.parse_query_results(written.body, fmt.oxigraph)
     assert [list(row) for row in read_back] == [list(row) for row in table()]
     if fmt is formats.TSV:
         assert f'"-3"^^<{XSD}negativeInteger>'.encode() in written.body
@@ -292,8 +292,8 @@ def test_triple_term_in_a_result_is_answered(hostile_client, fmt: formats.Format
         "/sparql", query_string={"query": query}, headers={"Accept": fmt.media_type}
     )
     assert answer.status_code == 200, answer.data
-    if fmt.results_format is not None and fmt is not formats.CSV:
-        (row,) = list(ox.parse_query_results(answer.data, fmt.results_format))
+    if isinstance(fmt.oxigraph, ox.QueryResultsFormat) and fmt is not formats.CSV:
+        (row,) = list(ox.parse_query_results(answer.data, fmt.oxigraph))
         term = row["x"]
         assert isinstance(term, ox.Triple)
         assert term.object == ox.Literal("Xocalı", language="az")
@@ -309,7 +309,7 @@ def test_response_byte_limit_cuts_whole_rows_and_says_so(seed_dist: Path, fmt) -
     try:
         query = (
             "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }"
-            if fmt.kind is formats.Kind.RDF
+            if fmt.family is formats.Family.RDF
             else "SELECT ?s ?p ?o WHERE { ?s ?p ?o }"
         )
         answer = client.get(
@@ -323,8 +323,8 @@ def test_response_byte_limit_cuts_whole_rows_and_says_so(seed_dist: Path, fmt) -
         if fmt is formats.TURTLE:
             rdflib.Graph().parse(data=answer.data, format="turtle")
         elif fmt is not formats.CSV:
-            assert fmt.results_format is not None
-            assert len(list(ox.parse_query_results(answer.data, fmt.results_format))) == int(
+            assert isinstance(fmt.oxigraph, ox.QueryResultsFormat)
+            assert len(list(ox.parse_query_results(answer.data, fmt.oxigraph))) == int(
                 answer.headers["X-SPARQL-Rows"]
             )
     finally:

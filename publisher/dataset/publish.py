@@ -33,7 +33,6 @@ from publisher.dist import (
     BuildInfo,
 )
 from publisher.errors import BuildError
-from publisher.jsonld import compact as compact_jsonld
 from publisher.namespaces import STANDARD_PREFIXES, jsonld_context, prefixes
 from publisher.settings import Settings
 from publisher.store.union import store_union_default_graph
@@ -65,12 +64,7 @@ def serialize_dump(store: ox.Store, fmt: formats.Format, *, base: str) -> bytes:
     gets the same triples); the dataset formats also carry the named graphs (provenance).
     The store orders the triples by subject, so Turtle groups them without a Python sort.
     """
-    if fmt is formats.JSON_LD:
-        return compact_jsonld(store, base=base, indent=None)  # linear, unlike rdflib's
-    assert fmt.rdf_format is not None
-    if fmt.carries_graphs:
-        return store.dump(format=fmt.rdf_format, prefixes=prefixes(base))
-    return store.dump(format=fmt.rdf_format, from_graph=ox.DefaultGraph(), prefixes=prefixes(base))
+    return fmt.write(store, prefixes=prefixes(base), base=base)
 
 
 def rdf_xml_dump_problem(store: ox.Store, body: bytes) -> str | None:

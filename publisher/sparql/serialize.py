@@ -8,8 +8,9 @@ so TSV is lossless. TSV is answered as is; for the other formats the TSV is pars
 result set that pyoxigraph serializes in the requested format with its own writer.
 
 A cut is never silent: the caller gets `truncated` and `cut_by` (which limit: rows or bytes,
-for the HTTP headers) and, where the format has room for it, the body says so too (a comment
-in Turtle/N-Triples/N-Quads/TriG and XML, a top-level "warning" member in SPARQL JSON).
+for the HTTP headers) and, where the format has room for it, the body says so too
+(`Format.comment`: a comment in Turtle/N-Triples/N-Quads/TriG and XML, a top-level "warning"
+member in SPARQL JSON).
 Reading stops as soon as the TSV of what was read passes the byte limit, so a huge result
 never sits whole in the worker's memory.
 """
@@ -22,8 +23,7 @@ from dataclasses import dataclass
 import pyoxigraph as ox
 
 from publisher import formats
-from publisher.formats import Format, Kind
-from publisher.xmlsafe import check_rdf_xml, check_results_xml
+from publisher.formats import Family, Format
 
 ROWS = "rows"
 BYTES = "bytes"
@@ -93,8 +93,8 @@ class _Limits:
 
 
 def _boolean(result: ox.QueryBoolean, fmt: Format) -> Serialized:
-    results_format = fmt.results_format or formats.SPARQL_JSON.results_format
-    return Serialized(result.serialize(format=results_format), "boolean", 1, False)
+    writer = fmt if fmt.family is Family.RESULTS else formats.SPARQL_JSON
+    return Serialized(writer.write(result), "boolean", 1, False)
 
 
 Term = ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple
@@ -151,35 +151,32 @@ def _from_tsv(
     head = "\t".join("?" + n for n in names) + "\n"
     while True:
         tsv = head + "".join(lines)
-        if fmt is formats.TSV:
-            body = tsv.encode("utf-8")
+        if fmt.oxigraph == ox.QueryResultsFormat.TSV:
+            body = tsv.encode("utf-8")  # what was read is already the answer
         else:
             table = ox.parse_query_results(tsv, ox.QueryResultsFormat.TSV)
             assert isinstance(table, ox.QuerySolutions)
-            results_format = fmt.results_format or formats.SPARQL_JSON.results_format
-            body = table.serialize(format=results_format)
-        if fmt is formats.SPARQL_XML:  # never broken XML: refuse what XML cannot carry
-            check_results_xml(body, alternatives="application/sparql-results+json or text/csv")
+            # XML formats raise NotXmlSafe rather than write broken XML.
+            body = (fmt if fmt.family is Family.RESULTS else formats.SPARQL_JSON).write(table)
         if len(body) <= limits.bytes or not lines:
             break
         # Other formats are larger than TSV: keep fewer whole rows, in proportion.
         cut_by = BYTES
         del lines[max(0, min(len(lines) - 1, len(lines) * limits.bytes // len(body) - 1)) :]
     if cut_by:
-        body = _note_in_body(body, fmt, limits.note(cut_by))
+        body = fmt.comment(body, limits.note(cut_by))
     return Serialized(body, kind, len(lines), cut_by is not None, names, cut_by)
 
 
 def _graph(
     result: ox.QueryTriples, fmt: Format, limits: _Limits, *, prefixes: dict[str, str]
 ) -> Serialized:
-    if fmt.kind is Kind.RESULTS:
+    if fmt.family is Family.RESULTS:
         # A table of the triples (the HTML page asks for this).
         names = ("subject", "predicate", "object")
         rows = ([t.subject, t.predicate, t.object] for t in result)
         lines, cut_by = _read_lines(rows, limits)
         return _from_tsv(names, lines, fmt, limits, cut_by=cut_by, kind="graph")
-    assert fmt.rdf_format is not None
     triples: list[ox.Triple] = []
     cut_by: str | None = None
     size = 0
@@ -192,31 +189,14 @@ def _graph(
             cut_by = BYTES
             break
         triples.append(triple)
-    if fmt is formats.RDF_XML:  # never broken XML: refuse what RDF/XML cannot carry
-        check_rdf_xml(triples)
     while True:
-        items: list[ox.Triple] | list[ox.Quad] = triples
-        if fmt.carries_graphs and fmt is not formats.JSON_LD:
-            # Quad formats take quads: a query's graph is the default graph.
-            items = [ox.Quad(t.subject, t.predicate, t.object, ox.DefaultGraph()) for t in triples]
-        body = ox.serialize(items, format=fmt.rdf_format, prefixes=prefixes)
+        # A query's graph is the default graph. RDF/XML raises NotXmlSafe rather than
+        # write broken XML.
+        body = fmt.write(triples, prefixes=prefixes)
         if len(body) <= limits.bytes or not triples:
             break
         cut_by = BYTES
         del triples[max(0, min(len(triples) - 1, len(triples) * limits.bytes // len(body) - 1)) :]
     if cut_by:
-        body = _note_in_body(body, fmt, limits.note(cut_by))
+        body = fmt.comment(body, limits.note(cut_by))
     return Serialized(body, "graph", len(triples), cut_by is not None, (), cut_by)
-
-
-def _note_in_body(body: bytes, fmt: Format, note: str) -> bytes:
-    """Say 'truncated' inside the document where the syntax allows a comment or a member."""
-    if fmt in (formats.TURTLE, formats.N_TRIPLES, formats.N_QUADS, formats.TRIG):
-        return f"# {note}\n".encode() + body
-    if fmt in (formats.SPARQL_XML, formats.RDF_XML):
-        comment = f"<!-- {note} -->".encode()
-        declaration_end = body.find(b"?>") + 2 if body.startswith(b"<?xml") else 0
-        return body[:declaration_end] + comment + body[declaration_end:]
-    if fmt is formats.SPARQL_JSON and body.startswith(b"{"):
-        return b'{"warning":"' + note.encode() + b'",' + body[1:]
-    return body  # CSV, TSV, JSON-LD: the X-SPARQL-Truncated header says it

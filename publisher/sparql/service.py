@@ -12,7 +12,6 @@ import hashlib
 import pyoxigraph as ox
 
 from publisher import formats
-from publisher.formats import Format
 from publisher.namespaces import STANDARD_PREFIXES
 from publisher.settings import Settings
 
@@ -20,21 +19,6 @@ SD = STANDARD_PREFIXES["sd"]
 VOID = STANDARD_PREFIXES["void"]
 RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
 RDFS_COMMENT = ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#comment")
-W3C_FORMATS = "http://www.w3.org/ns/formats/"
-
-# The W3C format IRIs (https://www.w3.org/ns/formats/) of the formats the endpoint answers in.
-FORMAT_IRIS: dict[Format, str] = {
-    formats.SPARQL_JSON: "SPARQL_Results_JSON",
-    formats.SPARQL_XML: "SPARQL_Results_XML",
-    formats.CSV: "SPARQL_Results_CSV",
-    formats.TSV: "SPARQL_Results_TSV",
-    formats.TURTLE: "Turtle",
-    formats.JSON_LD: "JSON-LD",
-    formats.N_TRIPLES: "N-Triples",
-    formats.RDF_XML: "RDF_XML",
-    formats.N_QUADS: "N-Quads",
-    formats.TRIG: "TriG",
-}
 
 
 def _sd(local: str) -> ox.NamedNode:
@@ -89,10 +73,10 @@ def service_description(
             ),
         ),
     ]
+    # Every format of the table the endpoint answers in, by its W3C format IRI.
     for fmt in (*formats.RESULT_FORMATS, *formats.RDF_FORMATS):
-        triples.append(
-            ox.Triple(service, _sd("resultFormat"), ox.NamedNode(W3C_FORMATS + FORMAT_IRIS[fmt]))
-        )
+        assert fmt.iri is not None, fmt.name
+        triples.append(ox.Triple(service, _sd("resultFormat"), ox.NamedNode(fmt.iri)))
     dataset, default_graph = _node(endpoint, "dataset"), _node(endpoint, "default-graph")
     triples += [
         ox.Triple(service, _sd("defaultDataset"), dataset),

@@ -1,19 +1,20 @@
-"""Target -> the statements that describe it (step 3 of exists? -> describe -> render).
+"""Target -> does it exist? -> the statements that describe it (steps 3-4 of the pipeline).
 
-Every kind of target yields one `Document`: the quads the RDF variants serialize (each keeps
-the graph it came from) plus what the HTML page needs beyond them. Lookups go through the
-store interface with the IRI as a term; no IRI is ever spliced into query text.
+The page types (web/page_types.py) pick one `exists` and one `describe` function of this
+module each. Every describe yields one `Document`: the quads the RDF variants serialize (each
+keeps the graph it came from) plus what the HTML page needs beyond them. Lookups go through
+the store interface with the IRI as a term; no IRI is ever spliced into query text.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import pyoxigraph as ox
 
-from publisher.dist import SHAPES_FILE, VOID_FILE
 from publisher.store.base import Description
-from publisher.web.resolve import Kind, Target
+from publisher.web.resolve import Target
 from publisher.web.state import ServedBuild
 
 
@@ -26,40 +27,66 @@ class Document:
     subjects: list[ox.NamedNode | ox.BlankNode] = field(default_factory=list)  # page order
 
 
-def find(target: Target, state: ServedBuild) -> str | None:
-    """The spelling of the target's IRI that the dataset has, or None (-> 404)."""
-    if target.kind is Kind.DATASET:
-        return target.iri
-    if target.kind is Kind.SHAPES:
-        return target.iri if (state.dist / SHAPES_FILE).is_file() else None
-    graphs = state.graph_sizes if target.kind is Kind.GRAPH else {}
+# -- exists? : the spelling of the target's IRI that the dataset has, or None (-> 404) -----------
+def in_store(target: Target, state: ServedBuild) -> str | None:
     for iri in target.candidates or (target.iri,):
-        if iri in graphs or state.store.exists(iri):
+        if state.store.exists(iri):
             return iri
     return None
 
 
-def describe(target: Target, iri: str, state: ServedBuild) -> Document:
-    store = state.store
-    node = ox.NamedNode(iri)
-    if target.kind in (Kind.THING, Kind.TERM):
-        description = store.describe(iri)
-        return Document(target, iri, description.quads, description=description, subjects=[node])
-    if target.kind is Kind.GRAPH:
-        # The graph's own statements, then what the provenance says about the graph.
-        contents = store.quads(graph=node)
-        about = store.describe(iri)
-        quads = _unique([*about.outgoing, *about.incoming, *contents])
-        return Document(target, iri, quads, description=about, subjects=_subjects(node, quads))
-    if target.kind is Kind.ONTOLOGY:
-        about = store.describe(iri)
-        ontology = store.quads(graph=ox.NamedNode(state.base + "graph/ontology"))
-        quads = _unique([*about.outgoing, *ontology, *about.incoming])
-        # The page documents the terms in its own tables (each links to the term's page).
-        return Document(target, iri, quads, description=about, subjects=[node])
-    # The dataset description and the shapes are files of dist/, read once per process.
-    quads = file_quads(state, VOID_FILE if target.kind is Kind.DATASET else SHAPES_FILE)
-    return Document(target, iri, quads, subjects=_subjects(node, quads))
+def named_graph(target: Target, state: ServedBuild) -> str | None:
+    """A named graph exists even when nothing is said about it (it has triples)."""
+    for iri in target.candidates or (target.iri,):
+        if iri in state.graph_sizes or state.store.exists(iri):
+            return iri
+    return None
+
+
+def always(target: Target, state: ServedBuild) -> str | None:
+    return target.iri
+
+
+def dist_file_exists(name: str) -> Callable[[Target, ServedBuild], str | None]:
+    def exists(target: Target, state: ServedBuild) -> str | None:
+        return target.iri if (state.dist / name).is_file() else None
+
+    return exists
+
+
+# -- describe -------------------------------------------------------------------------------------
+def node(target: Target, iri: str, state: ServedBuild) -> Document:
+    """A thing or a term: what the store says about it, outgoing and incoming."""
+    description = state.store.describe(iri)
+    subjects: list[ox.NamedNode | ox.BlankNode] = [ox.NamedNode(iri)]
+    return Document(target, iri, description.quads, description=description, subjects=subjects)
+
+
+def graph(target: Target, iri: str, state: ServedBuild) -> Document:
+    """The graph's own statements, then what the provenance says about the graph."""
+    name = ox.NamedNode(iri)
+    contents = state.store.quads(graph=name)
+    about = state.store.describe(iri)
+    quads = _unique([*about.outgoing, *about.incoming, *contents])
+    return Document(target, iri, quads, description=about, subjects=_subjects(name, quads))
+
+
+def ontology(target: Target, iri: str, state: ServedBuild) -> Document:
+    about = state.store.describe(iri)
+    terms = state.store.quads(graph=ox.NamedNode(state.base + "graph/ontology"))
+    quads = _unique([*about.outgoing, *terms, *about.incoming])
+    # The page documents the terms in its own tables (each links to the term's page).
+    return Document(target, iri, quads, description=about, subjects=[ox.NamedNode(iri)])
+
+
+def dist_file(name: str) -> Callable[[Target, str, ServedBuild], Document]:
+    """A Turtle file of dist/ (the dataset description, the shapes), read once per process."""
+
+    def describe(target: Target, iri: str, state: ServedBuild) -> Document:
+        quads = file_quads(state, name)
+        return Document(target, iri, quads, subjects=_subjects(ox.NamedNode(iri), quads))
+
+    return describe
 
 
 def file_quads(state: ServedBuild, name: str) -> list[ox.Quad]:

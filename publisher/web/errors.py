@@ -19,18 +19,18 @@ from flask import Flask, Response, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from publisher import formats
-from publisher.formats import Format, Kind
+from publisher.formats import Family, Format
 from publisher.negotiation import choose
 from publisher.sparql import errors as query_errors
 
 # The forms an error takes; the table's order breaks ties (a bare */* gets the first).
-PLAIN_ERROR = Format("text", "plain text", "text/plain", "txt", Kind.PAGE)
+PLAIN_ERROR = Format("text", "plain text", "text/plain", "txt", Family.PAGE)
 JSON_ERROR = Format(
     "json",
     "JSON",
     "application/json",
     "json",
-    Kind.PAGE,
+    Family.PAGE,
     aliases=("application/problem+json", "application/sparql-results+json"),
 )
 ERROR_OFFERS: tuple[Format, ...] = (PLAIN_ERROR, formats.HTML, JSON_ERROR)

@@ -118,9 +118,10 @@ def home() -> Response:
     """The home page, or for a client asking for RDF the dataset description (/dataset)."""
     fmt = choose(request.headers.get("Accept"), HOME_OFFERS)
     if fmt is not None and fmt is not formats.HTML:
-        from publisher.web.resources import dataset
+        from publisher.web.page_types import DATASET
+        from publisher.web.resources import serve
 
-        response = dataset()
+        response = serve(DATASET.resolve(base=served_build().base, raw=""))
         response.vary.add("Accept")
         return response
     state = served_build()

@@ -7,7 +7,6 @@ JSON-LD) also keep every statement in the named graph it came from.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
@@ -16,12 +15,9 @@ from flask import render_template
 
 from publisher import formats
 from publisher.formats import Format
-from publisher.jsonld import compact
-from publisher.namespaces import jsonld_context, prefixes
+from publisher.namespaces import prefixes
 from publisher.web.describe import Document
-from publisher.web.resolve import Kind
 from publisher.web.state import ServedBuild
-from publisher.xmlsafe import check_rdf_xml
 
 
 @dataclass(frozen=True)
@@ -98,17 +94,11 @@ def dataset_quads(quads: Iterable[ox.Quad], *, main: str | None = None) -> list[
 def serialize_rdf(
     quads: Sequence[ox.Quad], fmt: Format, *, base: str, main: str | None = None
 ) -> bytes:
-    if fmt is formats.JSON_LD:
-        return compact(dataset_quads(quads, main=main), base=base)
-    assert fmt.rdf_format is not None
-    options: dict[str, object] = {}
-    if fmt.rdf_format in (ox.RdfFormat.TURTLE, ox.RdfFormat.TRIG, ox.RdfFormat.RDF_XML):
-        options["prefixes"] = used_prefixes(quads, base)
-    if fmt is formats.RDF_XML:
-        check_rdf_xml(quads)  # raises NotXmlSafe naming the term: never broken XML
-    if fmt.carries_graphs:
-        return ox.serialize(dataset_quads(quads, main=main), format=fmt.rdf_format, **options)
-    return ox.serialize(union_triples(quads, main=main), format=fmt.rdf_format, **options)
+    """The format's writer on the union (default graph) and the named graphs; a triple format
+    writes the union. RDF/XML raises NotXmlSafe naming the term: never broken XML."""
+    return fmt.write(
+        dataset_quads(quads, main=main), prefixes=used_prefixes(quads, base), base=base
+    )
 
 
 def script_json(jsonld: bytes) -> str:
@@ -118,11 +108,12 @@ def script_json(jsonld: bytes) -> str:
 
 
 def render_html(document: Document, context: RenderContext) -> bytes:
-    from publisher.web.ontology import ontology_terms
     from publisher.web.view import build_page
 
     state = context.state
-    jsonld = script_json(compact(dataset_quads(document.quads, main=document.iri), base=state.base))
+    jsonld = script_json(
+        serialize_rdf(document.quads, formats.JSON_LD, base=state.base, main=document.iri)
+    )
     page = build_page(
         document,
         state=state,
@@ -130,10 +121,9 @@ def render_html(document: Document, context: RenderContext) -> bytes:
         alternates=context.alternates,
         jsonld=jsonld,
     )
-    terms = None
-    if document.target.kind is Kind.ONTOLOGY:
-        terms = ontology_terms(state, preferred=context.preferred_languages)
-    return render_template("resource.html", page=page, terms=terms).encode("utf-8")
+    page_type = document.target.page
+    extra = page_type.template_context(state, context.preferred_languages)
+    return render_template(page_type.template, page=page, **extra).encode("utf-8")
 
 
 def render(document: Document, fmt: Format, context: RenderContext) -> bytes:
@@ -148,19 +138,10 @@ RENDERERS: dict[str, Callable[[Document, RenderContext], bytes]] = {"html": rend
 
 # -- 404 in the negotiated format: an empty graph that says why ------------------------------
 def not_found_body(iri: str, fmt: Format, *, base: str, message: str) -> bytes:
-    """An empty description in the requested format, with a comment where the syntax has one."""
+    """An empty description in the requested format, with the message as a comment where the
+    syntax has one."""
     if fmt is formats.HTML:
         return render_template(
             "error.html", status=404, title="Not Found", message=message, iri=iri
         ).encode("utf-8")
-    comment = message.replace("\n", " ").replace("--", "- -")
-    if fmt is formats.JSON_LD:
-        return (json.dumps({**jsonld_context(base), "@graph": []}, indent=2) + "\n").encode()
-    if fmt is formats.RDF_XML:
-        return (
-            '<?xml version="1.0" encoding="utf-8"?>\n'
-            f"<!-- {comment} -->\n"
-            '<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"/>\n'
-        ).encode()
-    # Turtle, TriG, N-Triples and N-Quads all read '#' to the end of a line as a comment.
-    return f"# {comment}\n".encode()
+    return fmt.comment(fmt.write([], base=base), message)

@@ -1,5 +1,9 @@
 """Request path -> the IRI it names: the first step of every linked-data request.
 
+A page type (web/page_types.py) maps paths to IRIs with one of two mappings: `PathBelow`
+(``/doc/{type}/{slug}`` names ``{base}id/{type}/{slug}``) or `NamedDocument` (``/dataset``,
+``/def/``: one IRI, its variants by extension).
+
 The IRI is built from the path as the client sent it (percent-encoding kept), because an IRI
 with ``%20`` and one with a space (or ``%C4%B1`` and ``ı``) are different terms in RDF. Both
 spellings are tried, the one present in the store wins, so IRIs minted either way round-trip.
@@ -11,7 +15,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from enum import Enum
+from typing import TYPE_CHECKING
 from urllib.parse import quote, unquote
 
 import pyoxigraph as ox
@@ -21,6 +25,9 @@ from publisher import formats
 from publisher.formats import Format
 from publisher.web.errors import BadRequest, NotFound
 
+if TYPE_CHECKING:
+    from publisher.web.page_types import PageType
+
 MAX_PATH_LENGTH = 2_048
 # Characters RFC 3987 does not allow in an IRI (after percent-decoding they cannot be minted).
 _FORBIDDEN = re.compile(r"[\x00-\x20\x7f<>\"{}|\\^`\ufffd]")
@@ -28,20 +35,11 @@ _FORBIDDEN = re.compile(r"[\x00-\x20\x7f<>\"{}|\\^`\ufffd]")
 _SAFE = "/:@!$&'()*+,;=-._~%"
 
 
-class Kind(Enum):
-    THING = "thing"  # /doc/{type}/{slug} describes {base}id/{type}/{slug}
-    TERM = "term"  # /def/{Term}
-    ONTOLOGY = "ontology"  # /def/ (the ontology IRI {base}def/)
-    GRAPH = "graph"  # /graph/{slug}
-    DATASET = "dataset"  # /dataset (dist/void.ttl)
-    SHAPES = "shapes"  # /shapes (dist/shapes.ttl)
-
-
 @dataclass(frozen=True)
 class Target:
     """What a request is about: the IRI described and the URL of its generic document."""
 
-    kind: Kind
+    page: PageType
     iri: str
     document: str  # path of the generic (negotiated) document, percent-encoded, e.g. /doc/a/b
     explicit: Format | None = None  # the format named by an extension (beats Accept)
@@ -135,27 +133,48 @@ def iri_candidates(prefix: str, raw_name: str, decoded: str) -> tuple[str, ...]:
     return tuple(found)
 
 
-def resolve(kind: Kind, *, base: str, prefix: str, raw_rest: str) -> Target:
-    """Target for a request under `prefix` (e.g. '/doc/') whose remaining raw path is `raw_rest`.
+@dataclass(frozen=True)
+class PathBelow:
+    """Names below a route prefix: ``{prefix}{name}`` describes ``{base}{iri_path}{name}``
+    (``/doc/event/x`` -> ``{base}id/event/x``; ``/graph/x`` -> ``{base}graph/x``)."""
 
-    THING names live under {base}id/ but are served under /doc/; the others are served at
-    their own IRI's path.
-    """
-    if kind is Kind.ONTOLOGY:
-        return Target(kind, base + "def/", "/def/", explicit=_explicit(raw_rest))
-    if kind in (Kind.DATASET, Kind.SHAPES):
-        name = kind.value
-        return Target(kind, base + name, "/" + name, explicit=_explicit(raw_rest))
-    stem, explicit = split_extension(raw_rest)
-    what = {
-        Kind.THING: "/doc/{type}/{slug}",
-        Kind.TERM: "/def/{Term}",
-        Kind.GRAPH: "/graph/{slug}",
-    }[kind]
-    decoded = check_name(stem, what=what)
-    iri_prefix = base + ("id/" if kind is Kind.THING else prefix.strip("/") + "/")
-    candidates = iri_candidates(iri_prefix, stem, decoded)
-    return Target(kind, candidates[0], prefix + stem, explicit=explicit, candidates=candidates)
+    prefix: str  # the route prefix, e.g. "/doc/"
+    iri_path: str  # where the IRIs live below the base, e.g. "id/"
+    what: str  # the expected path, for 400 messages: "/doc/{type}/{slug}"
+
+    @property
+    def rules(self) -> tuple[str, ...]:
+        return (f"{self.prefix}<path:rest>",)
+
+    def raw(self, *, rest: str = "", extension: str = "") -> str:
+        """The raw remainder of the request path (from the route's arguments)."""
+        return raw_rest(self.prefix, rest)
+
+    def target(self, page: PageType, *, base: str, raw: str) -> Target:
+        stem, explicit = split_extension(raw)
+        decoded = check_name(stem, what=self.what)
+        candidates = iri_candidates(base + self.iri_path, stem, decoded)
+        document = self.prefix + stem
+        return Target(page, candidates[0], document, explicit=explicit, candidates=candidates)
+
+
+@dataclass(frozen=True)
+class NamedDocument:
+    """One document at a fixed path (``/dataset``, ``/def/``) describing ``{base}{iri_path}``;
+    its variants by extension (``/dataset.ttl``, ``/def.ttl``)."""
+
+    document: str  # "/dataset", "/def/"
+    iri_path: str  # "dataset", "def/"
+
+    @property
+    def rules(self) -> tuple[str, ...]:
+        return (self.document, self.document.rstrip("/") + ".<extension>")
+
+    def raw(self, *, rest: str = "", extension: str = "") -> str:
+        return extension
+
+    def target(self, page: PageType, *, base: str, raw: str) -> Target:
+        return Target(page, base + self.iri_path, self.document, explicit=_explicit(raw))
 
 
 def _explicit(extension: str) -> Format | None:

@@ -2,7 +2,8 @@
 
 Each request runs the same pipeline (Trifid-style): resolve the path to an IRI -> pick the
 format (extension > ?format= > Accept) -> does the IRI exist? -> describe -> render -> headers.
-The modules named in the imports own each step; this one only wires them to routes.
+The page types (web/page_types.py) say, per type, the routes, the IRI mapping, exists and
+describe; the modules named in the imports own each step; this one wires them to routes.
 """
 
 from __future__ import annotations
@@ -17,12 +18,13 @@ from publisher.dist import SHAPES_FILE
 from publisher.formats import Format
 from publisher.negotiation import choose
 from publisher.web.cache import LRU
-from publisher.web.describe import describe, file_quads, find
+from publisher.web.describe import file_quads
 from publisher.web.errors import BadRequest, NotAcceptable, NotFound
 from publisher.web.http import cached
 from publisher.web.labels import languages_key, preferred_languages
+from publisher.web.page_types import PAGE_TYPES, SHAPES, THING, PageType
 from publisher.web.render import RenderContext, not_found_body, render
-from publisher.web.resolve import Kind, Target, check_name, raw_rest, resolve, split_extension
+from publisher.web.resolve import Target, check_name, raw_rest, split_extension
 from publisher.web.state import ServedBuild, served_build
 from publisher.xmlsafe import NotXmlSafe
 
@@ -115,16 +117,17 @@ def _not_representable(
 def serve(target: Target) -> Response:
     state = served_build()
     fmt, negotiated = pick_format(target)
-    iri = find(target, state)
+    page = target.page
+    iri = page.exists(target, state)
     if iri is None:
         raise _not_found(target, fmt, negotiated)
     languages = preferred_languages() if fmt is formats.HTML else ()
     alternates = [(f, _url(target.variant(f))) for f in formats.RESOURCE_FORMATS]
     context = RenderContext(state, languages, alternates)
-    key = (target.kind, iri, fmt.name, languages)
+    key = (page.name, iri, fmt.name, languages)
     try:
         body = _cache(state).get_or_make(
-            key, lambda: render(describe(target, iri, state), fmt, context)
+            key, lambda: render(page.describe(target, iri, state), fmt, context)
         )
     except NotXmlSafe as error:
         raise _not_representable(target, fmt, negotiated, error) from None
@@ -138,13 +141,28 @@ def serve(target: Target) -> Response:
 
 
 # -- routes ----------------------------------------------------------------------------------
+def _register(page: PageType) -> None:
+    """The page type's routes, each running `serve` on the target its path names."""
+
+    def view(rest: str = "", extension: str = "") -> Response:
+        raw = page.iris.raw(rest=rest, extension=extension)
+        return serve(page.resolve(base=served_build().base, raw=raw))
+
+    for rule in page.iris.rules:
+        blueprint.add_url_rule(rule, endpoint=page.name, view_func=view, methods=["GET"])
+
+
+for page_type in PAGE_TYPES:
+    _register(page_type)
+
+
 @blueprint.get("/id/<path:rest>")
-def thing(rest: str) -> Response:
+def identifier(rest: str) -> Response:
     """A thing is not a document: 303 to the document describing it, in the chosen format."""
     state = served_build()
-    target = resolve(Kind.THING, base=state.base, prefix="/doc/", raw_rest=raw_rest("/id/", rest))
+    target = THING.resolve(base=state.base, raw=raw_rest("/id/", rest))
     fmt, negotiated = pick_format(target)
-    if find(target, state) is None:
+    if THING.exists(target, state) is None:
         raise _not_found(target, fmt, negotiated)
     location = _url(target.variant(fmt))
     response = Response(f"See {location}\n", 303, content_type="text/plain; charset=utf-8")
@@ -156,56 +174,11 @@ def thing(rest: str) -> Response:
     return response
 
 
-def _serve_path(kind: Kind, prefix: str, rest: str) -> Response:
-    """A resource below `prefix` (/doc/, /def/, /graph/), from the path as the client sent it."""
-    return serve(
-        resolve(kind, base=served_build().base, prefix=prefix, raw_rest=raw_rest(prefix, rest))
-    )
-
-
-def _serve_named(kind: Kind, prefix: str, extension: str) -> Response:
-    """A document with a fixed name (/def/, /dataset, /shapes) and an optional extension."""
-    return serve(resolve(kind, base=served_build().base, prefix=prefix, raw_rest=extension))
-
-
-@blueprint.get("/doc/<path:rest>")
-def document(rest: str) -> Response:
-    return _serve_path(Kind.THING, "/doc/", rest)
-
-
-@blueprint.get("/def/")
-@blueprint.get("/def.<extension>")
-def ontology(extension: str = "") -> Response:
-    return _serve_named(Kind.ONTOLOGY, "/def/", extension)
-
-
-@blueprint.get("/def/<path:rest>")
-def term(rest: str) -> Response:
-    return _serve_path(Kind.TERM, "/def/", rest)
-
-
-@blueprint.get("/graph/<path:rest>")
-def graph(rest: str) -> Response:
-    return _serve_path(Kind.GRAPH, "/graph/", rest)
-
-
-@blueprint.get("/dataset")
-@blueprint.get("/dataset.<extension>")
-def dataset(extension: str = "") -> Response:
-    return _serve_named(Kind.DATASET, "/", extension)
-
-
-@blueprint.get("/shapes")
-@blueprint.get("/shapes.<extension>")
-def shapes(extension: str = "") -> Response:
-    return _serve_named(Kind.SHAPES, "/", extension)
-
-
 @blueprint.get("/shapes/<path:rest>")
 def shape(rest: str) -> Response:
     """A shape's IRI ({base}shapes/Name): 303 to the shapes document that defines it."""
     state = served_build()
-    target = resolve(Kind.SHAPES, base=state.base, prefix="/", raw_rest="")
+    target = SHAPES.resolve(base=state.base, raw="")
     stem, explicit = split_extension(raw_rest("/shapes/", rest))
     name = check_name(stem, what="/shapes/{Shape}")
     fmt, negotiated = (explicit, False) if explicit else pick_format(target)

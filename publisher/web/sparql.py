@@ -13,7 +13,6 @@ import time
 from dataclasses import replace
 from typing import Any
 
-import pyoxigraph as ox
 from flask import Blueprint, Response, render_template, request, url_for
 from werkzeug.exceptions import RequestEntityTooLarge
 
@@ -110,7 +109,7 @@ def format_override(values: tuple[str, ...], offered: tuple[Format, ...]) -> For
     None when none does: the request is then negotiated by Accept, as if no override had been
     sent, rather than refused (SPARQLWrapper sends values meant for other endpoints).
     """
-    graphs = any(f.kind is formats.Kind.RDF for f in offered)
+    graphs = any(f.family is formats.Family.RDF for f in offered)
     aliases = GRAPH_FORMAT_ALIASES if graphs else SOLUTION_FORMAT_ALIASES
     for value in values:
         for member in value.split(","):
@@ -244,14 +243,10 @@ def _describe_or_page(state: ServedBuild, sparql: QueryRequest) -> Response:
         body = _page(state, query=None, shape=None, answer=None)
         response = Response(body, content_type=formats.HTML.content_type)
     else:
-        assert fmt.rdf_format is not None
         triples = service_description(
             endpoint=state.base + "sparql", graphs=state.graph_sizes, settings=state.settings
         )
-        items: list[ox.Triple] | list[ox.Quad] = triples
-        if fmt.carries_graphs and fmt is not formats.JSON_LD:
-            items = [ox.Quad(t.subject, t.predicate, t.object, ox.DefaultGraph()) for t in triples]
-        body = ox.serialize(items, format=fmt.rdf_format, prefixes=prefixes(state.base))
+        body = fmt.write(triples, prefixes=prefixes(state.base), base=state.base)
         response = Response(body, content_type=fmt.content_type)
         response.headers["Vary"] = "Accept"
         # Stable for one build and settings (named nodes): validators and 304 (issue 7 #10).

@@ -19,7 +19,6 @@ from publisher.web.describe import Document
 from publisher.web.labels import Labels, comment_of, short_name
 from publisher.web.links import local_link
 from publisher.web.provenance import Source, source_of
-from publisher.web.resolve import Kind
 from publisher.web.state import ServedBuild
 
 RDF_TYPE = STANDARD_PREFIXES["rdf"] + "type"
@@ -82,7 +81,8 @@ class Incoming:
 
 @dataclass
 class Page:
-    kind: str
+    kind: str  # the page type's name
+    kind_label: str  # what the page type is called
     iri: str
     title: str
     title_lang: str | None
@@ -183,7 +183,7 @@ class PageBuilder:
         document = self.document
         main = ox.NamedNode(document.iri)
         description = document.description
-        is_thing = document.target.kind in (Kind.THING, Kind.TERM)
+        is_thing = document.target.page.incoming_apart
         self.labels.add_quads(document.quads)
 
         # Incoming links are listed apart; what remains is grouped by subject.
@@ -240,7 +240,8 @@ class PageBuilder:
         types = list({t.title: t for t in types}.values())
         comment = comment_of(document.quads, document.iri, self.labels.preferred)
         return Page(
-            kind=document.target.kind.value,
+            kind=document.target.page.name,
+            kind_label=document.target.page.label,
             iri=document.iri,
             title=title,
             title_lang=title_lang,

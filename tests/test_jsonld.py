@@ -40,7 +40,7 @@ def canonical(nquads: str) -> str:
 
 
 def round_trip(quads: list[ox.Quad]) -> tuple[str, str]:
-    written = compact(quads, base=BASE)
+    written = compact(quads, prefixes=prefixes(BASE))
     expanded = jsonld.to_rdf(
         json.loads(written),
         {"format": "application/n-quads", "documentLoader": _no_remote_contexts},
@@ -126,5 +126,5 @@ def test_an_iri_whose_scheme_is_a_prefix_stays_itself() -> None:
     assert expanded == given_dataset
     assert "wgs84_pos#39.9" not in expanded
     # rdflib reads it the same way.
-    graph = rdflib.Graph().parse(data=compact(quads, base=BASE), format="json-ld")
+    graph = rdflib.Graph().parse(data=compact(quads, prefixes=prefixes(BASE)), format="json-ld")
     assert rdflib.URIRef("geo:39.9,46.8") in set(graph.objects())
