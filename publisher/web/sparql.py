@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import replace
 from typing import Any
 
 from flask import Blueprint, Response, render_template, request, url_for
@@ -46,14 +45,11 @@ from publisher.web.state import ServedBuild, served_build
 
 blueprint = Blueprint("sparql", __name__)
 
-# A graph asked for as plain JSON (Accept: application/json) is answered with JSON-LD: it is
-# JSON, and what SPARQLWrapper, rdflib and browsers' fetch() mean by it. Negotiated with this
-# copy of the JSON-LD entry and mapped back to the table's entry (see _canonical).
-_JSON_LD_FOR_JSON = replace(formats.JSON_LD, aliases=(*formats.JSON_LD.aliases, "application/json"))
 SOLUTION_OFFERS: tuple[Format, ...] = (*formats.RESULT_FORMATS, formats.HTML)
-GRAPH_OFFERS: tuple[Format, ...] = tuple(
-    _JSON_LD_FOR_JSON if f is formats.JSON_LD else f for f in (*formats.RDF_FORMATS, formats.HTML)
-)
+# A graph asked for as plain JSON (Accept: application/json) is answered with JSON-LD: the
+# format table lists application/json as a JSON-LD alias (SELECT answers still prefer SPARQL
+# JSON, whose entry is offered instead for solutions).
+GRAPH_OFFERS: tuple[Format, ...] = (*formats.RDF_FORMATS, formats.HTML)
 DESCRIPTION_OFFERS = GRAPH_OFFERS
 # ?format= / ?output= values real clients send besides the table's names, extensions and
 # media types (SPARQLWrapper: n3, json-ld, rdf+xml, turtle, xml, json, csv, tsv). On a
@@ -99,10 +95,6 @@ def preflight(response: Response) -> Response:
     return response
 
 
-def _canonical(fmt: Format) -> Format:
-    return formats.JSON_LD if fmt is _JSON_LD_FOR_JSON else fmt
-
-
 def format_override(values: tuple[str, ...], offered: tuple[Format, ...]) -> Format | None:
     """The first ?format= / ?output= value (or list member) naming an offered format.
 
@@ -118,7 +110,7 @@ def format_override(values: tuple[str, ...], offered: tuple[Format, ...]) -> For
                 continue
             fmt = formats.by_name(key, offered) or aliases.get(key)
             if fmt is not None:
-                return _canonical(fmt)
+                return fmt
     return None
 
 
@@ -133,7 +125,7 @@ def negotiate(overrides: tuple[str, ...], offered: tuple[Format, ...], what: str
             + ", ".join(f.name for f in offered)
             + ")"
         )
-    return _canonical(fmt)
+    return fmt
 
 
 def _choose_format(shape: QueryShape, overrides: tuple[str, ...]) -> Format:
