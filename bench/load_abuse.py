@@ -248,6 +248,9 @@ def main() -> None:
     parser.add_argument("--slow", type=int, default=200, help="slowloris connections")
     parser.add_argument("--runaway", type=int, default=4, help="runaway query clients")
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument(
+        "--threads", type=int, default=None, help="app threads per worker (setting threads)"
+    )
     parser.add_argument("--dist", type=Path, help="a built dist/ (default: build the seed)")
     options = parser.parse_args()
 
@@ -255,7 +258,8 @@ def main() -> None:
     dist = options.dist or build_dist(
         Path(tempfile.mkdtemp(prefix="load-abuse-")) / "dist", base=f"http://127.0.0.1:{port}/"
     )
-    server = ServerProcess(dist, port=port, workers=options.workers)
+    env = {"PUBLISHER_THREADS": str(options.threads)} if options.threads else None
+    server = ServerProcess(dist, port=port, workers=options.workers, env=env)
     try:
         url = server.url
         sitemap = requests.get(url + "/sitemap.xml", timeout=30).text

@@ -83,9 +83,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("workers", 2, "processes", "Worker processes for `serve` (0 = dev server)."),
     Setting(
         "threads",
-        4,
+        16,
         "threads",
-        "Threads per worker process that run requests; slow or idle connections hold none.",
+        "Threads per worker process that run requests; slow or idle connections hold none. "
+        "A thread waiting for a SPARQL worker holds one, so a few runaway queries must not "
+        "use them all.",
     ),
     Setting(
         "header_timeout_ms",
