@@ -179,42 +179,77 @@ class PageBuilder:
             anchor = "b-" + _anchor(subject.value)
         return Block(node, anchor, groups)
 
-    def build(self, *, alternates: list[tuple[Format, str]], jsonld: str) -> Page:
+    def page(self, *, alternates: list[tuple[Format, str]], jsonld: str) -> Page:
+        """The whole page: statement blocks, incoming links, title, types and sources."""
         document = self.document
-        main = ox.NamedNode(document.iri)
         description = document.description
-        is_thing = document.target.page.incoming_apart
         self.labels.add_quads(document.quads)
-
-        # Incoming links are listed apart; what remains is grouped by subject.
-        incoming_quads = list(description.incoming) if description and is_thing else []
-        incoming_set = set(incoming_quads)
-        shown = [q for q in document.quads if q not in incoming_set]
-        if description and is_thing:
-            # Labels of linked things serve the page; they are not statements about it.
-            label_set = set(description.labels) - set(description.outgoing)
-            shown = [q for q in shown if q not in label_set]
-        index: dict[ox.Term, list[ox.Quad]] = defaultdict(list)
-        for quad in shown:
-            index[quad.subject].append(quad)
-
         limit = int(self.state.settings.html_max_rows)
+        incoming_quads = self._incoming_quads()
+        blocks, truncated = self._blocks(self._shown_by_subject(incoming_quads), limit=limit)
+        title, title_lang = self.labels.text(document.iri)
+        comment = comment_of(document.quads, document.iri, self.labels.preferred)
+        return Page(
+            kind=document.target.page.name,
+            kind_label=document.target.page.label,
+            iri=document.iri,
+            title=title,
+            title_lang=title_lang,
+            types=self._types(),
+            comment=self.literal(comment) if comment is not None else None,
+            blocks=blocks,
+            incoming=self._incoming(incoming_quads[:limit]),
+            incoming_truncated=bool(description and description.incoming_truncated)
+            or len(incoming_quads) > limit,
+            truncated=truncated,
+            statements=len(document.quads),
+            alternates=alternates,
+            jsonld=jsonld,
+            sources=sorted(self._sources.values(), key=lambda s: (not s.claim, s.graph_label)),
+        )
+
+    def _incoming_quads(self) -> list[ox.Quad]:
+        """Links to a thing from elsewhere, listed apart from its own statements."""
+        description = self.document.description
+        if description and self.document.target.page.incoming_apart:
+            return list(description.incoming)
+        return []
+
+    def _shown_by_subject(self, incoming_quads: list[ox.Quad]) -> dict[ox.Term, list[ox.Quad]]:
+        """The statements shown in blocks (not incoming links, not linked labels), by subject."""
+        document = self.document
+        hidden = set(incoming_quads)
+        description = document.description
+        if description and document.target.page.incoming_apart:
+            # Labels of linked things serve the page; they are not statements about it.
+            hidden |= set(description.labels) - set(description.outgoing)
+        index: dict[ox.Term, list[ox.Quad]] = defaultdict(list)
+        for quad in document.quads:
+            if quad not in hidden:
+                index[quad.subject].append(quad)
+        return index
+
+    def _blocks(
+        self, index: dict[ox.Term, list[ox.Quad]], *, limit: int
+    ) -> tuple[list[Block], bool]:
+        """One block per subject in page order, until `limit` rows (then truncated)."""
         blocks: list[Block] = []
         rows = 0
-        truncated = False
-        for subject in document.subjects:
+        for subject in self.document.subjects:
             if subject not in index:
                 continue
             if rows >= limit:
-                truncated = True
-                break
+                return blocks, True
             block = self.block(subject, index)
             rows += block.rows
             blocks.append(block)
+        return blocks, False
 
-        incoming = []
+    def _incoming(self, quads: list[ox.Quad]) -> list[Incoming]:
+        """Incoming links grouped by (subject, predicate), each with the sources that state it."""
+        incoming: list[Incoming] = []
         grouped: dict[tuple[ox.Term, str], Incoming] = {}
-        for quad in incoming_quads[:limit]:
+        for quad in quads:
             key = (quad.subject, quad.predicate.value)
             if key not in grouped:
                 subject = (
@@ -228,35 +263,16 @@ class PageBuilder:
             if source not in grouped[key].sources:
                 grouped[key].sources.append(source)
         incoming.sort(key=lambda i: (i.predicate.text.lower(), i.subject.text.lower()))
+        return incoming
 
-        title, title_lang = self.labels.text(document.iri)
-        types = [
-            self.iri(q.object.value)
-            for q in dict.fromkeys(
-                q for q in document.quads if q.subject == main and q.predicate.value == RDF_TYPE
-            )
-            if isinstance(q.object, ox.NamedNode)
-        ]
-        types = list({t.title: t for t in types}.values())
-        comment = comment_of(document.quads, document.iri, self.labels.preferred)
-        return Page(
-            kind=document.target.page.name,
-            kind_label=document.target.page.label,
-            iri=document.iri,
-            title=title,
-            title_lang=title_lang,
-            types=types,
-            comment=self.literal(comment) if comment is not None else None,
-            blocks=blocks,
-            incoming=incoming,
-            incoming_truncated=bool(description and description.incoming_truncated)
-            or len(incoming_quads) > limit,
-            truncated=truncated,
-            statements=len(document.quads),
-            alternates=alternates,
-            jsonld=jsonld,
-            sources=sorted(self._sources.values(), key=lambda s: (not s.claim, s.graph_label)),
+    def _types(self) -> list[Node]:
+        """The main node's classes, once each (by title)."""
+        main = ox.NamedNode(self.document.iri)
+        quads = dict.fromkeys(
+            q for q in self.document.quads if q.subject == main and q.predicate.value == RDF_TYPE
         )
+        types = [self.iri(q.object.value) for q in quads if isinstance(q.object, ox.NamedNode)]
+        return list({t.title: t for t in types}.values())
 
 
 def _value_order(value: Value) -> tuple[int, str]:
@@ -283,6 +299,6 @@ def build_page(
     jsonld: str,
 ) -> Page:
     labels = Labels(store=state.store, base=state.base, preferred=tuple(preferred))
-    return PageBuilder(document, state=state, labels=labels).build(
+    return PageBuilder(document, state=state, labels=labels).page(
         alternates=alternates, jsonld=jsonld
     )
