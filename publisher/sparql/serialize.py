@@ -162,10 +162,16 @@ def _from_tsv(
             break
         # Other formats are larger than TSV: keep fewer whole rows, in proportion.
         cut_by = BYTES
-        del lines[max(0, min(len(lines) - 1, len(lines) * limits.bytes // len(body) - 1)) :]
+        _keep_in_proportion(lines, size=len(body), limit=limits.bytes)
     if cut_by:
         body = fmt.comment(body, limits.note(cut_by))
     return Serialized(body, kind, len(lines), cut_by is not None, names, cut_by)
+
+
+def _keep_in_proportion(items: list, *, size: int, limit: int) -> None:
+    """Cut whole items so that a body of `size` bytes would shrink under `limit` (at least one
+    item goes, so the caller's loop ends)."""
+    del items[max(0, min(len(items) - 1, len(items) * limit // size - 1)) :]
 
 
 def _graph(
@@ -196,7 +202,7 @@ def _graph(
         if len(body) <= limits.bytes or not triples:
             break
         cut_by = BYTES
-        del triples[max(0, min(len(triples) - 1, len(triples) * limits.bytes // len(body) - 1)) :]
+        _keep_in_proportion(triples, size=len(body), limit=limits.bytes)
     if cut_by:
         body = fmt.comment(body, limits.note(cut_by))
     return Serialized(body, "graph", len(triples), cut_by is not None, (), cut_by)
