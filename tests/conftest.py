@@ -6,7 +6,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from support import FIXTURES, W3C, ServerProcess, build_dist, free_port, in_process_app
+from support import (
+    FIXTURES,
+    ServerProcess,
+    build_data_only,
+    build_dist,
+    free_port,
+    in_process_app,
+    w3c_data_dir,
+)
 
 
 @pytest.fixture(scope="session")
@@ -28,17 +36,11 @@ def seed_dist(tmp_path_factory: pytest.TempPathFactory, seed_base: str) -> Path:
 @pytest.fixture(scope="session")
 def conformance_dist(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The W3C SPARQL protocol/result-format data as its own dataset (no shapes)."""
-    data = tmp_path_factory.mktemp("w3c-data")
-    (data / "sparql-protocol-dataset.trig").write_bytes(
-        (W3C / "sparql-protocol-dataset.trig").read_bytes()
-    )
-    return build_dist(
+    data = w3c_data_dir(tmp_path_factory.mktemp("w3c-data"))
+    return build_data_only(
         tmp_path_factory.mktemp("w3c") / "dist",
         base="http://www.example/",
         data_dir=data,
-        ontology_dir=None,
-        shapes_dir=None,
-        validate=False,
     )
 
 

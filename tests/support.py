@@ -53,6 +53,28 @@ def build_dist(
     return out
 
 
+def build_data_only(
+    out: Path, *, base: str, data_dir: Path, ontology_dir: Path | None = None
+) -> Path:
+    """Build a test dataset as it is: no shapes, no validation (fixtures, corpora, W3C data)."""
+    return build_dist(
+        out,
+        base=base,
+        data_dir=data_dir,
+        ontology_dir=ontology_dir,
+        shapes_dir=None,
+        validate=False,
+    )
+
+
+def w3c_data_dir(directory: Path) -> Path:
+    """A data directory holding only the W3C SPARQL protocol dataset (one TriG file)."""
+    (directory / "sparql-protocol-dataset.trig").write_bytes(
+        (W3C / "sparql-protocol-dataset.trig").read_bytes()
+    )
+    return directory
+
+
 def in_process_app(dist: Path, **settings: object):
     """The in-process app on a built dist/ (the Flask test client talks to it)."""
     from publisher import create_app

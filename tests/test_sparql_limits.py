@@ -19,7 +19,7 @@ import pytest
 import requests
 from corpus import write_corpus
 from sparql_helpers import SparqlServer, query_workers, rss_mb
-from support import build_dist
+from support import build_data_only
 
 from publisher import formats
 
@@ -43,13 +43,10 @@ RUNAWAYS = {
 def corpus_dist(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("corpus")
     write_corpus(root / "data", triples=CORPUS_TRIPLES, base=BASE)
-    return build_dist(
+    return build_data_only(
         root / "dist",
         base=BASE,
         data_dir=root / "data",
-        ontology_dir=None,
-        shapes_dir=None,
-        validate=False,
     )
 
 

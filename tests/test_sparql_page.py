@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 import rdflib
-from support import W3C, build_dist, in_process_app
+from support import build_data_only, in_process_app, w3c_data_dir
 
 from publisher.store.workers import shutdown_all
 
@@ -35,17 +35,12 @@ def ontology_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def page_dist(tmp_path_factory: pytest.TempPathFactory, ontology_dir: Path) -> Path:
     """The W3C data built with `ontology_dir`: the build copies its cq/ into dist/, where the
     query page reads its examples (issue 7 #14: serving needs only dist/)."""
-    data = tmp_path_factory.mktemp("w3c-page-data")
-    (data / "sparql-protocol-dataset.trig").write_bytes(
-        (W3C / "sparql-protocol-dataset.trig").read_bytes()
-    )
-    return build_dist(
+    data = w3c_data_dir(tmp_path_factory.mktemp("w3c-page-data"))
+    return build_data_only(
         tmp_path_factory.mktemp("w3c-page") / "dist",
         base="http://www.example/",
         data_dir=data,
         ontology_dir=ontology_dir,
-        shapes_dir=None,
-        validate=False,
     )
 
 

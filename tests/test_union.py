@@ -14,7 +14,7 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 import rdflib
-from support import FIXTURES, build_dist, in_process_app
+from support import FIXTURES, build_data_only, in_process_app
 
 from publisher.settings import load_settings
 from publisher.store import open_store
@@ -28,13 +28,10 @@ COUNT_ALL = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
 
 @pytest.fixture(scope="module")
 def shared_dist(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_dist(
+    return build_data_only(
         tmp_path_factory.mktemp("shared") / "dist",
         base=BASE,
         data_dir=FIXTURES / "shared-triple" / "data",
-        ontology_dir=None,
-        shapes_dir=None,
-        validate=False,
     )
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 import rdflib
-from support import FIXTURES, build_dist, in_process_app
+from support import FIXTURES, build_data_only, in_process_app
 
 from publisher import xmlsafe
 
@@ -29,13 +29,10 @@ def well_formed(body: bytes) -> None:
 
 @pytest.fixture(scope="module")
 def hostile_dist(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_dist(
+    return build_data_only(
         tmp_path_factory.mktemp("hostile") / "dist",
         base=BASE,
         data_dir=FIXTURES / "xml-hostile" / "data",
-        ontology_dir=None,
-        shapes_dir=None,
-        validate=False,
     )
 
 
@@ -48,13 +45,10 @@ def test_the_build_leaves_out_an_rdf_xml_dump_it_cannot_write(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     with caplog.at_level(logging.WARNING):
-        dist = build_dist(
+        dist = build_data_only(
             tmp_path / "dist",
             base=BASE,
             data_dir=FIXTURES / "xml-hostile" / "data",
-            ontology_dir=None,
-            shapes_dir=None,
-            validate=False,
         )
     assert not (dist / "dataset.rdf.gz").exists()
     assert "dataset.rdf.gz left out" in caplog.text and "XML" in caplog.text
