@@ -115,7 +115,7 @@ def test_generated_corpus_builds_and_keeps_different_figures_apart(tmp_path: Pat
     """Validation on: the corpus conforms; after the build, two sources give two different
     figures for the same event and group, each count in its own source's graph."""
     data = tmp_path / "data"
-    write_corpus(data, docs=5, seed=1)
+    write_corpus(data, docs=4, seed=1)
     _info, report = build_dataset(settings_for(data, tmp_path / "dist"))
     assert report is not None and report.conforms, report.text() if report else ""
     store = open_store(
