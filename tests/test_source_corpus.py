@@ -99,6 +99,27 @@ def test_summary_is_exact_and_documents_look_like_the_seed(tmp_path: Path):
     # Lower bounds and exact figures both occur.
     predicates = {q.predicate.value for q in quads}
     assert {BASE + "def/minExclusive", "https://schema.org/value"} <= predicates
+    # Claims only about synthetic things: every subject a source file describes is synthetic
+    # (no generated statement lands on the seed's real places, organisations or event).
+    curated = parse_all_curated(tmp_path)
+    for path in sources:
+        with path.open("rb") as stream:
+            subjects = {
+                q.subject.value for q in ox.parse(stream, format=ox.RdfFormat.TRIG, base_iri=BASE)
+            }
+        assert all("/synthetic-" in s for s in subjects), sorted(subjects)
+    # Every kg: term the corpus uses is declared in the ontology.
+    with (ROOT / "ontology" / "kg.ttl").open("rb") as stream:
+        declared = {
+            t.subject.value for t in ox.parse(stream, format=ox.RdfFormat.TURTLE, base_iri=BASE)
+        }
+    used = {
+        term.value
+        for q in quads | curated
+        for term in (q.predicate, q.object)
+        if isinstance(term, ox.NamedNode) and term.value.startswith(BASE + "def/")
+    }
+    assert used and used <= declared, sorted(used - declared)
 
 
 def parse_all_curated(directory: Path) -> set[ox.Quad]:
