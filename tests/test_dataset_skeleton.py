@@ -193,3 +193,19 @@ def test_skeleton_passes_unfilled_and_filled(tmp_path: Path):
     )
     report = validate(settings)
     assert report.conforms, report.text()
+
+
+def test_examples_quote_the_texts_own_figures(tmp_path: Path):
+    """From the seed's text, the examples quote its own sentences: a count (not a date, a year,
+    an ordinal or a range) and the lower bound."""
+    seed = parse(ROOT / "data" / "press-release-2023-02-26.trig")
+    text = next(
+        q.object.value
+        for q in seed
+        if q.predicate.value == "https://schema.org/text" and len(q.object.value) > 1000
+    )
+    skeleton = write(tmp_path, text=text).read_text(encoding="utf-8")
+    assert "#     schema:value 613 ;" in skeleton
+    assert '#     schema:text "613 people, including children' in skeleton
+    assert "#     kg:minExclusive 5000 ;" in skeleton
+    assert '"As a result of the occupation, over 5,000 inhabitants' in skeleton

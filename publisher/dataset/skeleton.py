@@ -33,7 +33,11 @@ SLUG = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 LOWER_BOUND = re.compile(
     r"\b(over|more than|at least|upwards of|in excess of|above) ([0-9][0-9,]*)", re.IGNORECASE
 )
-FIGURE = re.compile(r"(?<![0-9,])([0-9][0-9,]*)(?![0-9,])")
+# A figure: digits (with thousands commas), not part of an ordinal ("31st") or a range
+# ("25-26"), not a day next to a month name, not a year: those are not counts.
+MONTHS = "January|February|March|April|May|June|July|August|September|October|November|December"
+FIGURE = re.compile(r"(?<![0-9,\-])([0-9](?:[0-9]|,[0-9])*)(?![0-9]|,[0-9]|-|[A-Za-z])")
+YEAR = re.compile(r"^(1[89]|20)[0-9]{2}$")
 END_OF_STATEMENTS = "# (end of statements)"
 
 
@@ -101,10 +105,20 @@ def _example_quotes(text: str) -> tuple[tuple[str, str], tuple[str, str]]:
         if bound and lower[1] == "FILL-IN":
             lower = (sentence, bound.group(2).replace(",", ""))
         elif not bound and exact[1] == "FILL-IN":
-            figure = FIGURE.search(sentence)
-            if figure:
-                exact = (sentence, figure.group(1).replace(",", ""))
+            figures = [
+                f.group(1)
+                for f in FIGURE.finditer(sentence)
+                if not YEAR.match(f.group(1)) and not _next_to_month(sentence, f)
+            ]
+            if figures:
+                exact = (sentence, figures[0].replace(",", ""))
     return exact, lower
+
+
+def _next_to_month(sentence: str, figure: re.Match[str]) -> bool:
+    before = sentence[: figure.start()].split()[-1:]
+    after = sentence[figure.end() :].split()[:1]
+    return any(word.strip(",.") in MONTHS.split("|") for word in before + after)
 
 
 def described_organisation(data_dir: Path, slug: str, *, base: str) -> bool:
