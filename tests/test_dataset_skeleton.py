@@ -166,10 +166,17 @@ def fill_in(skeleton: str) -> str:
 
 
 def test_skeleton_passes_unfilled_and_filled(tmp_path: Path):
-    """One validation run: the seed, an unfilled skeleton, and a skeleton whose four examples
-    are uncommented and completed all conform."""
+    """One validation run: the seed, an unfilled skeleton (of an Azerbaijani text), and a
+    skeleton whose four examples are uncommented and completed all conform."""
     checkout(tmp_path)
-    write(tmp_path, text=TEXT, slug="example-unfilled", publisher="Example Publisher")
+    write(
+        tmp_path,
+        text="Bu uydurma nümunədir: Xocalı (Ходжалы) haqqında test mətni.",
+        title="Uydurma nümunə",
+        slug="example-unfilled",
+        publisher="Example Publisher",
+        language="az",
+    )
     filled = write(
         tmp_path, text=TEXT, slug="example-filled", publisher="embassy-of-azerbaijan-brussels"
     )
