@@ -100,8 +100,15 @@ def test_bad_inputs_are_refused_with_a_message(tmp_path: Path):
         write(tmp_path, text="\n\n")
     with pytest.raises(SkeletonError, match="BCP 47"):
         write(tmp_path, language="Azerbaijani")
-    with pytest.raises(SkeletonError, match="Latin letters"):
-        write(tmp_path, publisher="Ходжалы")
+    with pytest.raises(SkeletonError, match="letters or digits"):
+        write(tmp_path, publisher="—!")
+    # Names in the data's own scripts are transliterated for slugs, kept as written in labels.
+    path = write(tmp_path, title="Ходжалы, Xocalı faciəsi", publisher="Azərbaycan Nəşriyyatı")
+    assert path.name == "khodzhaly-xocali-faciesi-2024-02-26.trig"
+    quads = parse(path)
+    publisher = BASE + "id/organisation/azerbaycan-nesriyyati"
+    labels = {q.object.value for q in quads if q.subject.value == publisher}
+    assert "Azərbaycan Nəşriyyatı" in labels
 
 
 def test_cli_writes_and_then_refuses(tmp_path: Path):

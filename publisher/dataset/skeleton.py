@@ -18,12 +18,13 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
 import pyoxigraph as ox
 
-from publisher.dataset.load import AUTHORING_FORMATS, rdf_files, slugify
+from publisher.dataset.load import AUTHORING_FORMATS, rdf_files
 from publisher.errors import PublisherError
 
 ORG_ORGANIZATION = "http://www.w3.org/ns/org#Organization"
@@ -56,9 +57,30 @@ class NewSource:
     created: dt.date | None = None
 
 
+# Letters NFKD does not reduce to ASCII: Azerbaijani and Russian, the data's own languages.
+TRANSLITERATION = str.maketrans(
+    {
+        "ə": "e", "Ə": "E", "ı": "i", "İ": "I",
+        **dict(zip("абвгдезийклмнопрстуфыэАБВГДЕЗИЙКЛМНОПРСТУФЫЭ",
+                   "abvgdezijklmnoprstufyeABVGDEZIJKLMNOPRSTUFYE", strict=True)),
+        "ё": "yo", "ж": "zh", "х": "kh", "ц": "ts", "ч": "ch", "ш": "sh", "щ": "shch",
+        "ю": "yu", "я": "ya", "Ё": "Yo", "Ж": "Zh", "Х": "Kh", "Ц": "Ts", "Ч": "Ch",
+        "Ш": "Sh", "Щ": "Shch", "Ю": "Yu", "Я": "Ya", "ъ": "", "ь": "", "Ъ": "", "Ь": "",
+    }
+)  # fmt: skip
+
+
+def ascii_slug(text: str) -> str:
+    """Lowercase ASCII with hyphens, transliterating rather than dropping letters
+    ("Xocalı faciəsi" -> "xocali-faciesi", "Ходжалы" -> "khodzhaly")."""
+    folded = unicodedata.normalize("NFKD", text.translate(TRANSLITERATION))
+    ascii_text = "".join(c for c in folded if not unicodedata.combining(c))
+    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
+
+
 def default_slug(title: str, issued: dt.date) -> str:
     """The first six words of the title and the date: "press-release-on-x-2023-02-26"."""
-    words = slugify(title).split("-")[:6]
+    words = [w for w in ascii_slug(title).split("-") if w][:6]
     return "-".join([*words, issued.isoformat()])
 
 
@@ -149,7 +171,7 @@ def render(source: NewSource, *, new_publisher: str | None) -> str:
     """The skeleton's TriG text."""
     slug, lang = source.slug, source.language
     doc, graph = f"<id/document/{slug}>", f"<graph/{slug}>"
-    publisher_slug = slugify(source.publisher)
+    publisher_slug = ascii_slug(source.publisher)
     publisher = f"<id/organisation/{publisher_slug}>"
     created = (source.created or dt.date.today()).isoformat()
     title = _short(source.title)
@@ -311,10 +333,10 @@ def write_skeleton(
     publisher = " ".join(publisher.split())
     if not title:
         raise SkeletonError("--title is empty: give the document's title exactly as published")
-    if not re.search(r"[A-Za-z0-9]", publisher):
+    if not ascii_slug(publisher):
         raise SkeletonError(
-            "--publisher: give the publisher's name in Latin letters or its slug (e.g. "
-            "embassy-of-azerbaijan-brussels); names in other scripts go in its labels"
+            "--publisher needs letters or digits: the publisher's name or its slug "
+            "(e.g. embassy-of-azerbaijan-brussels)"
         )
     if not LANGUAGE_CODE.match(language):
         raise SkeletonError(f"--language {language!r} is not a BCP 47 code such as en, az, ru")
@@ -331,7 +353,7 @@ def write_skeleton(
             f"<graph/{slug}> or <id/document/{slug}> is already used in {clash}: "
             "choose another --slug"
         )
-    publisher_slug = slugify(publisher)
+    publisher_slug = ascii_slug(publisher)
     known = data_dir.is_dir() and described_organisation(data_dir, publisher_slug, base=base)
     source = NewSource(
         text=text,
