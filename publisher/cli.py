@@ -80,6 +80,62 @@ def validate(report_format: str, **options: Any) -> None:
     sys.exit(0 if report.conforms else ValidationFailed.exit_code)
 
 
+@main.command(name="new-source")
+@click.argument("text_file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--title", required=True, help="The document's title, exactly as published.")
+@click.option(
+    "--publisher",
+    required=True,
+    help="Publisher: the slug of an organisation described in data/ "
+    "(e.g. embassy-of-azerbaijan-brussels) or a new organisation's name.",
+)
+@click.option(
+    "--issued", required=True, type=click.DateTime(formats=["%Y-%m-%d"]), help="YYYY-MM-DD"
+)
+@click.option("--language", default="en", show_default=True, help="The text's language.")
+@click.option("--slug", help="Slug of the document and its graph (default: title + date).")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="File to write (new).")
+@click.option("--data", "data_dir", type=click.Path(), help="Directory of RDF data files.")
+@click.option("--base", "base_uri", help="Base IRI (env PUBLISHER_BASE_URI).")
+def new_source(
+    text_file: Path,
+    title: str,
+    publisher: str,
+    issued: Any,
+    language: str,
+    slug: str | None,
+    out: Path | None,
+    **options: Any,
+) -> None:
+    """Write the skeleton of a new source file from the document's text (TEXT_FILE, UTF-8).
+
+    The skeleton (default data/sources/<slug>.trig; never overwritten) holds the document with
+    its verbatim text and the provenance of its graph, and passes `publisher validate` as it
+    is; its statements section has commented examples to uncomment and fill in."""
+    from publisher.dataset.skeleton import write_skeleton
+
+    settings = _settings(**options)
+    try:
+        path = write_skeleton(
+            text_file,
+            title=title,
+            publisher=publisher,
+            issued=issued.date(),
+            data_dir=Path(settings.data_dir),
+            base=settings.base_uri,
+            out=out,
+            slug=slug,
+            language=language,
+        )
+    except PublisherError as error:
+        _fail(error)
+    click.echo(f"Wrote {path}")
+    click.echo(
+        "Next: add the statements (uncomment an example in its statements section and replace "
+        "every FILL-IN), then `publisher validate` and `publisher build`."
+    )
+
+
 @main.command()
 @click.argument("sparql")
 @click.option("--dist", "dist_dir", type=click.Path(), help="Built dist/ directory.")
