@@ -189,6 +189,6 @@ def _figure(
     ]
     parts = [f"“{t.value}”" for t in sorted(words, key=lambda t: t.value)]
     if agents:
-        parts.append("holds responsible: " + ", ".join(sorted(agents)))
+        parts.append("the source holds responsible: " + ", ".join(sorted(agents)))
     languages = {t.language for t in words}
     return "; ".join(parts), (languages.pop() if len(languages) == 1 else None)
