@@ -22,6 +22,7 @@ TEXT = (
     'It calls the events a tragedy. </script><b>&amp;</b> "quoted"'
 )
 
+
 def _literal(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 

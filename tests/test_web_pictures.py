@@ -145,7 +145,9 @@ def test_the_neighbourhood_stays_inside_its_box_and_is_deterministic() -> None:
         for i in range(NEIGHBOURS)
     ]
     nodes.append(
-        Neighbour("/doc/n/far", "far", None, "http://x/far", (("in", "q"),), hop=2, via="http://x/0")
+        Neighbour(
+            "/doc/n/far", "far", None, "http://x/far", (("in", "q"),), hop=2, via="http://x/0"
+        )
     )
     first = neighbourhood("n", Cell("centre"), nodes, title="t")
     again = neighbourhood("n", Cell("centre"), nodes, title="t")
