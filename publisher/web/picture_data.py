@@ -278,7 +278,6 @@ def thing_neighbourhood(
         nodes,
         title=f"Neighbourhood of {centre_text}",
         more=more,
-        more_href="#incoming-heading" if more else None,
     )
 
 

@@ -295,9 +295,12 @@ def neighbourhood(
             (ax, ay), (bx, by) = ((sx, sy), (x, y)) if direction == "out" else ((x, y), (sx, sy))
             ax, ay, bx, by = _trim(ax, ay, bx, by, 14)
             if number == 0:
+                # Links both ways (sub-event / part of event): arrows at both ends.
+                both = len({d for d, _p in node.edges}) == 2
+                start = f' marker-start="url(#{key}-arrow)"' if both else ""
                 edges.append(
                     f'<line class="edge" x1="{ax:.1f}" y1="{ay:.1f}" x2="{bx:.1f}" '
-                    f'y2="{by:.1f}" marker-end="url(#{key}-arrow)"/>'
+                    f'y2="{by:.1f}" marker-end="url(#{key}-arrow)"{start}/>'
                 )
             mx = sx + (x - sx) * 0.6
             my = sy + (y - sy) * 0.6 + 11 * number
