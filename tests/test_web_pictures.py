@@ -9,6 +9,8 @@ seed plus a synthetic second source (tests/pages_support.py).
 
 from __future__ import annotations
 
+import html
+import re
 import xml.etree.ElementTree as ET
 from datetime import date
 
@@ -17,7 +19,7 @@ from html_checks import check_html
 from page_parsing import SVG, Figure, figures, svg_text
 from pages_support import HOSTILE, SECOND_DATE
 
-from publisher.web.picture_data import NEIGHBOURS
+from publisher.web.picture_data import HOME_TIMELINE_ITEMS, NEIGHBOURS
 from publisher.web.pictures import Cell, Dated, Neighbour, neighbourhood, timeline
 
 EVENT = "/doc/event/khojaly-massacre"
@@ -159,3 +161,49 @@ def test_the_neighbourhood_stays_inside_its_box_and_is_deterministic() -> None:
         assert 0 <= float(circle.get("cx") or -1) <= width
         assert 0 <= float(circle.get("cy") or -1) <= height
     assert len(first.rows) == NEIGHBOURS + 1
+
+
+# -- a dataset with more dated things than the home page shows ----------------------------------
+@pytest.fixture(scope="module")
+def many_dated_client(tmp_path_factory: pytest.TempPathFactory):
+    from support import build_data_only, in_process_app
+
+    base = "http://127.0.0.1:8080/"
+    data = tmp_path_factory.mktemp("many-dated")
+    lines = []
+    for i in range(HOME_TIMELINE_ITEMS + 10):
+        event = f"<{base}id/event/e{i}>"
+        graph = f"<{base}graph/g>"
+        lines += [
+            f"{event} <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <https://schema.org/Event> {graph} .",
+            f'{event} <http://www.w3.org/2000/01/rdf-schema#label> "Ereignis {i} «x»"@de {graph} .',
+            f'{event} <https://schema.org/startDate> "{1900 + i}-01-0{1 + i % 9}"^^<http://www.w3.org/2001/XMLSchema#date> {graph} .',
+        ]
+        # Event i is linked to by i others: the most connected are the latest ones.
+        lines += [
+            f"<{base}id/thing/t{i}-{j}> <https://schema.org/about> {event} {graph} ."
+            for j in range(i)
+        ]
+    (data / "many.nq").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    dist = build_data_only(
+        tmp_path_factory.mktemp("many-dated-dist") / "dist", base=base, data_dir=data
+    )
+    return in_process_app(dist).test_client()
+
+
+def test_a_big_timeline_is_capped_to_the_most_connected_with_a_query_for_all(
+    many_dated_client,
+) -> None:
+    timeline = figures(page(many_dated_client, "/"))["home-timeline"]
+    marks = timeline.marks("timeline-mark")
+    assert len(marks) == HOME_TIMELINE_ITEMS
+    shown = {m.get("href") for m in marks}
+    assert shown == {f"/id/event/e{i}" for i in range(10, HOME_TIMELINE_ITEMS + 10)}
+    assert timeline.more and "and 10 more dated resources" in timeline.more
+    (query_link,) = re.findall(r'href="([^"]+)"', timeline.more)
+    answer = many_dated_client.get(
+        html.unescape(query_link), headers={"Accept": "application/sparql-results+json"}
+    )
+    assert answer.status_code == 200
+    rows = answer.get_json()["results"]["bindings"]
+    assert len({row["resource"]["value"] for row in rows}) == HOME_TIMELINE_ITEMS + 10
