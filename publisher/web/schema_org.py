@@ -58,6 +58,8 @@ TYPE_BY_CLASS: tuple[tuple[str, str], ...] = (
     ("def/Call", "CreativeWork"),
     ("def/Commitment", "CreativeWork"),
     (SCHEMA + "Dataset", "Dataset"),
+    (DCAT + "Dataset", "Dataset"),
+    (VOID + "Dataset", "Dataset"),
 )
 SAME_AS = (OWL + "sameAs", SKOS + "exactMatch")
 
