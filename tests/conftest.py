@@ -94,3 +94,26 @@ def sample_server(sample_dist: Path, sample_port: int) -> Iterator[ServerProcess
     server = ServerProcess(sample_dist, port=sample_port)
     yield server
     server.stop()
+
+
+# -- two sources: the seed plus a synthetic second source (tests/pages_support.py) ------------
+@pytest.fixture(scope="session")
+def two_sources_dist(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from pages_support import two_sources_data
+
+    data = two_sources_data(tmp_path_factory.mktemp("two-sources-data"))
+    return build_dist(
+        tmp_path_factory.mktemp("two-sources") / "dist",
+        base="http://127.0.0.1:8080/",
+        data_dir=data,
+    )
+
+
+@pytest.fixture(scope="session")
+def two_sources_app(two_sources_dist: Path):
+    return in_process_app(two_sources_dist)
+
+
+@pytest.fixture()
+def two_sources_client(two_sources_app):
+    return two_sources_app.test_client()

@@ -109,6 +109,8 @@ def test_home_page_has_its_sections_in_order(home) -> None:
     _text, page = home
     assert page.sections == [
         "Use the data",
+        "At a glance",
+        "Cite this dataset",
         "Example resources",
         "Sources and graphs",
         "Things by class",

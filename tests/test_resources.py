@@ -407,7 +407,8 @@ def test_resource_page_shows_labels_types_statements_and_sources(sample_client) 
     # alternate formats and the embedded JSON-LD, which parses to the same description
     for fmt in formats.RDF_FORMATS:
         assert f'href="{THING}.{fmt.extension}"' in text
-    (embedded,) = checker.scripts["application/ld+json"]
+    # The first block is the description; the second is schema.org (tests/test_web_schema_org.py).
+    embedded, _schema_org = checker.scripts["application/ld+json"]
     dataset = rdflib.Dataset()
     dataset.parse(data=embedded, format="json-ld")
     turtle = parse(sample_client.get(THING + ".ttl").data, "turtle", base="http://x/")

@@ -179,3 +179,28 @@ def test_a_server_on_the_remote_store_answers_sparql_and_resources(
     assert page.status_code == 200
     graph = rdflib.Graph().parse(data=page.text, format="turtle")
     assert (rdflib.URIRef(seed_base + "id/place/khojaly"), None, None) in graph
+
+
+def test_pictures_and_sources_table_are_the_same_on_the_remote_store(
+    remote_backed_server: ServerProcess, client
+) -> None:
+    """The HTML pages read the store only through its interface: the remote store gives the
+    same timeline, neighbourhood and sources side by side as the embedded one."""
+    from page_parsing import TableReader, figures
+
+    for path in ("/", "/doc/event/khojaly-massacre"):
+        remote = requests.get(
+            remote_backed_server.url + path, headers={"Accept": "text/html"}, timeout=60
+        )
+        assert remote.status_code == 200, path
+        embedded = client.get(path, headers={"Accept": "text/html"}).get_data(as_text=True)
+        here, there = figures(embedded), figures(remote.text)
+        assert set(here) == set(there) and here, path
+        for key in here:
+            assert here[key].table_rows == there[key].table_rows, (path, key)
+        rows = []
+        for text in (embedded, remote.text):
+            reader = TableReader("sources-side-by-side")
+            reader.feed(text)
+            rows.append(reader.rows)
+        assert rows[0] == rows[1], path

@@ -15,7 +15,9 @@ from publisher.web.describe import file_quads
 from publisher.web.http import cached
 from publisher.web.labels import Labels, comment_of, languages_key, preferred_languages
 from publisher.web.links import Link, labelled_link
+from publisher.web.picture_data import class_bars, date_index, home_timeline, source_bars
 from publisher.web.provenance import Source, source_of
+from publisher.web.schema_org import citation, dataset_node, place_node, script_json
 from publisher.web.state import ServedBuild, served_build
 
 blueprint = Blueprint("pages", __name__)
@@ -101,12 +103,82 @@ def home_data(state: ServedBuild, preferred: tuple[str, ...]) -> dict[str, objec
         if q.predicate.value == VOID_EXAMPLE and isinstance(q.object, ox.NamedNode)
     ]
     description = comment_of(void, state.base + "dataset", preferred)
+    class_list = "#classes-heading"
     return {
         "classes": classes,
         "graphs": graphs,
         "examples": examples,
         "description": description.value if description is not None else None,
+        "source_bars": source_bars(state, labels),
+        "class_bars": class_bars(labels, counts["classes"], class_list_href=class_list),  # type: ignore[arg-type]
+        "timeline": home_timeline(state, labels),
+        "dataset_jsonld": script_json(dataset_jsonld(state)),
+        "citation": citation(
+            void=void, info=state.info, title=state.settings.title, url=state.base
+        ),
     }
+
+
+SCHEMA = STANDARD_PREFIXES["schema"]
+GEO = "http://www.w3.org/2003/01/geo/wgs84_pos#"
+MAX_COVERAGE = 20  # places and keywords taken from the data for the Dataset description
+
+
+def dataset_jsonld(state: ServedBuild) -> dict[str, object]:
+    """The schema.org Dataset of the home page (once per build and process)."""
+
+    def make() -> dict[str, object]:
+        labels = Labels(store=state.store, base=state.base, preferred=("en",))
+        events = _subjects(state, RDF_TYPE, SCHEMA + "Event")
+        keywords = sorted({labels.text(iri)[0] for iri in events})[:MAX_COVERAGE]
+        places = [_place(state, labels, iri) for iri in _event_places(state, events)]
+        spans = list(date_index(state).values())
+        temporal = (
+            (min(s.start for s in spans), max((s.end or s.start) for s in spans)) if spans else None
+        )
+        return dataset_node(
+            void=file_quads(state, VOID_FILE),
+            info=state.info,
+            title=state.settings.title,
+            keywords=[*keywords, "linked data", "RDF", "SPARQL", "provenance"],
+            places=places,
+            temporal=temporal,
+        )
+
+    return state.memo("schema-org:dataset", make)
+
+
+def _subjects(state: ServedBuild, predicate: str, obj: str) -> list[str]:
+    quads = state.store.quads(None, ox.NamedNode(predicate), ox.NamedNode(obj), limit=1000)
+    return sorted({q.subject.value for q in quads if isinstance(q.subject, ox.NamedNode)})
+
+
+def _event_places(state: ServedBuild, events: list[str]) -> list[str]:
+    """Where the events happened (schema:location), as the data gives them."""
+    found: dict[str, None] = {}
+    for iri in events[:MAX_COVERAGE]:
+        for quad in state.store.quads(ox.NamedNode(iri), ox.NamedNode(SCHEMA + "location")):
+            if isinstance(quad.object, ox.NamedNode):
+                found.setdefault(quad.object.value)
+    return sorted(found)[:MAX_COVERAGE]
+
+
+def _place(state: ServedBuild, labels: Labels, iri: str) -> dict[str, object]:
+    lat = long = None
+    for point in state.store.quads(ox.NamedNode(iri), ox.NamedNode(GEO + "location"), limit=1):
+        if isinstance(point.object, ox.NamedNode):
+            lat = _number(state, point.object, GEO + "lat")
+            long = _number(state, point.object, GEO + "long")
+    return place_node(labels.text(iri)[0], lat, long, iri)
+
+
+def _number(state: ServedBuild, node: ox.NamedNode, predicate: str) -> float | None:
+    for quad in state.store.quads(node, ox.NamedNode(predicate), limit=1):
+        try:
+            return float(quad.object.value)
+        except ValueError:
+            return None
+    return None
 
 
 # The home page for people first (browsers, curl's */*); an RDF type gets the dataset.

@@ -18,7 +18,11 @@ from publisher.store.base import LABEL_PREDICATES
 from publisher.web.describe import Document
 from publisher.web.labels import Labels, comment_of, short_name
 from publisher.web.links import local_link
+from publisher.web.picture_data import date_index, thing_neighbourhood, thing_timeline
+from publisher.web.pictures import Picture
 from publisher.web.provenance import Source, source_of
+from publisher.web.schema_org import Citation, citation, resource_node, script_json
+from publisher.web.sources_table import SourcesTable, sources_table
 from publisher.web.state import ServedBuild
 
 RDF_TYPE = STANDARD_PREFIXES["rdf"] + "type"
@@ -47,6 +51,7 @@ class SourceView:
     publisher: Node | None
     date: str | None
     claim: bool
+    number: int = 0  # its footnote number on the page (1, 2, ...), set when the page is done
 
 
 @dataclass
@@ -95,7 +100,12 @@ class Page:
     statements: int
     alternates: list[tuple[Format, str]]
     jsonld: str
-    sources: list[SourceView]  # every source the page draws on, for the summary
+    sources: list[SourceView]  # every source the page draws on, numbered: the footnotes
+    timeline: Picture | None = None
+    neighbourhood: Picture | None = None
+    comparison: SourcesTable | None = None  # the sources side by side
+    schema_org: str = ""  # schema.org JSON-LD, escaped for <script>
+    citation: Citation | None = None  # on the dataset description
 
 
 class PageBuilder:
@@ -189,7 +199,7 @@ class PageBuilder:
         blocks, truncated = self._blocks(self._shown_by_subject(incoming_quads), limit=limit)
         title, title_lang = self.labels.text(document.iri)
         comment = comment_of(document.quads, document.iri, self.labels.preferred)
-        return Page(
+        page = Page(
             kind=document.target.page.name,
             kind_label=document.target.page.label,
             iri=document.iri,
@@ -205,7 +215,45 @@ class PageBuilder:
             statements=len(document.quads),
             alternates=alternates,
             jsonld=jsonld,
-            sources=sorted(self._sources.values(), key=lambda s: (not s.claim, s.graph_label)),
+            sources=[],
+        )
+        if description is not None and document.target.page.name == "thing":
+            page.timeline = thing_timeline(self.state, self.labels, description)
+            page.neighbourhood = thing_neighbourhood(self.state, self.labels, description)
+            page.comparison = sources_table(
+                description,
+                store_quads=self.state.store.quads,
+                base=self.base,
+                labels=self.labels,
+                source=self.source,
+            )
+        if document.target.page.name == "dataset":
+            page.citation = citation(
+                void=document.quads,
+                info=self.state.info,
+                title=self.state.settings.title,
+                url=document.iri,
+            )
+        # Every source once, numbered: claims first (the sources proper), then the rest.
+        page.sources = sorted(self._sources.values(), key=lambda s: (not s.claim, s.graph_label))
+        for number, source in enumerate(page.sources, start=1):
+            source.number = number
+        page.schema_org = self._schema_org(page, comment)
+        return page
+
+    def _schema_org(self, page: Page, comment: ox.Literal | None) -> str:
+        span = date_index(self.state).get(page.iri)
+        return script_json(
+            resource_node(
+                iri=page.iri,
+                url=page.iri,  # dereferenceable: a browser gets this page
+                name=page.title,
+                name_lang=page.title_lang,
+                description=comment.value if comment is not None else None,
+                quads=self.document.quads,
+                base=self.base,
+                dates=(span.start, span.end) if span else None,
+            )
         )
 
     def _incoming_quads(self) -> list[ox.Quad]:
