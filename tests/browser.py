@@ -54,7 +54,9 @@ def missing(*, axe: bool = False, nu: bool = False) -> str | None:
     """Why the browser tests cannot run here, or None when they can."""
     reasons = []
     if chromium_binary() is None:
-        reasons.append("chromium is not installed (Debian package chromium; `make test` installs it as root)")
+        reasons.append(
+            "chromium is not installed (Debian package chromium; `make test` installs it as root)"
+        )
     if shutil.which("chromedriver") is None:
         reasons.append("chromedriver is not installed (Debian package chromium-driver)")
     try:
@@ -87,7 +89,9 @@ class Chromium:
             options.add_experimental_option(
                 "prefs", {"profile.managed_default_content_settings.javascript": 2}
             )
-        options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+        # The console (CSP violations, failed loads) and the DevTools network events (what was
+        # requested, by which method, with which body).
+        options.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
         # Debian's chromedriver, found on PATH: Selenium Manager would try to download one.
         service = Service(executable_path=shutil.which("chromedriver"))
         self.driver = webdriver.Chrome(options=options, service=service)
@@ -124,8 +128,21 @@ def wait_until(driver, predicate, *, timeout: float = WAIT_S, message: str = "")
 def console_errors(driver) -> list[str]:
     """The page's console errors since the last call (CSP violations and failed loads included)."""
     return [
-        entry["message"] for entry in driver.get_log("browser") if entry["level"] == "SEVERE"
+        entry["message"]
+        for entry in driver.get_log("browser")
+        # No page links a favicon; the browser asks for one anyway.
+        if entry["level"] == "SEVERE" and "/favicon.ico" not in entry["message"]
     ]
+
+
+def network_requests(driver) -> list[dict]:
+    """The requests the page made since the last call: url, method, postData (DevTools)."""
+    requests = []
+    for entry in driver.get_log("performance"):
+        message = json.loads(entry["message"])["message"]
+        if message.get("method") == "Network.requestWillBeSent":
+            requests.append(message["params"]["request"])
+    return requests
 
 
 def axe_violations(driver, *, impacts: Iterable[str] = ("serious", "critical")) -> list[str]:

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from browser import Chromium, missing
 from support import (
     FIXTURES,
     ServerProcess,
@@ -94,3 +95,27 @@ def sample_server(sample_dist: Path, sample_port: int) -> Iterator[ServerProcess
     server = ServerProcess(sample_dist, port=sample_port)
     yield server
     server.stop()
+
+
+# -- a real browser (tests/browser.py): headless Chromium driven by Selenium -------------------
+@pytest.fixture(scope="session")
+def browser():
+    """One Chromium (JavaScript on) for the session's browser tests; skipped, saying why, where
+    chromium, chromedriver or selenium is missing."""
+    reason = missing()
+    if reason:
+        pytest.skip(f"no browser: {reason}")
+    chromium = Chromium()
+    yield chromium.driver
+    chromium.quit()
+
+
+@pytest.fixture(scope="session")
+def browser_without_js():
+    """Chromium with JavaScript switched off: what the pages are without their scripts."""
+    reason = missing()
+    if reason:
+        pytest.skip(f"no browser: {reason}")
+    chromium = Chromium(javascript=False)
+    yield chromium.driver
+    chromium.quit()

@@ -62,7 +62,9 @@
       if (anchor.dataset.checked === "1") {
         continue;
       }
-      var href = localHref(anchor.getAttribute("href"));
+      var given = anchor.getAttribute("href");
+      // A path on this site (the chart's links) stays; an IRI goes through localHref.
+      var href = /^\/[^/\\]/.test(given) ? given : localHref(given);
       if (href === null) {
         anchor.removeAttribute("href");
       } else {
