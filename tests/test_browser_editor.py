@@ -61,6 +61,15 @@ def test_the_editor_loads_highlighted_from_this_server_only(browser, live_server
         if not r["url"].startswith("data:")
     }
     assert origins == {live_server.url}
+    # Typing a class and a property asks no vocabulary service (YASGUI's LOV completers are off).
+    # Then the query runs (by then any completion request would have been sent): the only
+    # request is the query to this server.
+    type_query(browser, "PREFIX schema: <https://schema.org/>\nSELECT ?s WHERE { ?s a schema:Eve")
+    browser.switch_to.active_element.send_keys("nt . OPTIONAL { ?s schema:na")
+    browser.switch_to.active_element.send_keys("me ?n } }", Keys.CONTROL, Keys.ENTER)
+    wait_until(browser, lambda d: "/id/event/khojaly-massacre" in result_links(d))
+    sent = [(r["method"], r["url"]) for r in network_requests(browser)]
+    assert sent == [("POST", live_server.url + "/sparql")]
     # Nothing refused by the page's Content-Security-Policy, no script error.
     assert console_errors(browser) == []
 
