@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from browser import Chromium, missing
 from support import (
     FIXTURES,
     ServerProcess,
@@ -117,3 +118,27 @@ def two_sources_app(two_sources_dist: Path):
 @pytest.fixture()
 def two_sources_client(two_sources_app):
     return two_sources_app.test_client()
+
+
+# -- a real browser (tests/browser.py): headless Chromium driven by Selenium -------------------
+@pytest.fixture(scope="session")
+def browser():
+    """One Chromium (JavaScript on) for the session's browser tests; skipped, saying why, where
+    chromium, chromedriver or selenium is missing."""
+    reason = missing()
+    if reason:
+        pytest.skip(f"no browser: {reason}")
+    chromium = Chromium()
+    yield chromium.driver
+    chromium.quit()
+
+
+@pytest.fixture(scope="session")
+def browser_without_js():
+    """Chromium with JavaScript switched off: what the pages are without their scripts."""
+    reason = missing()
+    if reason:
+        pytest.skip(f"no browser: {reason}")
+    chromium = Chromium(javascript=False)
+    yield chromium.driver
+    chromium.quit()

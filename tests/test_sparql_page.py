@@ -94,6 +94,40 @@ def test_query_page_for_browsers(client) -> None:
     assert all(a.startswith("/") for a in links(html).assets), links(html).assets
 
 
+def test_the_page_carries_the_editor_and_its_settings(client) -> None:
+    """The editor (YASGUI, vendored) and editor.js are served from here; its settings are a
+    JSON data block: this endpoint, the dataset's prefixes, the examples by slug."""
+    html = client.get("/sparql", headers=BROWSER).get_data(as_text=True)
+    assets = links(html).assets
+    for asset in ("/static/vendor/yasgui/yasgui.min.js", "/static/vendor/yasgui/yasgui.min.css"):
+        assert asset in assets
+        served = client.get(asset)
+        assert served.status_code == 200 and len(served.data) > 10_000, asset
+    assert "/static/editor.js" in assets
+    found = re.search(r'<script type="application/json" id="editor-config">(.*?)</script>', html)
+    assert found
+    config = json.loads(found.group(1))
+    assert config["endpoint"] == "/sparql"
+    assert config["base"] == "http://www.example/"
+    assert config["prefixes"]["kg"] == "http://www.example/def/"
+    assert config["prefixes"]["graph"] == "http://www.example/graph/"
+    assert "PREFIX kg: <http://www.example/def/>" in config["examples"]["cq01-labels"]
+    assert 'data-example="cq01-labels"' in html
+
+
+def test_the_vendored_editor_is_the_version_make_vendor_fetches() -> None:
+    """VERSION (written by `make vendor`) names the version and integrity the Makefile pins."""
+    root = Path(__file__).resolve().parent.parent
+    makefile = (root / "Makefile").read_text(encoding="utf-8")
+    version = re.search(r"^YASGUI_VERSION\s*:=\s*(\S+)", makefile, re.MULTILINE)
+    integrity = re.search(r"^YASGUI_INTEGRITY\s*:=\s*(\S+)", makefile, re.MULTILINE)
+    assert version and integrity
+    recorded = (root / "publisher/static/vendor/yasgui/VERSION").read_text().split()
+    assert recorded == ["@zazuko/yasgui", version.group(1), integrity.group(1)]
+    bundle = (root / "publisher/static/vendor/yasgui/yasgui.min.js").read_text(encoding="utf-8")
+    assert "sourceMappingURL" not in bundle.splitlines()[-1]
+
+
 def test_an_example_runs_with_one_click_and_renders_a_table(client) -> None:
     page = client.get("/sparql", headers=BROWSER).data.decode()
     example = next(h for h in links(page).hrefs if "query=" in h)  # the competency question

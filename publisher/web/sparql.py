@@ -79,6 +79,16 @@ SOLUTION_FORMAT_ALIASES: dict[str, Format] = {
 }
 
 
+# The query page runs its editor (YASGUI and editor.js, both served from /static): scripts from
+# this server only; YASGUI and CodeMirror set style attributes, hence inline styles. Every other
+# page keeps the app's script-free policy (web/app.py).
+QUERY_PAGE_CSP = (
+    "default-src 'self'; script-src 'self'; object-src 'none'; "
+    "style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; "
+    "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+
+
 @blueprint.errorhandler(HTTPProblem)
 def problem(error: HTTPProblem) -> Response:
     """The app-wide rendering: at /sparql it negotiates JSON (clients send */*) or HTML."""
@@ -201,6 +211,7 @@ def endpoint() -> Response:
             _page(state, query=sparql.query, shape=shape, answer=answer),
             content_type=formats.HTML.content_type,
         )
+        response.headers["Content-Security-Policy"] = QUERY_PAGE_CSP
     else:
         response = Response(answer.body, content_type=fmt.content_type)
     response.headers["Vary"] = "Accept"
@@ -234,6 +245,7 @@ def _describe_or_page(state: ServedBuild, sparql: QueryRequest) -> Response:
     if fmt is formats.HTML:
         body = _page(state, query=None, shape=None, answer=None)
         response = Response(body, content_type=formats.HTML.content_type)
+        response.headers["Content-Security-Policy"] = QUERY_PAGE_CSP
     else:
         triples = service_description(
             endpoint=state.base + "sparql", graphs=state.graph_sizes, settings=state.settings
@@ -265,6 +277,16 @@ def _examples(state: ServedBuild) -> list[Any]:
     # serving never reads the working directory.
     directory = state.dist / CQ_DIR
     return state.memo("sparql_examples", lambda: load_examples(directory, base=state.base))
+
+
+def _editor_config(state: ServedBuild, examples: list[Any]) -> dict[str, Any]:
+    """What editor.js needs, as data in the page: no second request, nothing from elsewhere."""
+    return {
+        "endpoint": url_for("sparql.endpoint"),
+        "base": state.base,
+        "prefixes": prefixes(state.base),
+        "examples": {example.slug: example.query for example in examples},
+    }
 
 
 def _cell(term: dict[str, str] | None) -> dict[str, str]:
@@ -304,10 +326,12 @@ def _page(
         results["elapsed_ms"] = answer.elapsed_ms
         offered = formats.RDF_FORMATS if shape.is_graph else formats.RESULT_FORMATS
         links = [(f.label, url_for("sparql.endpoint", query=query, format=f.name)) for f in offered]
+    examples = _examples(state)
     return render_template(
         "sparql.html",
         query=query if query is not None else default_query(state.base),
-        examples=_examples(state),
+        examples=examples,
+        editor_config=_editor_config(state, examples),
         results=results,
         format_links=links,
         max_rows=state.settings.sparql_max_rows,
