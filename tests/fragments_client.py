@@ -25,7 +25,7 @@ class ClientRun:
 
 
 def run_queries(
-    source: str, queries: dict[str, str], *, base: str, timeout_s: float = 600
+    source: str | dict, queries: dict[str, str], *, base: str, timeout_s: float = 600
 ) -> list[ClientRun]:
     assert (NODE_MODULES / "@comunica" / "query-sparql").is_dir(), (
         f"{NODE_MODULES} has no Comunica: run `make test` (or `make .node/.installed`)"
