@@ -223,6 +223,19 @@ SETTINGS: tuple[Setting, ...] = (
         "Time limit of a query on a reserved worker (see sparql_reserved_workers); a query "
         "that needs longer is refused with 503 and may be sent again when workers are free.",
     ),
+    Setting(
+        "fragments_page_size",
+        100,
+        "quads",
+        "Quads per page of /fragments (Triple and Quad Pattern Fragments).",
+    ),
+    Setting(
+        "fragments_count_limit",
+        10_000,
+        "quads",
+        "Matches of a fragment counted exactly; past it the count is an estimate from the "
+        "build's statistics (said so in the page), so no request scans the whole store.",
+    ),
 )
 
 _BY_NAME = {setting.name: setting for setting in SETTINGS}

@@ -126,7 +126,13 @@ def test_every_file_and_plain_dump_is_a_distribution_with_size_and_checksum(
     assert str(described.value(gz, DCAT.mediaType)).endswith("application/n-quads")
 
 
-def test_the_sparql_service_serves_the_dataset(described: rdflib.Graph) -> None:
-    service = described.value(DATASET, DCAT.accessService)
-    assert service == rdflib.URIRef(BASE + "sparql")
-    assert described.value(service, DCAT.servesDataset) == DATASET
+def test_the_sparql_service_and_the_fragments_serve_the_dataset(described: rdflib.Graph) -> None:
+    services = set(described.objects(DATASET, DCAT.accessService))
+    assert services == {rdflib.URIRef(BASE + "sparql"), rdflib.URIRef(BASE + "fragments")}
+    for service in services:
+        assert described.value(service, DCAT.servesDataset) == DATASET
+        assert described.value(service, DCAT.endpointURL) == service
+    fragments = rdflib.URIRef(BASE + "fragments")
+    assert (fragments, rdflib.URIRef("http://purl.org/dc/terms/conformsTo"), None) in described
+    lookup = rdflib.URIRef("http://rdfs.org/ns/void#uriLookupEndpoint")
+    assert described.value(DATASET, lookup) == rdflib.URIRef(BASE + "fragments?subject=")

@@ -89,6 +89,7 @@ def void_description(
     _state_distributions(description, files)
     _state_plain_dumps(description, plain_dumps or {}, compressed=files)
     _state_service(description)
+    _state_fragments(description)
     return description.turtle()
 
 
@@ -247,3 +248,22 @@ def _state_service(d: _Description) -> None:
     d.add(service, SD + "endpoint", service)
     d.add(service, DCAT + "servesDataset", d.dataset)
     d.add(service, DCT + "title", ox.Literal("SPARQL 1.1 endpoint", language="en"))
+
+
+QPF_SPECIFICATION = "https://linkeddatafragments.org/specification/quad-pattern-fragments/"
+
+
+def _state_fragments(d: _Description) -> None:
+    """The Linked Data Fragments interface (web/fragments.py), as a DCAT data service."""
+    fragments = _n(d.base + "fragments")
+    d.add(d.dataset, DCAT + "accessService", fragments)
+    d.add(d.dataset, VOID + "uriLookupEndpoint", _n(d.base + "fragments?subject="))
+    d.add(fragments, RDF + "type", _n(DCAT + "DataService"))
+    d.add(fragments, DCAT + "endpointURL", fragments)
+    d.add(fragments, DCAT + "servesDataset", d.dataset)
+    d.add(fragments, DCT + "conformsTo", _n(QPF_SPECIFICATION))
+    d.add(
+        fragments,
+        DCT + "title",
+        ox.Literal("Triple and Quad Pattern Fragments (Linked Data Fragments)", language="en"),
+    )

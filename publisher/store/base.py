@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import pyoxigraph as ox
 
 from publisher.sparql.job import QueryAnswer, QueryJob, QueryLimits
+from publisher.store.patterns import Count, Pattern, count_by_query, match_by_query
 
 LABEL_PREDICATES: tuple[str, ...] = (
     "http://www.w3.org/2004/02/skos/core#prefLabel",
@@ -125,6 +126,14 @@ class Store(ABC):
                 break
             frontier = next_frontier
         return result
+
+    def match(self, pattern: Pattern, *, offset: int = 0, limit: int = 100) -> list[ox.Quad]:
+        """One page of the quads matching `pattern` (store/patterns.py says what a graph means)."""
+        return match_by_query(self, pattern, offset=offset, limit=limit)
+
+    def count(self, pattern: Pattern, *, scan_limit: int) -> Count:
+        """How many quads match; a store that must scan may stop after `scan_limit`."""
+        return count_by_query(self, pattern, scan_limit=scan_limit)
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release resources (processes, connections)."""

@@ -28,6 +28,7 @@ from publisher.sparql.errors import (
 )
 from publisher.sparql.job import QueryAnswer, QueryJob, QueryLimits
 from publisher.store.base import Store
+from publisher.store.patterns import Count, Pattern
 from publisher.store.union import load_dump
 from publisher.store.workers import (
     PoolBusy,
@@ -94,6 +95,21 @@ class EmbeddedStore(Store):
 
     def graphs(self) -> list[str]:
         return sorted(g.value for g in self.oxigraph.named_graphs() if isinstance(g, ox.NamedNode))
+
+    def match(self, pattern: Pattern, *, offset: int = 0, limit: int = 100) -> list[ox.Quad]:
+        # Straight from the indexes: the default graph holds the union (a set), the named
+        # graphs their own statements; an unbound graph reads both, as store/patterns.py says.
+        found = self.oxigraph.quads_for_pattern(
+            pattern.subject, pattern.predicate, pattern.object, pattern.graph
+        )
+        return list(islice(found, offset, offset + limit))
+
+    def count(self, pattern: Pattern, *, scan_limit: int) -> Count:
+        found = self.oxigraph.quads_for_pattern(
+            pattern.subject, pattern.predicate, pattern.object, pattern.graph
+        )
+        seen = sum(1 for _ in islice(found, scan_limit + 1))
+        return Count(min(seen, scan_limit), exact=seen <= scan_limit)
 
     def pool(self) -> WorkerPool:
         """This process's workers, started on first use (after a forking server's fork)."""

@@ -11,7 +11,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from publisher.dist import SHAPES_FILE, SUMS_FILE, VOID_FILE
 from publisher.settings import load_settings
-from publisher.web import compression, discovery, dumps, errors, pages, resources
+from publisher.web import compression, discovery, dumps, errors, fragments, pages, resources
 from publisher.web import sparql as sparql_endpoint
 from publisher.web.describe import file_quads
 from publisher.web.http import enforce_preconditions, ignore_multiple_ranges
@@ -28,7 +28,13 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     app.extensions["publisher"] = BuildSwitcher(settings, preload=PRELOAD)
     errors.register(app)
     app.add_template_filter(local_link, "local_link")
-    for blueprint in (pages.blueprint, dumps.blueprint, resources.blueprint, discovery.blueprint):
+    for blueprint in (
+        pages.blueprint,
+        dumps.blueprint,
+        resources.blueprint,
+        discovery.blueprint,
+        fragments.blueprint,
+    ):
         app.register_blueprint(blueprint)
     compression.register(app)
     app.register_blueprint(sparql_endpoint.blueprint)
