@@ -252,3 +252,12 @@ def test_hostile_literal_is_escaped_in_html(client) -> None:
     )
     assert response.status_code == 200
     assert "<script>alert(1)" not in response.get_data(as_text=True)
+
+
+def test_home_page_and_dataset_description_advertise_the_fragments(client, seed_base: str) -> None:
+    home = client.get("/", headers={"Accept": "text/html"})
+    assert 'href="/fragments"' in home.get_data(as_text=True)
+    description = client.get("/dataset", headers={"Accept": "text/turtle"})
+    graph = rdflib.Graph().parse(data=description.data, format="turtle")
+    services = set(graph.objects(None, rdflib.URIRef("http://www.w3.org/ns/dcat#accessService")))
+    assert rdflib.URIRef(f"{seed_base}fragments") in services
