@@ -38,6 +38,7 @@ import pyoxigraph as ox
 from publisher import formats
 from publisher.errors import StoreError
 from publisher.settings import describe_setting
+from publisher.sparql import lexer
 from publisher.sparql.errors import InvalidQueryRequest, QueryTimedOut, QueryUnavailable
 from publisher.sparql.job import DatasetKind, QueryAnswer, QueryJob, QueryLimits
 from publisher.sparql.serialize import reply_header, serialize_result
@@ -45,6 +46,9 @@ from publisher.store.base import LABEL_PREDICATES, MAX_BLANK_NODE_DEPTH, Store
 
 RESULTS_JSON = "application/sparql-results+json"
 FORM = "application/x-www-form-urlencoded"
+N_TRIPLES = "application/n-triples"
+GRAPH_FORMS = ("CONSTRUCT", "DESCRIBE")
+QUERY_FORMS = ("SELECT", "ASK", *GRAPH_FORMS)
 TIMEOUT_S = 30
 # Nodes per labels query: a description links at most a few thousand; the text stays small.
 LABELS_BATCH = 1_000
@@ -181,6 +185,18 @@ _VIRTUOSO_BNODE = b'"type": "bnode", "value": "nodeID://'
 _PLAIN_BNODE = b'"type": "bnode", "value": "'
 
 
+def _query_form(sparql: str) -> str:
+    """SELECT, ASK, CONSTRUCT or DESCRIBE: the first such keyword (pragmas and prologue skipped)."""
+    for token in lexer.tokens(sparql):
+        if token.keyword in QUERY_FORMS:
+            return token.keyword
+    return "SELECT"
+
+
+def _mentions_graph(sparql: str) -> bool:
+    return any(token.keyword == "GRAPH" for token in lexer.tokens(sparql))
+
+
 Dataset = tuple[str, list[tuple[str, str]]]  # (query prologue, protocol parameters)
 # A graph no store holds: naming it as the only named graph makes the set of named graphs empty.
 NO_GRAPH = "urn:publisher:no-graph"
@@ -205,6 +221,12 @@ class _Scope:
     graphs: tuple[str, ...] = ()  # the dataset's named graphs
     hidden: tuple[str, ...] = ()  # every other graph of the store, the union graph included
 
+    def describe_mode(self, query: str) -> str:
+        """Virtuoso's DESCRIBE adds statements Oxigraph's does not; its CBD mode gives the same."""
+        if self.virtuoso and _query_form(query) == "DESCRIBE":
+            return 'define sql:describe-mode "CBD"\n'
+        return ""
+
     def named_only(self) -> Dataset:
         """For the code's own `GRAPH ?g` queries: the dataset's named graphs."""
         if self.virtuoso:
@@ -215,7 +237,7 @@ class _Scope:
 
     def union(self, query: str) -> Dataset:
         """The union default graph, and the dataset's named graphs if GRAPH can reach them."""
-        reaches_named = "graph" in query.lower()  # no false negatives: GRAPH needs the word
+        reaches_named = _mentions_graph(query)
         if self.virtuoso:
             named = self.graphs if reaches_named else ()
             return _pragmas("default-graph-uri", [self.union_graph]) + _pragmas(
@@ -263,7 +285,12 @@ class RemoteStore(Store):
         parameters: list[tuple[str, str]] | tuple[tuple[str, str], ...],
         *,
         timeout_s: float,
+        max_rows: int = 0,
     ) -> Reply:
+        """`max_rows`: the rows asked for with Virtuoso's `maxrows` (its cut is then ours)."""
+        # Virtuoso answers a CONSTRUCT asked with a results type first in Accept as a result
+        # set (s, p, o with a "lang" key): ask each form for its own one format.
+        accept = N_TRIPLES if _query_form(sparql) in GRAPH_FORMS else RESULTS_JSON
         # A form POST (the query and its dataset in the body): Virtuoso 7.2 answers a direct
         # POST of application/sparql-query with headers and then never ends the body.
         form = urllib.parse.urlencode([("query", sparql), *parameters])
@@ -274,7 +301,7 @@ class RemoteStore(Store):
                 body=form.encode("ascii"),
                 headers={
                     "Content-Type": FORM,
-                    "Accept": f"{RESULTS_JSON}, application/n-triples;q=0.9",
+                    "Accept": accept,
                 },
                 timeout_s=timeout_s,
             )
@@ -299,7 +326,8 @@ class RemoteStore(Store):
             if state == "S1TAT":
                 raise RemoteQueryTimeout(f"{self.endpoint} stopped the query: {message}")
             raise RemoteStoreError(f"{self.endpoint} answered incompletely ({state}): {message}")
-        if "x-sparql-maxrows" in reply.headers:
+        cut_at = reply.headers.get("x-sparql-maxrows")
+        if cut_at is not None and not (max_rows and cut_at.strip() == str(max_rows)):
             raise RemoteStoreError(
                 f"{self.endpoint} cut the answer at its own row limit "
                 f"({reply.headers['x-sparql-maxrows']} rows: Virtuoso's [SPARQL] "
@@ -355,7 +383,9 @@ class RemoteStore(Store):
         """A trusted query of the code, scoped to the dataset's graphs."""
         scope = self._scope()
         prologue, parameters = scope.union(sparql) if union else scope.named_only()
-        return self._post(prologue + sparql, parameters, timeout_s=TIMEOUT_S)
+        return self._post(
+            scope.describe_mode(sparql) + prologue + sparql, parameters, timeout_s=TIMEOUT_S
+        )
 
     def _select(self, sparql: str) -> list[ox.QuerySolution]:
         result = self._result(self._ask(sparql), self._scope())
@@ -451,11 +481,20 @@ class RemoteStore(Store):
             else:
                 prologue, parameters = scope.from_query()
             wait_s = limits.time_s
+            max_rows = 0
             if scope.virtuoso:
-                parameters.append(("timeout", str(limits.time_ms)))
+                # Stopped there at the time limit; and one row more than the publisher's cap,
+                # which says that the cap cut (as on the embedded store) and spares reading
+                # the rest of a huge result.
+                max_rows = limits.rows + 1
+                parameters += [("timeout", str(limits.time_ms)), ("maxrows", str(max_rows))]
                 wait_s += TIMEOUT_GRACE_S
+            prologue = scope.describe_mode(job.query) + prologue
             reply = self._post(
-                f"{prologue}BASE <{job.base}>\n{job.query}", parameters, timeout_s=wait_s
+                f"{prologue}BASE <{job.base}>\n{job.query}",
+                parameters,
+                timeout_s=wait_s,
+                max_rows=max_rows,
             )
             result = self._result(reply, scope)
         except RemoteQueryTimeout:
@@ -466,6 +505,14 @@ class RemoteStore(Store):
                 setting="sparql_time_limit_ms",
             ) from None
         except RemoteStoreError as error:
+            if time.perf_counter() - started >= limits.time_s:
+                # Virtuoso ends some queries stopped at its `timeout` with an error of another
+                # kind (ORDER BY: "SR177: Misc Transaction Error"): past the limit, it is the limit.
+                raise QueryTimedOut(
+                    f"the query ran longer than {limits.time_ms} ms and was stopped by the remote "
+                    f"store; the limit is {describe_setting('sparql_time_limit_ms')}",
+                    setting="sparql_time_limit_ms",
+                ) from None
             if error.status == 400:
                 raise InvalidQueryRequest(f"query syntax error: {error.detail}") from None
             raise QueryUnavailable(f"the remote store failed: {error}") from None
