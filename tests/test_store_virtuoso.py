@@ -416,3 +416,31 @@ def test_refusals_are_the_same(
     assert solutions(
         ask_both(embedded_server, virtuoso_server, {"query": "ASK { <urn:a> ?p ?o }"})[1]
     ) == ["False"]
+
+
+def test_answers_passed_through_are_sparql_1_1(
+    embedded_server: ServerProcess, virtuoso_server: ServerProcess
+) -> None:
+    """Virtuoso's own bytes go out when they are the answer: fixed to SPARQL 1.1 JSON."""
+    query = (
+        "SELECT ?s ?o WHERE { ?s ?p ?o FILTER(isBlank(?s) || isBlank(?o) || "
+        "DATATYPE(?o) = <http://www.w3.org/2001/XMLSchema#integer>) }"
+    )
+    here, there = ask_both(embedded_server, virtuoso_server, {"query": query})
+    assert solutions(here) == solutions(there) != []
+    assert '"typed-literal"' not in there.text and "nodeID://" not in there.text
+    assert here.headers["X-SPARQL-Rows"] == there.headers["X-SPARQL-Rows"]
+    for query in (
+        "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o FILTER(false) }",
+        'CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o FILTER(?o = "Xocalı"@az) }',
+        "ASK { ?s ?p ?o }",
+    ):
+        accept = "application/n-triples" if query.startswith("CONSTRUCT") else JSON["Accept"]
+        here, there = ask_both(
+            embedded_server, virtuoso_server, {"query": query}, {"Accept": accept}
+        )
+        assert there.status_code == 200, there.text
+        assert here.headers["X-SPARQL-Rows"] == there.headers["X-SPARQL-Rows"], query
+        if accept == "application/n-triples":
+            parsed = [ox.parse(r.content, format=ox.RdfFormat.N_TRIPLES) for r in (here, there)]
+            assert {str(t) for t in parsed[0]} == {str(t) for t in parsed[1]}
