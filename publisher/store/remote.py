@@ -55,6 +55,8 @@ TIMEOUT_S = 30
 LABELS_BATCH = 1_000
 # Idle kept-alive connections per process (the web tier runs a few dozen threads at most).
 POOL_SIZE = 32
+# Triples per Graph Store request of `load` (about 1 MB of N-Triples); see push_graphs.
+LOAD_CHUNK_TRIPLES = 5_000
 # Virtuoso's "anytime" answer to its `timeout` parameter comes up to a second or two late:
 # the socket waits that much longer before it gives up on the store.
 TIMEOUT_GRACE_S = 5.0
@@ -588,6 +590,7 @@ def push_graphs(
     union_graph: str = "",
     user: str = "",
     password: str = "",
+    chunk_triples: int = LOAD_CHUNK_TRIPLES,
 ) -> dict[str, int]:
     """Send every graph of a built dist/ to a Graph Store Protocol endpoint.
 
@@ -615,14 +618,19 @@ def push_graphs(
         target = endpoint + (
             "?" + urllib.parse.urlencode({"graph": graph}) if graph else "?default"
         )
-        _send(
-            "PUT" if replace else "POST",
-            target,
-            data=ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES),
-            content_type="application/n-triples",
-            accept="*/*",
-            timeout_s=max(TIMEOUT_S, len(triples) / 1_000),
-            opener=opener,
-        )
+        # In parts: the first replaces the graph (PUT), the next ones add to it (POST). A store
+        # behind authentication answers 401 to the first, unauthenticated send of each body,
+        # and Virtuoso resets the connection while a body of megabytes is still being sent.
+        for start in range(0, max(len(triples), 1), chunk_triples):
+            part = triples[start : start + chunk_triples]
+            _send(
+                "PUT" if replace and start == 0 else "POST",
+                target,
+                data=ox.serialize(part, format=ox.RdfFormat.N_TRIPLES),
+                content_type="application/n-triples",
+                accept="*/*",
+                timeout_s=max(TIMEOUT_S, len(part) / 1_000),
+                opener=opener,
+            )
         counts[graph] = len(triples)
     return counts
