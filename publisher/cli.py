@@ -223,21 +223,46 @@ def show_settings(markdown: bool) -> None:
 @click.option(
     "--endpoint",
     required=True,
-    help="Graph Store Protocol URL of the remote store (Oxigraph: http://HOST:PORT/store).",
+    help="Graph Store Protocol URL of the remote store (Oxigraph: http://HOST:PORT/store; "
+    "Virtuoso: http://HOST:8890/sparql-graph-crud-auth with --user).",
 )
 @click.option("--dist", "dist_dir", type=click.Path(), help="Built dist/ directory.")
-def load(endpoint: str, **options: Any) -> None:
+@click.option(
+    "--union-graph",
+    "store_union_graph",
+    help="Named graph for the union default graph (env PUBLISHER_STORE_UNION_GRAPH; "
+    "Virtuoso: urn:publisher:union). Serve with the same value.",
+)
+@click.option("--user", default="", help="Account for the store's authentication (Basic/Digest).")
+@click.option(
+    "--password",
+    default="",
+    envvar="PUBLISHER_STORE_PASSWORD",
+    show_envvar=True,
+    help="Password of --user (better from the environment than on the command line).",
+)
+def load(endpoint: str, user: str, password: str, **options: Any) -> None:
     """Push the built named graphs to a remote store (each graph replaced with PUT)."""
     from publisher.store.remote import push_graphs
 
     settings = _settings(**options)
+    started = time.perf_counter()
     try:
-        counts = push_graphs(Path(settings.dist_dir), endpoint=endpoint)
+        counts = push_graphs(
+            Path(settings.dist_dir),
+            endpoint=endpoint,
+            union_graph=settings.store_union_graph,
+            user=user,
+            password=password,
+        )
     except PublisherError as error:
         _fail(error)
     for graph, n in counts.items():
         click.echo(f"{n:>8} triples -> {graph or '(default graph)'}")
-    click.echo(f"Loaded {sum(counts.values())} triples in {len(counts)} graphs into {endpoint}.")
+    click.echo(
+        f"Loaded {sum(counts.values())} triples in {len(counts)} graphs into {endpoint} "
+        f"in {time.perf_counter() - started:.1f} s."
+    )
 
 
 @main.command()

@@ -111,6 +111,14 @@ SETTINGS: tuple[Setting, ...] = (
         "dist/dataset.nq.gz into RAM per process, an http(s) URL uses a remote SPARQL 1.1 endpoint.",
     ),
     Setting(
+        "store_union_graph",
+        "",
+        "IRI",
+        "Remote store only: the named graph that holds the union default graph, for stores whose "
+        "default graph is not separate (Virtuoso: urn:publisher:union). `load` writes it, `serve` "
+        "asks for it; empty = the store's own default graph (Oxigraph server).",
+    ),
+    Setting(
         "compress_min_bytes",
         1_024,
         "bytes",

@@ -21,7 +21,9 @@ def open_store(settings: Settings, dist: Path) -> Store:
     if str(settings.store).startswith(("http://", "https://")):
         from publisher.store.remote import RemoteStore
 
-        return RemoteStore(settings.store, base=settings.base_uri)
+        return RemoteStore(
+            settings.store, base=settings.base_uri, union_graph=settings.store_union_graph
+        )
     from publisher.store.embedded import EmbeddedStore
 
     return EmbeddedStore.open(dist, settings=settings)

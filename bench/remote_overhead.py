@@ -1,0 +1,237 @@
+"""What the remote-store path adds: the issue-10 query mix against Virtuoso directly and through
+`publisher serve --store <Virtuoso>` on the same Virtuoso, in one run.
+
+    .venv/bin/python bench/remote_overhead.py [--triples 1000000] [--clients 4]
+        [--requests 4000] [--seconds 30] [--workers 2]
+
+Data: the toy corpus (tests/corpus.py) built with `publisher build --no-validate` and bulk-loaded
+into a fresh Virtuoso (tests/virtuoso_server.py; loopback ports, its own directory). The mix,
+in turn per client: lookup, value range + language filter (the toy corpus has no dates: an
+integer range stands for the date range), GROUP BY aggregate, GRAPH provenance, CONSTRUCT.
+Virtuoso is asked exactly what the publisher asks it (the same dataset pragmas), so the ratio
+is the publisher's own cost. Every answer is checked: first each (query, constant) is asked of
+both and compared as parsed results; then, while timing, every body must equal that target's
+checked body for the same request. Load is bounded by --requests and --seconds per target.
+Target (issue 10): publisher q/s >= 0.9 x Virtuoso's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import http.client
+import json
+import multiprocessing
+import os
+import platform
+import sys
+import tempfile
+import time
+from pathlib import Path
+from urllib.parse import urlencode, urlsplit
+
+import pyoxigraph as ox
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests"))  # the helpers bench/ shares with the tests
+from corpus import write_corpus  # noqa: E402
+from support import ServerProcess, build_data_only  # noqa: E402
+from virtuoso_server import VirtuosoServer, virtuoso_available  # noqa: E402
+
+from publisher.store.remote import RemoteStore  # noqa: E402
+
+BASE = "http://bench.example/"
+UNION_GRAPH = "urn:publisher:union"
+LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
+CONSTANTS = 40  # distinct constants per query shape; each is checked before timing
+ACCEPT = {"CONSTRUCT": "application/n-triples"}
+
+
+def mix(entities: int) -> list[tuple[str, str]]:
+    """(shape, query) pairs: CONSTANTS of each shape, interleaved."""
+    queries = []
+    for i in range(CONSTANTS):
+        entity = f"<{BASE}id/entity/{(i * 7919) % entities}>"
+        low = (i * 24_989) % 990_000
+        queries += [
+            ("lookup", f"SELECT ?label WHERE {{ {entity} <{LABEL}> ?label }}"),
+            (
+                "range",
+                f"SELECT ?e ?label WHERE {{ ?e <{BASE}def/value> ?v ; <{LABEL}> ?label "
+                f'FILTER(?v >= {low} && ?v < {low + 2_000} && LANG(?label) = "en") }}',
+            ),
+            (
+                "aggregate",
+                f"SELECT ?class (COUNT(*) AS ?n) (AVG(?v) AS ?mean) WHERE {{ ?e a ?class ; "
+                f"<{BASE}def/group> <{BASE}id/group/{i % 100}> ; <{BASE}def/value> ?v }} "
+                "GROUP BY ?class ORDER BY ?class",
+            ),
+            (
+                "provenance",
+                f"SELECT ?g (COUNT(*) AS ?n) WHERE {{ GRAPH ?g {{ ?e a <{BASE}def/Class{i % 10}> }} }} "
+                "GROUP BY ?g ORDER BY ?g",
+            ),
+            ("construct", f"CONSTRUCT {{ {entity} ?p ?o }} WHERE {{ {entity} ?p ?o }}"),
+        ]
+    return queries
+
+
+def machine() -> str:
+    total_kb = int(Path("/proc/meminfo").read_text().split()[1])
+    return (
+        f"{platform.platform()}, {os.cpu_count()} cores, {total_kb / 1024 / 1024:.1f} GB RAM, "
+        f"Python {platform.python_version()}"
+    )
+
+
+def request(connection: http.client.HTTPConnection, path: str, form: str, accept: str) -> bytes:
+    connection.request(
+        "POST",
+        path,
+        body=form.encode(),
+        headers={"Content-Type": "application/x-www-form-urlencoded", "Accept": accept},
+    )
+    response = connection.getresponse()
+    body = response.read()
+    if response.status != 200:
+        raise RuntimeError(f"{response.status}: {body[:300]!r}")
+    return body
+
+
+def normalised(body: bytes, accept: str) -> list[str]:
+    """An answer as comparable rows: sorted N-Triples lines, or sorted JSON bindings."""
+    if accept == "application/n-triples":
+        return sorted(str(t) for t in ox.parse(body, format=ox.RdfFormat.N_TRIPLES))
+    parsed = ox.parse_query_results(
+        body.replace(b'"value": "nodeID://', b'"value": "'), format=ox.QueryResultsFormat.JSON
+    )
+    names = [v.value for v in parsed.variables]
+    return sorted(
+        json.dumps({n: str(s[n]) for n in names if s[n] is not None}, sort_keys=True)
+        for s in parsed
+    )
+
+
+def _client(job: tuple) -> tuple[int, float, int]:
+    """One client process: the mix in turn until its share of requests or the deadline."""
+    url, forms, expected, requests_each, deadline = job
+    parts = urlsplit(url)
+    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=60)
+    done = wrong = 0
+    started = time.perf_counter()
+    while done < requests_each and time.time() < deadline:
+        form, accept = forms[done % len(forms)]
+        body = request(connection, parts.path, form, accept)
+        if hashlib.sha256(body).hexdigest() != expected[done % len(forms)]:
+            wrong += 1
+        done += 1
+    return done, time.perf_counter() - started, wrong
+
+
+def measure(url: str, forms: list, expected: list, options: argparse.Namespace) -> dict:
+    deadline = time.time() + options.seconds
+    share = options.requests // options.clients
+    jobs = [
+        (url, forms[i:] + forms[:i], expected[i:] + expected[:i], share, deadline)
+        for i in range(options.clients)
+    ]
+    started = time.perf_counter()
+    with multiprocessing.get_context("spawn").Pool(options.clients) as pool:
+        results = pool.map(_client, jobs)
+    elapsed = time.perf_counter() - started
+    done = sum(r[0] for r in results)
+    return {
+        "requests": done,
+        "seconds": elapsed,
+        "qps": done / elapsed,
+        "wrong": sum(r[2] for r in results),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--triples", type=int, default=1_000_000)
+    parser.add_argument("--clients", type=int, default=4)
+    parser.add_argument("--requests", type=int, default=4_000)
+    parser.add_argument("--seconds", type=float, default=30)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--buffers", type=int, default=100_000)
+    options = parser.parse_args()
+    reason = virtuoso_available()
+    if reason:
+        sys.exit(f"cannot run: {reason}")
+    print("machine:", machine())
+    with tempfile.TemporaryDirectory(prefix="remote-overhead-") as scratch:
+        root = Path(scratch)
+        write_corpus(root / "data", triples=options.triples, base=BASE)
+        started = time.perf_counter()
+        dist = build_data_only(root / "dist", base=BASE, data_dir=root / "data")
+        print(
+            f"build --no-validate of {options.triples:,} triples: {time.perf_counter() - started:.1f} s"
+        )
+        with VirtuosoServer(root / "virtuoso", buffers=options.buffers) as virtuoso:
+            seconds = virtuoso.bulk_load(dist / "dataset.nq.gz", graph=UNION_GRAPH)
+            print(f"Virtuoso bulk load of dist/dataset.nq.gz: {seconds:.1f} s")
+            scope = RemoteStore(virtuoso.sparql_url, base=BASE, union_graph=UNION_GRAPH)._scope()
+            server = ServerProcess(
+                dist,
+                workers=options.workers,
+                env={
+                    "PUBLISHER_STORE": virtuoso.sparql_url,
+                    "PUBLISHER_STORE_UNION_GRAPH": UNION_GRAPH,
+                },
+                log_dir=root,
+                ready_timeout_s=120,
+            )
+            try:
+                entities = options.triples // 5
+                targets = {"virtuoso": ([], []), "publisher": ([], [])}
+                for _shape, query in mix(entities):
+                    accept = ACCEPT.get(query.split()[0], "application/sparql-results+json")
+                    prologue, _ = scope.union(query)
+                    direct = urlencode({"query": scope.describe_mode(query) + prologue + query})
+                    via = urlencode({"query": query})
+                    targets["virtuoso"][0].append((direct, accept))
+                    targets["publisher"][0].append((via, accept))
+                # The checking pass: each request of the mix to both, compared as results.
+                answers = {}
+                for name, url in (
+                    ("virtuoso", virtuoso.sparql_url),
+                    ("publisher", server.url + "/sparql"),
+                ):
+                    parts = urlsplit(url)
+                    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=120)
+                    bodies = [request(connection, parts.path, f, a) for f, a in targets[name][0]]
+                    targets[name][1].extend(hashlib.sha256(b).hexdigest() for b in bodies)
+                    answers[name] = [
+                        normalised(b, a) for b, (_, a) in zip(bodies, targets[name][0], strict=True)
+                    ]
+                different = [
+                    mix(entities)[i][0]
+                    for i, (a, b) in enumerate(
+                        zip(answers["virtuoso"], answers["publisher"], strict=True)
+                    )
+                    if a != b
+                ]
+                print(
+                    f"checked {len(answers['virtuoso'])} answers: {len(different)} differ {different[:5]}"
+                )
+                figures = {}
+                for name, url in (
+                    ("virtuoso", virtuoso.sparql_url),
+                    ("publisher", server.url + "/sparql"),
+                ):
+                    figures[name] = measure(url, *targets[name], options)
+                    f = figures[name]
+                    print(
+                        f"{name:>9}: {f['qps']:7.1f} q/s ({f['requests']} requests in "
+                        f"{f['seconds']:.1f} s, {options.clients} clients, {f['wrong']} wrong answers)"
+                    )
+                ratio = figures["publisher"]["qps"] / figures["virtuoso"]["qps"]
+                print(f"publisher / Virtuoso: {ratio:.2f}x (target >= 0.90x)")
+            finally:
+                server.stop()
+
+
+if __name__ == "__main__":
+    main()
