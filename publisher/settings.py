@@ -223,6 +223,20 @@ SETTINGS: tuple[Setting, ...] = (
         "Time limit of a query on a reserved worker (see sparql_reserved_workers); a query "
         "that needs longer is refused with 503 and may be sent again when workers are free.",
     ),
+    Setting(
+        "search_max_limit",
+        50,
+        "hits",
+        "Most hits /search returns for one query (its `limit` parameter; more is refused with "
+        "400), and most candidates per query at /reconcile.",
+    ),
+    Setting(
+        "reconcile_max_queries",
+        100,
+        "queries",
+        "Most reconciliation queries in one /reconcile batch (OpenRefine sends 10 by default); "
+        "more is refused with 400.",
+    ),
 )
 
 _BY_NAME = {setting.name: setting for setting in SETTINGS}
