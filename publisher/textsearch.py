@@ -16,6 +16,7 @@ a million names costs a bounded read, not a sort of them all.
 
 from __future__ import annotations
 
+import functools
 import re
 import sqlite3
 import threading
@@ -33,37 +34,65 @@ KIND_RANK = {LABEL: 0, ALT_LABEL: 1, NAME_USED: 2}
 # Letters whose folding NFKD does not do (they carry no combining mark to strip): Turkish and
 # Azerbaijani dotless ı (İ decomposes to I + a combining dot, which is stripped), Azerbaijani
 # ə (typed as "e" on keyboards without it), and a few Latin letters with a stroke.
-_EXTRA_FOLDS = str.maketrans(
-    {
-        "ı": "i",
-        "ə": "e",
-        "Ə": "e",
-        "ø": "o",
-        "Ø": "o",
-        "ł": "l",
-        "Ł": "l",
-        "đ": "d",
-        "Đ": "d",
-        "ħ": "h",
-        "æ": "ae",
-        "Æ": "ae",
-        "œ": "oe",
-        "Œ": "oe",
-    }
-)
+_EXTRA_FOLDS = {
+    "ı": "i",
+    "ə": "e",
+    "Ə": "e",
+    "ø": "o",
+    "Ø": "o",
+    "ł": "l",
+    "Ł": "l",
+    "đ": "d",
+    "Đ": "d",
+    "ħ": "h",
+    "æ": "ae",
+    "Æ": "ae",
+    "œ": "oe",
+    "Œ": "oe",
+}
+# One regex pass (str.translate with a dict looks up every character: far slower).
+_EXTRA = re.compile("[" + "".join(_EXTRA_FOLDS) + "]")
+
+
+def _extra_folds(text: str) -> str:
+    return _EXTRA.sub(lambda found: _EXTRA_FOLDS[found.group()], text)
+
+
 _NOT_WORD = re.compile(r"[\W_]+")
 
 
+def _mark_ranges() -> str:
+    """The combining marks of the Basic Multilingual Plane as a regex character class."""
+    marks = [c for c in range(0x10000) if unicodedata.combining(chr(c))]
+    ranges, start = [], marks[0]
+    for previous, current in zip(marks, [*marks[1:], -1], strict=True):
+        if current != previous + 1:
+            ranges.append(f"\\u{start:04x}-\\u{previous:04x}")
+            start = current
+    return "[" + "".join(ranges) + "]+"
+
+
+# What "if not unicodedata.combining(c)" does character by character, in one regex pass;
+# marks outside the BMP (rare) take the slow path.
+_MARKS = re.compile(_mark_ranges())
+_ASTRAL = re.compile("[\U00010000-\U0010ffff]")
+
+
+@functools.lru_cache(maxsize=65536)
 def fold(text: str) -> str:
     """Lowercase, without accents, words separated by single spaces.
 
     "Xocalı" -> "xocali", "Ходжалы" -> "ходжалы", "États-Unis" -> "etats unis". Scripts are
-    kept (no transliteration): Cyrillic is found by Cyrillic.
+    kept (no transliteration): Cyrillic is found by Cyrillic. Cached: the labels of shared
+    things repeat across a corpus, and a build folds every name once more per repetition.
     """
-    decomposed = unicodedata.normalize("NFKD", text.translate(_EXTRA_FOLDS))
-    stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
-    lowered = stripped.casefold().translate(_EXTRA_FOLDS)
-    return " ".join(_NOT_WORD.sub(" ", lowered).split())
+    if text.isascii():  # the common case, and the fast path
+        return _NOT_WORD.sub(" ", text.lower()).strip()
+    decomposed = unicodedata.normalize("NFKD", _extra_folds(text))
+    lowered = _extra_folds(_MARKS.sub("", decomposed).casefold())
+    if _ASTRAL.search(lowered):
+        lowered = "".join(c for c in lowered if not unicodedata.combining(c))
+    return _NOT_WORD.sub(" ", lowered).strip()
 
 
 MAX_QUERY_WORDS = 12
@@ -162,7 +191,8 @@ class SearchIndex:
         connection = self._connection()
         rows = list(connection.execute(_EXACT_SQL, (folded,)))
         rows += connection.execute(_PREFIX_SQL, (folded, folded + "\U0010ffff", CANDIDATES))
-        rows += connection.execute(_CANDIDATE_SQL, (match_expression(folded), CANDIDATES))
+        if len(folded) > 1:  # one letter: names starting with it, not every word that does
+            rows += connection.execute(_CANDIDATE_SQL, (match_expression(folded), CANDIDATES))
         best: dict[int, tuple[tuple[int, float, int, int], tuple]] = {}
         for row in rows:
             rowid, entity, _text, name, _lang, kind, _source, iri = row
