@@ -294,6 +294,11 @@ class SearchIndex:
             )
         ]
 
+    def class_label(self, iri: str) -> str:
+        """The label of a class (its local name when the data has none), or the IRI."""
+        row = self._connection().execute("SELECT label FROM class WHERE iri = ?", (iri,)).fetchone()
+        return row[0] if row else iri
+
     def properties(self) -> list[tuple[str, str]]:
         """(property IRI, its label) of every predicate in the data."""
         return [

@@ -137,7 +137,10 @@ def test_results_page(client, seed_base: str) -> None:
     assert "/search?q=Xocal%C4%B1&amp;limit=10&amp;format=json" in text
     # A source's name is shown as that source's.
     named = search(client, BROWSER, q="khojaly genocide").get_data(as_text=True)
-    assert "name used by the source" in named and '<q lang="en">Khojaly genocide</q>' in named
+    assert (
+        'name used in <a href="/graph/press-release-2023-02-26">' in named
+        and '<q lang="en">Khojaly genocide</q>' in named
+    )
 
 
 def test_results_page_without_a_query_and_without_hits(client) -> None:

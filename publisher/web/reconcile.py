@@ -26,7 +26,7 @@ import pyoxigraph as ox
 from flask import Blueprint, Response, request
 
 from publisher.namespaces import prefixes
-from publisher.textsearch import ALT_LABEL, LABEL, Hit, SearchIndex, fold
+from publisher.textsearch import ALT_LABEL, LABEL, Hit, fold
 from publisher.web.errors import BadRequest, NotFound
 from publisher.web.http import cached
 from publisher.web.search import MAX_QUERY_CHARS, index_of
@@ -84,11 +84,17 @@ def service_root() -> str:
     return request.url_root.rstrip("/")
 
 
+def classes_of_things(state: ServedBuild) -> list[tuple[str, str, int]]:
+    """The classes of the things under /id/, most used first: counted once per build."""
+    space = identifier_space(state)
+    return state.memo("reconcile_classes", lambda: index_of(state).classes(within=space))
+
+
 def manifest(state: ServedBuild) -> dict[str, Any]:
     vocabulary = Vocabulary(state.base)
     space = identifier_space(state)
     root = service_root()
-    classes = index_of(state).classes(within=space)
+    classes = classes_of_things(state)
     return {
         "versions": ["0.1", "0.2"],
         "name": state.settings.title,
@@ -198,17 +204,13 @@ def candidates(state: ServedBuild, query: dict[str, Any]) -> list[dict[str, Any]
                 # it has every property value asked for).
                 "match": len(exact) == 1 and exact[0] is hit and shares in (None, 1.0),
                 "type": [
-                    {"id": vocabulary.curie(t), "name": _class_name(index, t)}
+                    {"id": vocabulary.curie(t), "name": index.class_label(t)}
                     for t in index.types_of(hit.iri)
                 ],
             }
         )
     found.sort(key=lambda c: -c["score"])
     return found
-
-
-def _class_name(index: SearchIndex, cls: str) -> str:
-    return next((label for iri, label, _n in index.classes() if iri == cls), cls)
 
 
 def describe(hit: Hit) -> str:
@@ -303,7 +305,7 @@ def _suggest_terms(terms: list[tuple[str, str]], kind: str) -> Response:
 @blueprint.get("/reconcile/suggest/type")
 def suggest_type() -> Response:
     state = served_build()
-    classes = index_of(state).classes(within=identifier_space(state))
+    classes = classes_of_things(state)
     return _suggest_terms([(iri, label) for iri, label, _n in classes], "type")
 
 

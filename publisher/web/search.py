@@ -95,8 +95,22 @@ def search() -> Response:
     limit = limit_param(default=min(10, maximum), maximum=maximum)
     if fmt is formats.HTML:
         text = query_text(required=False)
-        hits = index_of(state).search(text, limit=limit) if text else []
-        body = render_template("search.html", query=text, search_query=text, hits=hits, limit=limit)
+        index = index_of(state)
+        hits = index.search(text, limit=limit) if text else []
+        # A source's name is shown with the source: its graph's label.
+        sources = {
+            h.source: (index.entity(h.source) or (h.source.rsplit("/", 1)[-1],))[0]
+            for h in hits
+            if h.source
+        }
+        body = render_template(
+            "search.html",
+            query=text,
+            search_query=text,
+            hits=hits,
+            sources=sources,
+            limit=limit,
+        )
         response = Response(body, content_type="text/html; charset=utf-8")
     else:
         text = query_text()
