@@ -126,7 +126,7 @@ class Hit:
 
 
 # How many candidate names one query reads at most, before ranking (a bound on its cost).
-CANDIDATES = 400
+CANDIDATES = 200
 
 _COLUMNS = "n.rowid, n.entity, n.text, n.folded, n.lang, n.kind, n.source, e.iri"
 _CANDIDATE_SQL = f"""
