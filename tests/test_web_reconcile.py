@@ -8,6 +8,8 @@ import json
 
 import pytest
 import requests
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from jsonschema import Draft7Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT7
@@ -171,6 +173,7 @@ def test_properties_refine_the_score(service: str) -> None:
                 ],
             },
             "wrong": {"query": embassy, "properties": [{"pid": "schema:location", "v": "Baku"}]},
+            "not_an_iri": {"query": embassy, "properties": [{"pid": "http://a b<>", "v": "x"}]},
         },
     )
     right = answer["by_label"]["result"][0]
@@ -180,6 +183,7 @@ def test_properties_refine_the_score(service: str) -> None:
     wrong = answer["wrong"]["result"][0]
     assert wrong["score"] < right["score"]
     assert {"id": "properties", "value": 0.0} in wrong["features"]
+    assert answer["not_an_iri"]["result"][0]["score"] == wrong["score"]
 
 
 def test_get_with_queries_works_too(service: str) -> None:
@@ -255,6 +259,8 @@ def test_preview(service: str) -> None:
         ("post", {"queries": json.dumps({"q": {"query": 5}})}, "queries"),
         ("post", {"queries": json.dumps({"q": {"query": "x" * 201}})}, "queries"),
         ("post", {"queries": json.dumps({f"q{i}": {"query": "a"} for i in range(101)})}, "queries"),
+        ("post", {"queries": '{"q": {"query": "a", "limit": Infinity}}'}, "queries"),
+        ("post", {"queries": '{"q": {"query": "a", "limit": -1}}'}, "queries"),
         ("post", {}, "queries"),
         ("get", {"queries": "{"}, "queries"),
     ],
@@ -300,3 +306,40 @@ def test_vendored_schemas_are_the_published_ones() -> None:
         assert _schema(path.stem)["$id"].startswith(
             "https://reconciliation-api.github.io/specs/0.2/schemas/"
         ), path
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3)
+    ),
+    max_leaves=12,
+)
+QUERY_OBJECTS = st.fixed_dictionaries(
+    {},
+    optional={
+        "query": st.one_of(st.text(max_size=30), JSON_VALUES),
+        "type": JSON_VALUES,
+        "limit": JSON_VALUES,
+        "properties": st.one_of(
+            st.lists(st.fixed_dictionaries({"pid": st.text(max_size=20), "v": JSON_VALUES})),
+            JSON_VALUES,
+        ),
+        "type_strict": st.sampled_from(["any", "should", "all"]),
+    },
+)
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    batch=st.one_of(st.dictionaries(st.text(max_size=6), QUERY_OBJECTS, max_size=4), JSON_VALUES)
+)
+def test_any_batch_is_answered_or_refused_by_name(app, batch: object) -> None:
+    """In process (the same app): whatever JSON arrives, a valid answer or a 400 naming
+    `queries`, never a 500."""
+    response = app.test_client().post("/reconcile", data={"queries": json.dumps(batch)})
+    assert response.status_code in (200, 400), response.data[:300]
+    if response.status_code == 200:
+        validate("reconciliation-result-batch", response.get_json())
+    else:
+        assert response.get_json()["message"].startswith("queries:")

@@ -8,6 +8,8 @@ import re
 import pytest
 import requests
 from html_checks import check_html
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 JSON = {"Accept": "application/json"}
 BROWSER = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
@@ -224,3 +226,17 @@ def test_over_real_http(live_server, seed_base: str) -> None:
         live_server.url + "/search", params={"q": "366"}, headers=BROWSER, timeout=30
     )
     assert "/id/organisation/366th-motorized-rifle-regiment" in page.text
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    query=st.text(max_size=60),
+    limit=st.one_of(st.none(), st.text(max_size=4), st.integers(-5, 80).map(str)),
+    accept=st.sampled_from(["application/json", "text/html", "*/*", "text/plain"]),
+)
+def test_any_text_is_200_or_a_named_400(app, query: str, limit: str | None, accept: str) -> None:
+    params = {"q": query, **({"limit": limit} if limit is not None else {})}
+    response = app.test_client().get("/search", query_string=params, headers={"Accept": accept})
+    assert response.status_code in (200, 400, 406), response.data[:300]
+    if response.status_code == 400 and response.mimetype == "application/json":
+        assert response.get_json()["message"].split(":")[0] in ("q", "limit")

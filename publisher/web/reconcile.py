@@ -19,6 +19,7 @@ the store, so it answers the same over the embedded and the remote store.
 from __future__ import annotations
 
 import json
+import math
 from html import escape
 from typing import Any
 
@@ -156,8 +157,13 @@ def parse_batch(raw: str, *, maximum: int) -> dict[str, dict[str, Any]]:
                 f"{MAX_QUERY_CHARS} characters"
             )
         limit = query.get("limit", DEFAULT_CANDIDATES)
-        if isinstance(limit, bool) or not isinstance(limit, (int, float)) or not limit >= 0:
-            raise BadRequest(f"queries: {key[:40]!r}: limit must be a number")
+        if (
+            isinstance(limit, bool)
+            or not isinstance(limit, (int, float))
+            or not math.isfinite(limit)
+            or limit < 0
+        ):
+            raise BadRequest(f"queries: {key[:40]!r}: limit must be a number, 0 or more")
         if not isinstance(query.get("type", ""), (str, list)):
             raise BadRequest(f"queries: {key[:40]!r}: type must be a string or a list")
         if not isinstance(query.get("properties", []), list):
@@ -227,9 +233,14 @@ def has_value(state: ServedBuild, vocabulary: Vocabulary, iri: str, wanted: dict
     values = wanted.get("v")
     values = values if isinstance(values, list) else [values]
     predicate = vocabulary.iri(str(wanted.get("pid", "")))
+    try:
+        # An IRI the store can hold (a pid with spaces, quotes or <> is no property of ours).
+        property_node = ox.NamedNode(predicate)
+    except ValueError:
+        return False
     if not predicate.startswith(("http://", "https://")):
         return False
-    objects = [q.object for q in state.store.quads(ox.NamedNode(iri), ox.NamedNode(predicate))]
+    objects = [q.object for q in state.store.quads(ox.NamedNode(iri), property_node)]
     space = identifier_space(state)
     for value in values:
         if isinstance(value, dict) and isinstance(value.get("id"), str):
