@@ -330,7 +330,7 @@ QUERY_OBJECTS = st.fixed_dictionaries(
 )
 
 
-@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     batch=st.one_of(st.dictionaries(st.text(max_size=6), QUERY_OBJECTS, max_size=4), JSON_VALUES)
 )

@@ -228,7 +228,7 @@ def test_over_real_http(live_server, seed_base: str) -> None:
     assert "/id/organisation/366th-motorized-rifle-regiment" in page.text
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     query=st.text(max_size=60),
     limit=st.one_of(st.none(), st.text(max_size=4), st.integers(-5, 80).map(str)),
