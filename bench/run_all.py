@@ -47,6 +47,13 @@ BENCHES = (
         ("--triples", "10000", "--requests", "200", "--seconds", "2"),
         timeout_s=900,
     ),
+    Bench(
+        "search",
+        "search_latency.py",
+        ("--docs", "10000", "--queries", "1000"),
+        ("--docs", "50", "--queries", "200"),
+        timeout_s=3600,
+    ),
     Bench("screenshots", "screenshots.py", (), (), timeout_s=300, needs="chromium"),
 )
 

@@ -243,6 +243,18 @@ SETTINGS: tuple[Setting, ...] = (
         "quads",
         "Matches of a fragment counted exactly; past it the count is an estimate from the "
         "build's statistics (said so in the page), so no request scans the whole store.",
+        "search_max_limit",
+        50,
+        "hits",
+        "Most hits /search returns for one query (its `limit` parameter; more is refused with "
+        "400), and most candidates per query at /reconcile.",
+    ),
+    Setting(
+        "reconcile_max_queries",
+        100,
+        "queries",
+        "Most reconciliation queries in one /reconcile batch (OpenRefine sends 10 by default); "
+        "more is refused with 400.",
     ),
 )
 

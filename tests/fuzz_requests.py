@@ -76,6 +76,10 @@ FIXED_ROUTES = (
     "/robots.txt",
     "/context.jsonld",
     "/static/style.css",
+    "/search",
+    "/reconcile",
+    "/reconcile/suggest/entity",
+    "/reconcile/preview",
 )
 PREFIXES = ("/id/", "/doc/", "/def/", "/graph/", "/dumps/", "/shapes/", "/static/", "/")
 EXTENSIONS = ("", ".ttl", ".jsonld", ".nt", ".rdf", ".nq", ".trig", ".html", ".TTL", ".xyz", ".")
@@ -209,6 +213,7 @@ def sparql_query(draw) -> str:
 
 # -- query strings and bodies -------------------------------------------------------------------
 PARAMETERS = ("query", "format", "output", "default-graph-uri", "named-graph-uri", "lang", "x", "")
+PARAMETERS += ("q", "limit", "queries", "prefix")  # /search and /reconcile
 FORMAT_VALUES = (
     "n3", "json-ld", "rdf+xml", "json", "xml", "csv", "tsv", "turtle", "html", "ttl", "nt",
     "application/ld+json,application/x-json+ld", "text/tab-separated-values", "", "*/*", "nope",

@@ -204,3 +204,25 @@ def test_pictures_and_sources_table_are_the_same_on_the_remote_store(
             reader.feed(text)
             rows.append(reader.rows)
         assert rows[0] == rows[1], path
+
+
+def test_search_and_reconcile_on_the_remote_store(
+    remote_backed_server: ServerProcess, seed_base: str
+) -> None:
+    """The search index is a file of the build: a web tier on the remote store answers too
+    (and /reconcile's property checks go through the remote store)."""
+    url = remote_backed_server.url
+    hits = requests.get(url + "/search", params={"q": "xocali"}, timeout=30).json()["hits"]
+    assert hits[0]["iri"] == seed_base + "id/place/khojaly"
+    queries = {
+        "q": {
+            "query": "Embassy of the Republic of Azerbaijan in Brussels",
+            "properties": [{"pid": "schema:location", "v": "Brussels"}],
+        }
+    }
+    answer = requests.post(
+        url + "/reconcile", data={"queries": json.dumps(queries)}, timeout=30
+    ).json()
+    best = answer["q"]["result"][0]
+    assert best["id"] == "organisation/embassy-of-azerbaijan-brussels" and best["match"] is True
+    assert {"id": "properties", "value": 1.0} in best["features"]

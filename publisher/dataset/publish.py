@@ -21,6 +21,7 @@ import pyoxigraph as ox
 
 from publisher import formats, xmlsafe
 from publisher.dataset.load import ONTOLOGY_GRAPH, Dataset
+from publisher.dataset.search_index import write_search_index
 from publisher.dataset.void import void_description
 from publisher.dist import (
     CONTEXT_FILE,
@@ -157,6 +158,7 @@ def _write_dist(
     _copy_examples(settings, target / CQ_DIR)
     _write_context(target=target, base=base)
     _write_store(store, target=target)
+    write_search_index(store, base=base, target=target)  # dist/search.sqlite (/search)
     info = BuildInfo(
         build_id=_build_id(target, moment),
         built_at=moment.isoformat().replace("+00:00", "Z"),

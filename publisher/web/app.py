@@ -11,7 +11,18 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from publisher.dist import SHAPES_FILE, SUMS_FILE, VOID_FILE
 from publisher.settings import load_settings
-from publisher.web import compression, discovery, dumps, errors, fragments, pages, resources
+from publisher.textsearch import SEARCH_FILE
+from publisher.web import (
+    compression,
+    discovery,
+    dumps,
+    errors,
+    fragments,
+    pages,
+    reconcile,
+    resources,
+    search,
+)
 from publisher.web import sparql as sparql_endpoint
 from publisher.web.describe import file_quads
 from publisher.web.http import enforce_preconditions, ignore_multiple_ranges
@@ -36,6 +47,8 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
         fragments.blueprint,
     ):
         app.register_blueprint(blueprint)
+    app.register_blueprint(search.blueprint)
+    app.register_blueprint(reconcile.blueprint)
     compression.register(app)
     app.register_blueprint(sparql_endpoint.blueprint)
 
@@ -75,12 +88,14 @@ PRELOAD: tuple[Preload, ...] = (
     (SUMS_FILE, dumps.dump_files_of),
     (VOID_FILE, lambda state: file_quads(state, VOID_FILE)),
     (SHAPES_FILE, lambda state: file_quads(state, SHAPES_FILE)),
+    (SEARCH_FILE, search.index_of),
 )
 
-# The pages run no script (the JSON-LD block is data, which CSP does not execute), load their
-# one stylesheet from this server, and submit the query form here; nothing may frame them.
+# The pages run only this server's scripts (search completion; the JSON-LD block is data,
+# which CSP does not execute), load their stylesheets from this server, and submit their
+# forms here; nothing may frame them.
 CONTENT_SECURITY_POLICY = (
-    "default-src 'self'; script-src 'none'; object-src 'none'; style-src 'self'; "
+    "default-src 'self'; script-src 'self'; object-src 'none'; style-src 'self'; "
     "img-src 'self' data:; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 )
 

@@ -137,7 +137,8 @@ def problem_for(error: query_errors.QueryError) -> HTTPProblem:
 
 def error_format() -> Format:
     """How this request's error is written: negotiated like content, never refused."""
-    offered = SPARQL_ERROR_OFFERS if request.path.startswith("/sparql") else ERROR_OFFERS
+    json_first = request.path.startswith(("/sparql", "/search", "/reconcile"))  # JSON APIs
+    offered = SPARQL_ERROR_OFFERS if json_first else ERROR_OFFERS
     return choose(request.headers.get("Accept"), offered) or offered[0]
 
 
