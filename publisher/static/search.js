@@ -52,11 +52,14 @@
       active = -1;
       box.removeAttribute("aria-activedescendant");
       hits.forEach(function (hit, i) {
+        // The link itself is the option (an interactive element may not sit inside one:
+        // axe's nested-interactive); its list item is presentation only.
         var item = document.createElement("li");
-        item.id = "search-option-" + i;
-        item.setAttribute("role", "option");
-        item.setAttribute("aria-selected", "false");
+        item.setAttribute("role", "none");
         var link = document.createElement("a");
+        link.id = "search-option-" + i;
+        link.setAttribute("role", "option");
+        link.setAttribute("aria-selected", "false");
         link.href = hit.href || hit.iri;
         link.tabIndex = -1;
         link.appendChild(text("span", "search-label", hit.label, hit.kind === "label" ? hit.lang : ""));
@@ -126,8 +129,7 @@
       } else if (event.key === "Enter") {
         if (open && active >= 0) {
           event.preventDefault();
-          var link = options()[active].querySelector("a");
-          if (link) window.location.assign(link.href);
+          window.location.assign(options()[active].href);
         }
       } else if (event.key === "Escape") {
         if (open) {
