@@ -243,6 +243,8 @@ SETTINGS: tuple[Setting, ...] = (
         "quads",
         "Matches of a fragment counted exactly; past it the count is an estimate from the "
         "build's statistics (said so in the page), so no request scans the whole store.",
+    ),
+    Setting(
         "search_max_limit",
         50,
         "hits",
