@@ -153,6 +153,14 @@ SETTINGS: tuple[Setting, ...] = (
         "and the request, and If-None-Match gets 304).",
     ),
     Setting(
+        "response_cache_max_bytes",
+        256 * 1024 * 1024,
+        "bytes",
+        "Most bytes of complete GET answers of /sparql and /doc/ kept on disk for the current "
+        "build and replayed, before the app runs, to the same request (same URL and Accept, "
+        "Accept-Language, Accept-Encoding headers); 0 disables the replay.",
+    ),
+    Setting(
         "doc_cache_max_bytes",
         512 * 1024 * 1024,
         "bytes",

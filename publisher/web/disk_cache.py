@@ -77,7 +77,7 @@ class DiskCache:
         if not self.enabled:
             return None
         try:
-            return open(self.path(key), "rb")  # noqa: SIM115 - the caller closes it
+            return open(self.path(key), "rb")  # the caller closes it
         except OSError:
             return None
 
@@ -146,7 +146,7 @@ class DiskCache:
 
 
 class _Ledger:
-    def __init__(self, stream) -> None:  # noqa: ANN001 - a binary file opened a+b
+    def __init__(self, stream: BinaryIO) -> None:
         self._stream = stream
         stream.seek(0)
         text = stream.read().strip()
