@@ -46,6 +46,7 @@ def _same_answer(first, again) -> None:
 )
 def test_a_replay_is_the_apps_answer(client, path: str, headers: dict[str, str]) -> None:
     first = client.get(path, headers=headers)
+    client.get(path, headers=headers)  # kept from its second request (MIN_USES)
     again = client.get(path, headers=headers)
     _same_answer(first, again)
     if path.startswith("/sparql"):
@@ -67,6 +68,7 @@ def test_the_language_of_the_reader_keys_the_replay(client) -> None:
 def test_if_none_match_gets_304_and_other_preconditions_reach_the_app(client) -> None:
     path = QUERY_PATH
     first = client.get(path, headers={"Accept": "text/csv"})
+    client.get(path, headers={"Accept": "text/csv"})
     etag = first.headers["ETag"]
     not_modified = client.get(path, headers={"Accept": "text/csv", "If-None-Match": etag})
     assert not_modified.status_code == 304

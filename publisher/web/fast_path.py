@@ -9,7 +9,8 @@ of CPU per request; a replay is a hash, one file read and the headers as they we
 
 What is kept: only GET answers with status 200 that carry an ETag (the build identity: every
 cacheable answer of the app has one) and no `no-cache`/`no-store`/`private` (a truncated
-SPARQL answer says no-cache), of at most `MAX_BODY` bytes. Errors, truncated answers,
+SPARQL answer says no-cache), of at most `MAX_BODY` bytes, from its second request in a process on (an answer asked
+once, as fresh queries with new constants are, costs no disk write). Errors, truncated answers,
 conditional and range requests are never kept. Requests with a precondition other than
 If-None-Match, or a Range, always go to the app; If-None-Match is answered here: 304 when
 it matches the kept ETag (compared weakly, as the app does), the kept answer otherwise.
@@ -28,6 +29,8 @@ from publisher.web.disk_cache import DiskCache, for_build
 from publisher.web.state import BuildSwitcher
 
 MAX_BODY = 1 << 20
+# Kept from a request's second sighting in a process: a fresh query writes nothing.
+MIN_USES = 2
 PATHS = ("/sparql", "/doc/")
 # Request headers the app's answers depend on (negotiation, compression, proxies' addresses).
 KEY_HEADERS = (
@@ -67,7 +70,8 @@ def request_key(environ: dict[str, Any]) -> str:
 
 def _cache(switcher: BuildSwitcher) -> DiskCache:
     state = switcher.get()
-    return for_build(state, "responses", max_bytes=int(state.settings.response_cache_max_bytes))
+    limit = int(state.settings.response_cache_max_bytes)
+    return for_build(state, "responses", max_bytes=limit, min_uses=MIN_USES)
 
 
 def _matches(if_none_match: str, etag: str) -> bool:

@@ -255,7 +255,9 @@ def answer_etag(state: ServedBuild, key: str, fmt: Format) -> str:
 
 
 def _result_cache(state: ServedBuild) -> DiskCache:
-    return for_build(state, "sparql", max_bytes=int(state.settings.sparql_cache_max_bytes))
+    # From the second time a process sees a request: a query asked once writes nothing.
+    limit = int(state.settings.sparql_cache_max_bytes)
+    return for_build(state, "sparql", max_bytes=limit, min_uses=2)
 
 
 def _answer(
