@@ -58,6 +58,7 @@ class DiskCache:
 
     def __init__(self, directory: Path, *, max_bytes: int, min_uses: int = 1) -> None:
         self.directory = directory
+        self._prefix = str(directory) + os.sep
         self.max_bytes = max(0, int(max_bytes))
         self.min_uses = min_uses
         self._seen: OrderedDict[str, None] = OrderedDict()
@@ -74,13 +75,17 @@ class DiskCache:
         return self.max_bytes > 0
 
     def path(self, key: str) -> Path:
-        return self.directory / entry_name(key)
+        return Path(self._where(key))
+
+    def _where(self, key: str) -> str:
+        # Strings, not pathlib: this runs on every request and pathlib costs microseconds.
+        return self._prefix + entry_name(key)
 
     def get(self, key: str) -> bytes | None:
         if not self.enabled:
             return None
         try:
-            with open(self.path(key), "rb") as stream:
+            with open(self._where(key), "rb") as stream:
                 return stream.read()
         except OSError:
             return None
@@ -90,7 +95,7 @@ class DiskCache:
         if not self.enabled:
             return None
         try:
-            return open(self.path(key), "rb")  # the caller closes it
+            return open(self._where(key), "rb")  # the caller closes it
         except OSError:
             return None
 

@@ -63,9 +63,11 @@ WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 
 
 def request_key(environ: dict[str, Any]) -> str:
+    """The parts joined by NUL, which no WSGI header or path carries (PEP 3333 strings come
+    from the request line and headers, where the HTTP parser refuses NUL)."""
     parts = [environ.get("PATH_INFO", ""), environ.get("QUERY_STRING", "")]
     parts += [environ.get(name, "") for name in KEY_HEADERS]
-    return json.dumps(parts, ensure_ascii=False)
+    return "\0".join(parts)
 
 
 def _cache(switcher: BuildSwitcher) -> DiskCache:
