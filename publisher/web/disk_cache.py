@@ -99,10 +99,13 @@ class DiskCache:
         except OSError:
             return None
 
-    def put(self, key: str, data: bytes) -> bool:
-        """Keep `data` under `key` if it fits the bound; False when not kept."""
+    def put(self, key: str, data: bytes, *, min_uses: int | None = None) -> bool:
+        """Keep `data` under `key` if it fits the bound; False when not kept. `min_uses`
+        overrides the cache's own for this entry."""
         size = len(data)
-        if not self.enabled or size > self.max_bytes or not self._asked_before(key):
+        if not self.enabled or size > self.max_bytes:
+            return False
+        if (min_uses or self.min_uses) > 1 and not self._asked_before(key):
             return False
         target = self.path(key)
         try:
@@ -127,8 +130,6 @@ class DiskCache:
             return False
 
     def _asked_before(self, key: str) -> bool:
-        if self.min_uses <= 1:
-            return True
         name = entry_name(key)
         with self._seen_lock:
             if name in self._seen:

@@ -9,8 +9,9 @@ of CPU per request; a replay is a hash, one file read and the headers as they we
 
 What is kept: only GET answers with status 200 that carry an ETag (the build identity: every
 cacheable answer of the app has one) and no `no-cache`/`no-store`/`private` (a truncated
-SPARQL answer says no-cache), of at most `MAX_BODY` bytes, from its second request in a process on (an answer asked
-once, as fresh queries with new constants are, costs no disk write). Errors, truncated answers,
+SPARQL answer says no-cache), of at most `MAX_BODY` bytes; SPARQL answers from their second request in a process on (an
+answer asked once, as fresh queries with new constants are, costs no disk write), /doc/
+answers from the first. Errors, truncated answers,
 conditional and range requests are never kept. Requests with a precondition other than
 If-None-Match, or a Range, always go to the app; If-None-Match is answered here: 304 when
 it matches the kept ETag (compared weakly, as the app does), the kept answer otherwise.
@@ -156,5 +157,7 @@ def _keep_answer(
             close()
     if len(data) == int(length):
         head = json.dumps([list(pair) for pair in headers], ensure_ascii=False).encode("utf-8")
-        cache.put(key, head + b"\n" + data)
+        # A description is the same few kilobytes for every reader, and crawlers ask once.
+        first_time = environ.get("PATH_INFO", "").startswith("/doc/")
+        cache.put(key, head + b"\n" + data, min_uses=1 if first_time else None)
     return [data]
