@@ -139,6 +139,43 @@ SETTINGS: tuple[Setting, ...] = (
         "recently used are dropped first (0 disables the cache).",
     ),
     Setting(
+        "cache_dir",
+        "",
+        "path",
+        "Where the SPARQL result cache and the rendered /doc/ files of each build are kept, "
+        "shared by the serving processes (empty = a directory beside dist_dir, named "
+        "`<dist_dir>.cache`); a new build gets its own subdirectory and older ones are removed.",
+    ),
+    Setting(
+        "sparql_cache_max_bytes",
+        256 * 1024 * 1024,
+        "bytes",
+        "Most bytes of SPARQL answers kept on disk for the current build (complete answers "
+        "only: never errors or truncated ones); the oldest are dropped first (0 disables it).",
+    ),
+    Setting(
+        "sparql_cache_max_age_s",
+        300,
+        "seconds",
+        "max-age of `Cache-Control` on SPARQL GET answers (they carry an ETag of the build "
+        "and the request, and If-None-Match gets 304).",
+    ),
+    Setting(
+        "response_cache_max_bytes",
+        256 * 1024 * 1024,
+        "bytes",
+        "Most bytes of complete GET answers of /sparql and /doc/ kept on disk for the current "
+        "build and replayed, before the app runs, to the same request (same URL and Accept, "
+        "Accept-Language, Accept-Encoding headers); 0 disables the replay.",
+    ),
+    Setting(
+        "doc_cache_max_bytes",
+        512 * 1024 * 1024,
+        "bytes",
+        "Most bytes of rendered /doc/ variants kept on disk for the current build and served "
+        "as files (each rendered at most once while it fits; 0 disables it).",
+    ),
+    Setting(
         "html_max_rows",
         2_000,
         "statements",

@@ -25,6 +25,7 @@ from publisher.web import (
 )
 from publisher.web import sparql as sparql_endpoint
 from publisher.web.describe import file_quads
+from publisher.web.fast_path import replayed
 from publisher.web.http import enforce_preconditions, ignore_multiple_ranges
 from publisher.web.links import local_link
 from publisher.web.state import BuildSwitcher, Preload, served_build
@@ -73,6 +74,8 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
         )
     else:
         app.wsgi_app = untrusted_mount(app.wsgi_app)  # type: ignore[method-assign]
+    # Outermost: answers kept for this build are replayed before anything else runs.
+    app.wsgi_app = replayed(app.wsgi_app, app.extensions["publisher"])  # type: ignore[method-assign]
 
     @app.context_processor
     def globals_for_templates() -> dict[str, Any]:

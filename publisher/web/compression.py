@@ -39,7 +39,11 @@ def accepts_gzip() -> bool:
 
 
 def compressible(response: Response) -> bool:
-    media_type = (response.mimetype or "").lower()
+    return compressible_type(response.mimetype or "")
+
+
+def compressible_type(media_type: str) -> bool:
+    media_type = media_type.lower()
     return media_type.startswith(COMPRESSIBLE) or media_type.endswith(("+json", "+xml"))
 
 

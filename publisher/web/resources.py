@@ -8,17 +8,23 @@ describe; the modules named in the imports own each step; this one wires them to
 
 from __future__ import annotations
 
+import gzip
+import json
+import os
 from dataclasses import replace
 
 import pyoxigraph as ox
 from flask import Blueprint, Response, request
+from werkzeug.wsgi import wrap_file
 
 from publisher import formats
 from publisher.dist import SHAPES_FILE
 from publisher.formats import Format
 from publisher.negotiation import choose
 from publisher.web.cache import LRU
+from publisher.web.compression import accepts_gzip, compressible_type
 from publisher.web.describe import file_quads
+from publisher.web.disk_cache import DiskCache, for_build
 from publisher.web.errors import BadRequest, NotAcceptable, NotFound
 from publisher.web.http import cached
 from publisher.web.labels import languages_key, preferred_languages
@@ -88,6 +94,48 @@ def _cache(state: ServedBuild) -> LRU:
     )
 
 
+def _files(state: ServedBuild) -> DiskCache:
+    """The rendered variants of this build on disk, shared by the server's processes: each is
+    rendered at most once per build (while they fit) and then served as a file."""
+    return for_build(state, "doc", max_bytes=int(state.settings.doc_cache_max_bytes))
+
+
+GZIPPED = "\0gzip"  # the key suffix of a variant's gzip-compressed copy
+
+
+def _keep(files: DiskCache, key: str, body: bytes, fmt: Format) -> bool:
+    """Write the variant (and its gzip copy, the bytes web/compression would send) to disk."""
+    if not files.enabled or not files.put(key, body):
+        return False
+    minimum = int(served_build().settings.compress_min_bytes)
+    if compressible_type(fmt.media_type) and 0 < minimum <= len(body):
+        files.put(key + GZIPPED, gzip.compress(body, compresslevel=6, mtime=0))
+    return True
+
+
+def _file_response(files: DiskCache, key: str, fmt: Format) -> Response | None:
+    """The stored variant, passed to the WSGI server as a file (``wsgi.file_wrapper``), or
+    None when it is not stored. web/compression leaves file responses alone, so the stored
+    gzip copy is chosen here when the client accepts gzip."""
+    if not files.enabled:
+        return None
+    stream = encoding = None
+    if accepts_gzip() and compressible_type(fmt.media_type):
+        stream = files.open(key + GZIPPED)
+        encoding = "gzip" if stream is not None else None
+    if stream is None:
+        stream = files.open(key)
+        if stream is None:
+            return None
+    response = Response(
+        wrap_file(request.environ, stream), content_type=fmt.content_type, direct_passthrough=True
+    )
+    response.content_length = os.fstat(stream.fileno()).st_size
+    if encoding:
+        response.headers["Content-Encoding"] = encoding
+    return response
+
+
 def _not_found(target: Target, fmt: Format, negotiated: bool) -> NotFound:
     state = served_build()
     message = f"No description of <{target.iri}> in this dataset (build {state.info.build_id})."
@@ -122,22 +170,36 @@ def serve(target: Target) -> Response:
     if iri is None:
         raise _not_found(target, fmt, negotiated)
     languages = preferred_languages() if fmt is formats.HTML else ()
-    alternates = [(f, _url(target.variant(f))) for f in formats.RESOURCE_FORMATS]
-    context = RenderContext(state, languages, alternates)
     key = (page.name, iri, fmt.name, languages)
-    try:
-        body = _cache(state).get_or_make(
-            key, lambda: render(page.describe(target, iri, state), fmt, context)
-        )
-    except NotXmlSafe as error:
-        raise _not_representable(target, fmt, negotiated, error) from None
-    response = Response(body, content_type=fmt.content_type)
+    files = _files(state)
+    file_key = json.dumps([request.script_root, *key], ensure_ascii=False)
+    response = _file_response(files, file_key, fmt)
+    if response is None:
+        alternates = [(f, _url(target.variant(f))) for f in formats.RESOURCE_FORMATS]
+        context = RenderContext(state, languages, alternates)
+        try:
+            body = _cache(state).get_or_make(
+                key, lambda: render(page.describe(target, iri, state), fmt, context)
+            )
+        except NotXmlSafe as error:
+            raise _not_representable(target, fmt, negotiated, error) from None
+        if _keep(files, file_key, body, fmt):
+            response = _file_response(files, file_key, fmt)
+        if response is None:
+            response = Response(body, content_type=fmt.content_type)
     response.headers["Content-Location"] = _url(target.variant(fmt))
     response.headers["Link"] = _alternates_header(target, fmt)
     if vary := _vary(fmt, negotiated):
         response.headers["Vary"] = ", ".join(vary)
     suffix = fmt.name + (f"-{languages_key(languages)}" if fmt is formats.HTML else "")
-    return cached(response, etag_suffix=suffix)
+    response = cached(response, etag_suffix=suffix)
+    if response.direct_passthrough and compressible_type(fmt.media_type):
+        # What web/compression does for the responses it sees (it leaves files alone).
+        response.vary.add("Accept-Encoding")
+        etag, weak = response.get_etag()
+        if etag and not weak:
+            response.set_etag(etag, weak=True)
+    return response
 
 
 # -- routes ----------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ response. Domain errors on the way are rendered by ``web.errors``.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 from typing import Any
@@ -32,6 +33,7 @@ from publisher.sparql.protocol import (
 from publisher.sparql.safety import QueryShape, check_query
 from publisher.sparql.serialize import BYTES, CUT_SETTINGS, ROWS, truncation_note
 from publisher.sparql.service import description_version, service_description
+from publisher.web.disk_cache import DiskCache, for_build
 from publisher.web.errors import (
     BadRequest,
     HTTPProblem,
@@ -203,8 +205,16 @@ def endpoint() -> Response:
         bytes=settings.sparql_max_response_bytes,
         time_ms=settings.sparql_time_limit_ms,
     )
+    key = request_key(job, limits)
+    etag = None
+    if request.method in ("GET", "HEAD"):
+        # Derived from the build and the request, not from the answer: a client revalidating
+        # gets its 304 without the query being run again (or even looked up).
+        etag = answer_etag(state, key, fmt)
+        if request.if_none_match.contains_weak(etag):
+            return _not_modified(state, etag)
     started = time.perf_counter()
-    answer = state.store.run(job, limits)
+    answer, from_cache = _answer(state, job, limits, key)
     elapsed_ms = (time.perf_counter() - started) * 1000
     if fmt is formats.HTML:
         response = Response(
@@ -216,12 +226,82 @@ def endpoint() -> Response:
         response = Response(answer.body, content_type=fmt.content_type)
     response.headers["Vary"] = "Accept"
     response.headers["X-SPARQL-Rows"] = str(answer.rows)
-    response.headers["Server-Timing"] = f"query;dur={elapsed_ms:.1f}"
+    response.headers["Server-Timing"] = f"{'cache' if from_cache else 'query'};dur={elapsed_ms:.1f}"
     if answer.truncated:
         response.headers.update(_truncation_headers(state, answer.cut_by or ROWS))
+        # Not kept by us, and not by a cache in front: the client should page instead.
+        response.cache_control.no_cache = True
+    elif etag is not None:
+        _validators(response, state, etag)
     response.headers["Access-Control-Expose-Headers"] = (
         "X-SPARQL-Truncated, X-SPARQL-Rows, Warning, Server-Timing"
     )
+    return response
+
+
+# --- the result cache and HTTP validators (issue 10) ----------------------------------------
+
+
+def request_key(job: QueryJob, limits: QueryLimits) -> str:
+    """The normalised request: query text, dataset, result format after negotiation, and the
+    limits that shape an answer. One build's cache directory holds one base and prefixes."""
+    return json.dumps(
+        [
+            job.format_name,
+            job.query,
+            job.dataset.kind.value,
+            job.dataset.default_graphs,
+            job.dataset.named_graphs,
+            limits.rows,
+            limits.bytes,
+        ],
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
+
+
+def answer_etag(state: ServedBuild, key: str, fmt: Format) -> str:
+    digest = hashlib.sha256(f"{fmt.name}\n{key}".encode()).hexdigest()[:24]
+    return f"{state.etag}-q{digest}"
+
+
+def _result_cache(state: ServedBuild) -> DiskCache:
+    # From the second time a process sees a request: a query asked once writes nothing.
+    limit = int(state.settings.sparql_cache_max_bytes)
+    return for_build(state, "sparql", max_bytes=limit, min_uses=2)
+
+
+def _answer(
+    state: ServedBuild, job: QueryJob, limits: QueryLimits, key: str
+) -> tuple[QueryAnswer, bool]:
+    """(answer, from the cache?): a complete answer is computed at most once per build while
+    it fits the cache; errors raise before anything is kept, truncated answers are not kept."""
+    cache = _result_cache(state)
+    kept = cache.get(key)
+    if kept is not None:
+        header, _, body = kept.partition(b"\n")
+        return QueryAnswer.from_header(json.loads(header), body), True
+    answer = state.store.run(job, limits)
+    if not answer.truncated and cache.enabled:
+        header = {"rows": answer.rows, "elapsed_ms": answer.elapsed_ms}
+        cache.put(key, json.dumps(header).encode("ascii") + b"\n" + answer.body)
+    return answer, False
+
+
+def _validators(response: Response, state: ServedBuild, etag: str) -> None:
+    # Weak like every compressible response (web/compression.py): the same meaning gzipped
+    # or not, and If-None-Match compares weakly.
+    response.set_etag(etag, weak=True)
+    response.last_modified = state.last_modified
+    response.cache_control.public = True
+    response.cache_control.max_age = int(state.settings.sparql_cache_max_age_s)
+
+
+def _not_modified(state: ServedBuild, etag: str) -> Response:
+    response = Response(status=304)
+    del response.headers["Content-Type"]
+    response.headers["Vary"] = "Accept"
+    _validators(response, state, etag)
     return response
 
 

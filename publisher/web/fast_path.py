@@ -1,0 +1,163 @@
+"""Answers already given for this build, replayed before Flask runs (issue 10).
+
+A build's data does not change until the next build, so a complete 200 answer to a GET of
+/sparql or /doc/ is the answer to every later request that is the same in everything the
+answer depends on: the path and query string, the headers that negotiate (Accept,
+Accept-Language, Accept-Encoding) and, behind trusted proxies, the forwarded address. Flask,
+routing, negotiation, the query's checks and every after-request hook cost about a millisecond
+of CPU per request; a replay is a hash, one file read and the headers as they were sent.
+
+What is kept: only GET answers with status 200 that carry an ETag (the build identity: every
+cacheable answer of the app has one) and no `no-cache`/`no-store`/`private` (a truncated
+SPARQL answer says no-cache), of at most `MAX_BODY` bytes; SPARQL answers from their second request in a process on (an
+answer asked once, as fresh queries with new constants are, costs no disk write), /doc/
+answers from the first. Errors, truncated answers,
+conditional and range requests are never kept. Requests with a precondition other than
+If-None-Match, or a Range, always go to the app; If-None-Match is answered here: 304 when
+it matches the kept ETag (compared weakly, as the app does), the kept answer otherwise.
+
+The entries live in the build's disk cache (``web.disk_cache``): shared by the server's
+processes, bounded in bytes (setting `response_cache_max_bytes`), dropped with the build.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from publisher.web.disk_cache import DiskCache, for_build
+from publisher.web.state import BuildSwitcher
+
+MAX_BODY = 1 << 20
+# Kept from a request's second sighting in a process: a fresh query writes nothing.
+MIN_USES = 2
+PATHS = ("/sparql", "/doc/")
+# Request headers the app's answers depend on (negotiation, compression, proxies' addresses).
+KEY_HEADERS = (
+    "HTTP_ACCEPT",
+    "HTTP_ACCEPT_LANGUAGE",
+    "HTTP_ACCEPT_ENCODING",
+    "HTTP_X_FORWARDED_FOR",
+    "HTTP_X_FORWARDED_PROTO",
+    "HTTP_X_FORWARDED_HOST",
+    "HTTP_X_FORWARDED_PORT",
+    "HTTP_X_FORWARDED_PREFIX",
+    "HTTP_ORIGIN",
+)
+# A request with one of these needs the app's evaluation (RFC 9110 §13.2.2, Range).
+APP_ONLY = (
+    "HTTP_IF_MATCH",
+    "HTTP_IF_UNMODIFIED_SINCE",
+    "HTTP_IF_MODIFIED_SINCE",
+    "HTTP_RANGE",
+    "HTTP_IF_RANGE",
+)
+NOT_KEPT = ("no-cache", "no-store", "private")
+# Headers of a 200 that describe its body: not sent with a 304.
+BODY_HEADERS = frozenset({"content-type", "content-length", "content-encoding"})
+
+REPLAY = ("Server-Timing", "replay")  # instead of the first answer's timing
+
+StartResponse = Callable[..., Any]
+WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
+
+
+def request_key(environ: dict[str, Any]) -> str:
+    """The parts joined by NUL, which no WSGI header or path carries (PEP 3333 strings come
+    from the request line and headers, where the HTTP parser refuses NUL)."""
+    parts = [environ.get("PATH_INFO", ""), environ.get("QUERY_STRING", "")]
+    parts += [environ.get(name, "") for name in KEY_HEADERS]
+    return "\0".join(parts)
+
+
+def _cache(switcher: BuildSwitcher) -> DiskCache:
+    state = switcher.get()
+    limit = int(state.settings.response_cache_max_bytes)
+    return for_build(state, "responses", max_bytes=limit, min_uses=MIN_USES)
+
+
+def _matches(if_none_match: str, etag: str) -> bool:
+    """Weak comparison (RFC 9110 §8.8.3.2), as werkzeug's make_conditional does."""
+    if if_none_match.strip() == "*":
+        return True
+    opaque = etag.removeprefix("W/")
+    return any(tag.strip().removeprefix("W/") == opaque for tag in if_none_match.split(","))
+
+
+def replayed(app: WSGIApp, switcher: BuildSwitcher) -> WSGIApp:
+    """`app` behind the replay of the answers kept for the current build."""
+
+    def application(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO", "")
+        if (
+            environ.get("REQUEST_METHOD") != "GET"
+            or not path.startswith(PATHS)
+            or any(name in environ for name in APP_ONLY)
+        ):
+            return app(environ, start_response)
+        cache = _cache(switcher)
+        if not cache.enabled:
+            return app(environ, start_response)
+        key = request_key(environ)
+        kept = cache.get(key)
+        if kept is not None:
+            head, _, body = kept.partition(b"\n")
+            headers = [tuple(pair) for pair in json.loads(head)]
+            etag = next((v for k, v in headers if k.lower() == "etag"), "")
+            if_none_match = environ.get("HTTP_IF_NONE_MATCH")
+            if if_none_match is not None and _matches(if_none_match, etag):
+                start_response(
+                    "304 NOT MODIFIED",
+                    [(k, v) for k, v in headers if k.lower() not in BODY_HEADERS],
+                )
+                return []
+            start_response(
+                "200 OK", [REPLAY if k == "Server-Timing" else (k, v) for k, v in headers]
+            )
+            return [body]
+        return _keep_answer(app, environ, start_response, cache, key)
+
+    return application
+
+
+def _keep_answer(
+    app: WSGIApp,
+    environ: dict[str, Any],
+    start_response: StartResponse,
+    cache: DiskCache,
+    key: str,
+) -> Iterable[bytes]:
+    """Run the app; keep its answer when it qualifies (see the module's docstring)."""
+    seen: dict[str, Any] = {}
+
+    def remember(status: str, headers: list[tuple[str, str]], *exc_info: Any) -> Any:
+        seen["status"], seen["headers"] = status, headers
+        return start_response(status, headers, *exc_info)
+
+    body = app(environ, remember)
+    headers = seen.get("headers") or []
+    names = {k.lower(): v for k, v in headers}
+    length = names.get("content-length", "")
+    if (
+        "HTTP_IF_NONE_MATCH" in environ  # may be a 304: keep the answer of a plain GET only
+        or not str(seen.get("status", "")).startswith("200")
+        or "etag" not in names
+        or "set-cookie" in names
+        or any(word in names.get("cache-control", "") for word in NOT_KEPT)
+        or not length.isdigit()
+        or int(length) > MAX_BODY
+    ):
+        return body
+    try:
+        data = b"".join(body)
+    finally:
+        close = getattr(body, "close", None)
+        if close is not None:
+            close()
+    if len(data) == int(length):
+        head = json.dumps([list(pair) for pair in headers], ensure_ascii=False).encode("utf-8")
+        # A description is the same few kilobytes for every reader, and crawlers ask once.
+        first_time = environ.get("PATH_INFO", "").startswith("/doc/")
+        cache.put(key, head + b"\n" + data, min_uses=1 if first_time else None)
+    return [data]
