@@ -198,9 +198,10 @@ class _Ledger:
 def build_cache_root(dist: Path, configured: str) -> Path:
     """Where the builds' cache directories live: the setting, else beside dist/ (never inside:
     dist/ is the published build, swapped as a whole)."""
-    if configured:
-        return Path(configured).resolve()
-    return dist.parent / f"{dist.name}.cache"
+    # A subdirectory of its own: the builder keeps its per-document caches beside it
+    # (validation/), which pruning the serving side's old builds must never touch.
+    root = Path(configured).resolve() if configured else dist.parent / f"{dist.name}.cache"
+    return root / "builds"
 
 
 def prune_other_builds(root: Path, *, keep: str) -> None:
