@@ -57,6 +57,12 @@ SETTINGS: tuple[Setting, ...] = (
         "relative IRIs",
         "Graphs validated together with every other graph (space separated, relative to base).",
     ),
+    Setting(
+        "cache_dir",
+        ".publisher-cache",
+        "path",
+        "Where build and validation keep per-document caches, keyed by content hash (safe to delete).",
+    ),
     Setting("title", "Khojaly 1992: a press release as linked data", "text", "Dataset title."),
     Setting(
         "description",

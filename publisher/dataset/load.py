@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urljoin
@@ -142,8 +143,15 @@ def load_file(path: Path, *, base: str, into: Dataset, default_graph: str | None
         into.graph_files[fallback.value].add(path)
 
 
-def load_dataset(*, base: str, ontology_dir: Path | None, data_dir: Path) -> Dataset:
-    """Load the ontology (into graph/ontology) and every RDF file of the data directory."""
+def load_dataset(
+    *,
+    base: str,
+    ontology_dir: Path | None,
+    data_dir: Path,
+    progress: Callable[[int], None] | None = None,
+) -> Dataset:
+    """Load the ontology (into graph/ontology) and every RDF file of the data directory;
+    `progress(n)` is told of every n files loaded."""
     dataset = Dataset(base=base, store=ox.Store())
     if not data_dir.is_dir():
         raise BuildError(f"data directory {data_dir} does not exist (setting data_dir)")
@@ -155,6 +163,8 @@ def load_dataset(*, base: str, ontology_dir: Path | None, data_dir: Path) -> Dat
         raise BuildError(f"no RDF files in {data_dir} (extensions: {', '.join(AUTHORING_FORMATS)})")
     for path in data_files:
         load_file(path, base=base, into=dataset)
+        if progress is not None:
+            progress(1)
     return dataset
 
 
