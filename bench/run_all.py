@@ -54,6 +54,13 @@ BENCHES = (
         ("--docs", "50", "--queries", "200"),
         timeout_s=3600,
     ),
+    Bench(
+        "build",
+        "build_scale.py",
+        ("--triples", "1000000", "--docs", "1000,10000"),
+        ("--triples", "20000", "--docs", "3"),
+        timeout_s=3600,
+    ),
     Bench("screenshots", "screenshots.py", (), (), timeout_s=300, needs="chromium"),
 )
 

@@ -45,11 +45,14 @@ def main() -> None:
 def build(no_validate: bool, **options: Any) -> None:
     """Load ontology + data, validate with the shapes, write dist/ atomically."""
     from publisher.dataset.pipeline import build_dataset
+    from publisher.progress import build_progress
 
     settings = _settings(**options)
     started = time.perf_counter()
     try:
-        info, _report = build_dataset(settings, check=not no_validate)
+        # Bars on stderr when it is a terminal; nothing in logs, pipes and tests.
+        with build_progress() as progress:
+            info, _report = build_dataset(settings, check=not no_validate, progress=progress)
     except PublisherError as error:
         _fail(error)
     elapsed = time.perf_counter() - started

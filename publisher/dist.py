@@ -39,3 +39,13 @@ class BuildInfo:
     def write(self, dist: Path) -> None:
         text = json.dumps(self.__dict__, indent=2, sort_keys=True) + "\n"
         (dist / BUILD_INFO).write_text(text, encoding="utf-8")
+
+
+def cache_root(dist_dir: str | Path, configured: str) -> Path:
+    """Where caches live (setting cache_dir): the setting, else beside dist/ (never inside:
+    dist/ is the published build, swapped as a whole). builds/ is the serving side's,
+    validation/ the builder's."""
+    if configured:
+        return Path(configured).resolve()
+    dist = Path(dist_dir).resolve()
+    return dist.parent / f"{dist.name}.cache"

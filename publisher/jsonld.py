@@ -44,8 +44,16 @@ class Compactor:
         self._match = re.compile(pattern).match if pattern else lambda _iri: None
         self._prefix_of = {ns: prefix for ns, prefix in self.namespaces}
         self.conflicts: set[str] = set()
+        # A dump compacts the same predicates, types and subjects over and over.
+        self._compacted: dict[str, str] = {}
 
     def iri(self, iri: str) -> str:
+        compacted = self._compacted.get(iri)
+        if compacted is None:
+            compacted = self._compacted[iri] = self._compact(iri)
+        return compacted
+
+    def _compact(self, iri: str) -> str:
         found = self._match(iri)
         if found is not None:
             namespace = found.group(0)
@@ -101,7 +109,8 @@ def compact(
 ) -> bytes:
     """Compact JSON-LD whose @context is `prefixes` (the published one: namespaces.prefixes);
     `indent=None` writes it on one line with the C encoder (dumps)."""
-    unique = list(dict.fromkeys(quads))
+    # A store holds no duplicate quads: only other sources are deduplicated.
+    unique = list(quads) if isinstance(quads, ox.Store) else list(dict.fromkeys(quads))
     compactor = Compactor(prefixes)
     top = _graphs(unique, compactor)
     if compactor.conflicts:  # rare: write it again without the prefixes that would mislead

@@ -142,9 +142,11 @@ SETTINGS: tuple[Setting, ...] = (
         "cache_dir",
         "",
         "path",
-        "Where the SPARQL result cache and the rendered /doc/ files of each build are kept, "
-        "shared by the serving processes (empty = a directory beside dist_dir, named "
-        "`<dist_dir>.cache`); a new build gets its own subdirectory and older ones are removed.",
+        "Where caches are kept (empty = a directory beside dist_dir, named `<dist_dir>.cache`): "
+        "builds/ holds each build's SPARQL results and rendered /doc/ files, shared by the "
+        "serving processes (a new build gets its own directory, older ones are removed); "
+        "validation/ holds the SHACL gate's results per source document by content hash. "
+        "Safe to delete.",
     ),
     Setting(
         "sparql_cache_max_bytes",

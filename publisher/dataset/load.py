@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urljoin
@@ -35,15 +36,31 @@ ONTOLOGY_GRAPH = "graph/ontology"
 
 @dataclass
 class Dataset:
-    """The loaded dataset: an in-memory store plus where every subject came from."""
+    """The loaded dataset: an in-memory store plus which files every graph and subject came from.
+
+    `graph_files` is kept while loading (cheap: a few graph names per file); `subject_files`,
+    needed only to name files in a validation report, is worked out on first use by reading
+    the files again, so a build that passes does not pay a Python loop over every quad.
+    """
 
     base: str
     store: ox.Store
-    subject_files: dict[str, set[Path]] = field(default_factory=lambda: defaultdict(set))
     graph_files: dict[str, set[Path]] = field(default_factory=lambda: defaultdict(set))
+    files: list[tuple[Path, str | None]] = field(default_factory=list)  # (file, forced graph)
+    _subject_files: dict[str, set[Path]] | None = field(default=None, repr=False)
 
     def graph_names(self) -> list[str]:
         return sorted(g.value for g in self.store.named_graphs() if isinstance(g, ox.NamedNode))
+
+    @property
+    def subject_files(self) -> dict[str, set[Path]]:
+        if self._subject_files is None:
+            self._subject_files = defaultdict(set)
+            for path, _graph in self.files:
+                for quad in _parse(path, base=self.base):
+                    if isinstance(quad.subject, ox.NamedNode):
+                        self._subject_files[quad.subject.value].add(path)
+        return self._subject_files
 
     def files_for(self, term: str) -> list[Path]:
         return sorted(self.subject_files.get(term, ()))
@@ -70,30 +87,71 @@ def rdf_files(directory: Path) -> list[Path]:
     )
 
 
-def load_file(path: Path, *, base: str, into: Dataset, default_graph: str | None = None) -> int:
-    """Parse one file into the dataset; return how many quads it gave."""
+# Above this size a file goes through the store's bulk loader (parallel, no transaction);
+# below it the transactional loader, whose per-call cost is lower (10k small source files).
+BULK_LOAD_BYTES = 4 << 20
+
+
+def _parse(path: Path, *, base: str):
     rdf_format = AUTHORING_FORMATS[path.suffix.lower()]
-    fallback = ox.NamedNode(base + (default_graph or f"graph/{slugify(path.stem)}"))
-    quads: list[ox.Quad] = []
     try:
         with path.open("rb") as stream:
-            for quad in ox.parse(stream, format=rdf_format, base_iri=base):
-                graph = quad.graph_name
-                if default_graph is not None or isinstance(graph, ox.DefaultGraph):
-                    graph = fallback
-                quads.append(ox.Quad(quad.subject, quad.predicate, quad.object, graph))
+            yield from ox.parse(stream, format=rdf_format, base_iri=base)
     except (SyntaxError, ValueError) as error:
         raise BuildError(f"{path}: cannot parse as {rdf_format.name}: {error}") from error
-    into.store.extend(quads)
-    for quad in quads:
-        if isinstance(quad.subject, ox.NamedNode):
-            into.subject_files[quad.subject.value].add(path)
-        into.graph_files[quad.graph_name.value].add(path)
-    return len(quads)
 
 
-def load_dataset(*, base: str, ontology_dir: Path | None, data_dir: Path) -> Dataset:
-    """Load the ontology (into graph/ontology) and every RDF file of the data directory."""
+def load_file(path: Path, *, base: str, into: Dataset, default_graph: str | None = None) -> None:
+    """Parse one file into the dataset's store (the parser and store are Rust: no Python
+    loop over the quads of a triple format). Triples outside a named graph land in the
+    file's fallback graph; `default_graph` forces every quad of the file into one graph."""
+    rdf_format = AUTHORING_FORMATS[path.suffix.lower()]
+    fallback = ox.NamedNode(base + (default_graph or f"graph/{slugify(path.stem)}"))
+    store = into.store
+    into.files.append((path, default_graph))
+    if default_graph is not None and rdf_format.supports_datasets:
+        # Rare (a TriG ontology file): every quad re-homed, one by one.
+        quads = [
+            ox.Quad(q.subject, q.predicate, q.object, fallback) for q in _parse(path, base=base)
+        ]
+        store.extend(quads)
+        into.graph_files[fallback.value].add(path)
+        return
+    loader = store.bulk_load if path.stat().st_size > BULK_LOAD_BYTES else store.load
+    options: dict = {"format": rdf_format, "base_iri": base}
+    if not rdf_format.supports_datasets:
+        options["to_graph"] = fallback
+    try:
+        loader(path=str(path), **options)
+    except (SyntaxError, ValueError, OSError) as error:
+        raise BuildError(f"{path}: cannot parse as {rdf_format.name}: {error}") from error
+    if not rdf_format.supports_datasets:
+        into.graph_files[fallback.value].add(path)
+        return
+    # A dataset format names its graphs: note them (names only), and move what the file put
+    # in the default graph (empty before every file) into its fallback graph.
+    graphs = {q.graph_name for q in _parse(path, base=base)}
+    for graph in graphs:
+        if isinstance(graph, ox.DefaultGraph):
+            continue
+        into.graph_files[graph.value].add(path)
+    if ox.DefaultGraph() in graphs:
+        store.update(
+            f"INSERT {{ GRAPH <{fallback.value}> {{ ?s ?p ?o }} }} WHERE {{ ?s ?p ?o }}; "
+            "CLEAR DEFAULT"
+        )
+        into.graph_files[fallback.value].add(path)
+
+
+def load_dataset(
+    *,
+    base: str,
+    ontology_dir: Path | None,
+    data_dir: Path,
+    progress: Callable[[int], None] | None = None,
+) -> Dataset:
+    """Load the ontology (into graph/ontology) and every RDF file of the data directory;
+    `progress(n)` is told of every n files loaded."""
     dataset = Dataset(base=base, store=ox.Store())
     if not data_dir.is_dir():
         raise BuildError(f"data directory {data_dir} does not exist (setting data_dir)")
@@ -105,6 +163,8 @@ def load_dataset(*, base: str, ontology_dir: Path | None, data_dir: Path) -> Dat
         raise BuildError(f"no RDF files in {data_dir} (extensions: {', '.join(AUTHORING_FORMATS)})")
     for path in data_files:
         load_file(path, base=base, into=dataset)
+        if progress is not None:
+            progress(1)
     return dataset
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -9,6 +10,7 @@ from publisher.dataset.load import Dataset, load_dataset, load_shapes
 from publisher.dataset.publish import BuildInfo, publish
 from publisher.dataset.validate import Report, validate_dataset
 from publisher.errors import ValidationFailed
+from publisher.progress import SILENT, Progress
 from publisher.settings import Settings
 
 
@@ -18,33 +20,47 @@ class Loaded:
     shapes: list
 
 
-def load(settings: Settings) -> Loaded:
-    dataset = load_dataset(
-        base=settings.base_uri,
-        ontology_dir=Path(settings.ontology_dir) if settings.ontology_dir else None,
-        data_dir=Path(settings.data_dir),
-    )
+def load(settings: Settings, *, progress: Progress = SILENT) -> Loaded:
+    with progress.step("loading", total=None) as advance:
+        dataset = load_dataset(
+            base=settings.base_uri,
+            ontology_dir=Path(settings.ontology_dir) if settings.ontology_dir else None,
+            data_dir=Path(settings.data_dir),
+            progress=advance,
+        )
     shapes_dir = Path(settings.shapes_dir) if settings.shapes_dir else None
     shapes = load_shapes(shapes_dir, base=settings.base_uri) if shapes_dir else []
     return Loaded(dataset=dataset, shapes=shapes)
 
 
-def validate(settings: Settings, loaded: Loaded | None = None) -> Report:
-    loaded = loaded or load(settings)
-    return validate_dataset(
-        loaded.dataset,
-        loaded.shapes,
-        shared_graphs=settings.shared_graphs.split(),
-        root=Path.cwd(),
-    )
+def _accepts_progress() -> bool:
+    # validate_dataset takes `progress=` (documents completed) from the per-document
+    # validation on; before that it is called without one.
+    return "progress" in inspect.signature(validate_dataset).parameters
 
 
-def build_dataset(settings: Settings, *, check: bool = True) -> tuple[BuildInfo, Report | None]:
-    """Build dist/; raise ValidationFailed (dist/ untouched) when the data breaks the shapes."""
-    loaded = load(settings)
+def validate(
+    settings: Settings, loaded: Loaded | None = None, *, progress: Progress = SILENT
+) -> Report:
+    loaded = loaded or load(settings, progress=progress)
+    options: dict = {"shared_graphs": settings.shared_graphs.split(), "root": Path.cwd()}
+    if not _accepts_progress():
+        return validate_dataset(loaded.dataset, loaded.shapes, **options)
+    shared = {settings.base_uri + graph for graph in options["shared_graphs"]}
+    documents = len(set(loaded.dataset.graph_files) - shared)
+    with progress.step("validating", total=documents) as advance:
+        return validate_dataset(loaded.dataset, loaded.shapes, progress=advance, **options)
+
+
+def build_dataset(
+    settings: Settings, *, check: bool = True, progress: Progress = SILENT
+) -> tuple[BuildInfo, Report | None]:
+    """Build dist/; raise ValidationFailed (dist/ untouched) when the data breaks the shapes.
+    `progress` draws bars for the long steps (build_progress() on a terminal)."""
+    loaded = load(settings, progress=progress)
     report = None
     if check and loaded.shapes:
-        report = validate(settings, loaded)
+        report = validate(settings, loaded, progress=progress)
         if not report.conforms:
             raise ValidationFailed(report.text(), findings=report.findings)
     info = publish(
@@ -52,5 +68,6 @@ def build_dataset(settings: Settings, *, check: bool = True) -> tuple[BuildInfo,
         shapes=loaded.shapes,
         out=Path(settings.dist_dir),
         settings=settings,
+        progress=progress,
     )
     return info, report

@@ -1,10 +1,15 @@
 """The dataset description (VoID + DCAT) written to dist/void.ttl and served at /dataset.
 
 Statistics come from SPARQL over the built store, so they describe exactly what is published.
+They are read from the store's default graph, which holds the union of the named graphs as a
+set (store/union.py): distinct triples without a DISTINCT over every graph. `void_statistics`
+runs the queries (in a thread of its own during a build: pyoxigraph releases the GIL while it
+evaluates); `void_description` states them with the files of dist/.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import pyoxigraph as ox
@@ -70,22 +75,85 @@ class _Description:
         return ox.serialize(ordered, format=ox.RdfFormat.TURTLE, prefixes=prefixes(self.base))
 
 
+@dataclass(frozen=True)
+class Statistics:
+    """The numbers VoID states about the dataset, read from the built store."""
+
+    subjects: int
+    properties: int
+    objects: int
+    entities: int
+    classes: list[tuple[ox.NamedNode | ox.BlankNode, int]]  # class -> distinct instances
+    property_triples: list[tuple[ox.NamedNode, int]]  # property -> distinct triples
+    graph_triples: list[tuple[ox.NamedNode | ox.BlankNode, int]]  # named graph -> quads
+    examples: list[ox.NamedNode]
+
+
+def void_statistics(store: ox.Store, *, base: str) -> Statistics:
+    """Statistics over a store whose default graph holds the union of its named graphs."""
+    totals = _select(
+        store,
+        "SELECT (COUNT(DISTINCT ?s) AS ?subjects) (COUNT(DISTINCT ?p) AS ?properties) "
+        "(COUNT(DISTINCT ?o) AS ?objects) WHERE { ?s ?p ?o }",
+    )[0]
+    entities = _select(
+        store,
+        f"SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE {{ ?s ?p ?o "
+        f'FILTER(isIRI(?s) && STRSTARTS(STR(?s), "{base}id/")) }}',
+    )[0]
+    classes = _select(
+        store, "SELECT ?x (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s a ?x } GROUP BY ?x ORDER BY ?x"
+    )
+    # The union is a set, so this counts distinct triples and the partitions add up to
+    # void:triples (a triple may sit in two graphs, e.g. a type stated by a source and by
+    # the curated data).
+    properties = _select(
+        store, "SELECT ?x (COUNT(*) AS ?n) WHERE { ?s ?x ?o } GROUP BY ?x ORDER BY ?x"
+    )
+    graphs = _select(
+        store,
+        "SELECT ?x (COUNT(*) AS ?n) WHERE { GRAPH ?x { ?s ?p ?o } } GROUP BY ?x ORDER BY ?x",
+    )
+    examples = _select(
+        store,
+        f"SELECT DISTINCT ?s WHERE {{ ?s a ?c "
+        f'FILTER(STRSTARTS(STR(?s), "{base}id/")) }} ORDER BY ?s LIMIT {EXAMPLE_RESOURCES}',
+    )
+    return Statistics(
+        subjects=_count(totals, "subjects"),
+        properties=_count(totals, "properties"),
+        objects=_count(totals, "objects"),
+        entities=_count(entities, "n"),
+        classes=[(row["x"], _count(row, "n")) for row in classes],
+        property_triples=[(row["x"], _count(row, "n")) for row in properties],
+        graph_triples=[(row["x"], _count(row, "n")) for row in graphs],
+        examples=[row["s"] for row in examples],
+    )
+
+
 def void_description(
-    store: ox.Store,
+    store: ox.Store | None,
     *,
     settings: Settings,
     info: BuildInfo,
     files: FileSizes,
     plain_dumps: FileSizes | None = None,
+    statistics: Statistics | None = None,
 ) -> bytes:
     """VoID + DCAT for the built dataset; `files` maps dist file name -> (bytes, sha256);
     `plain_dumps` maps a dump's plain name (dataset.ttl, served decoded or gzip-encoded from
-    the .gz file) -> (bytes, sha256) of the decoded content."""
+    the .gz file) -> (bytes, sha256) of the decoded content. `statistics` (else read from
+    `store`) are the numbers."""
+    if statistics is None:
+        if store is None:
+            raise ValueError("void_description needs the store or its statistics")
+        statistics = void_statistics(store, base=settings.base_uri)
     description = _Description(settings=settings, info=info)
     _state_identity(description, info)
-    _state_statistics(description, store, info)
-    _state_named_graphs(description, store)
-    _state_examples(description, store)
+    _state_statistics(description, statistics, info)
+    _state_named_graphs(description, statistics)
+    for example in statistics.examples:
+        description.add(description.dataset, VOID + "exampleResource", example)
     _state_distributions(description, files)
     _state_plain_dumps(description, plain_dumps or {}, compressed=files)
     _state_service(description)
@@ -119,75 +187,39 @@ def _count(row: ox.QuerySolution, variable: str) -> int:
     return int(row[variable].value)
 
 
-def _state_statistics(d: _Description, store: ox.Store, info: BuildInfo) -> None:
+def _state_statistics(d: _Description, stats: Statistics, info: BuildInfo) -> None:
     """Totals, then the class and property partitions (VoID statistics)."""
     ds = d.dataset
-    totals = _select(
-        store,
-        "SELECT (COUNT(DISTINCT ?s) AS ?subjects) (COUNT(DISTINCT ?p) AS ?properties) "
-        "(COUNT(DISTINCT ?o) AS ?objects) WHERE { GRAPH ?g { ?s ?p ?o } }",
-    )[0]
     d.add(ds, VOID + "triples", _int(info.triples))
-    d.add(ds, VOID + "distinctSubjects", _int(_count(totals, "subjects")))
-    d.add(ds, VOID + "properties", _int(_count(totals, "properties")))
-    d.add(ds, VOID + "distinctObjects", _int(_count(totals, "objects")))
-    entities = _select(
-        store,
-        f"SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE {{ ?s ?p ?o "
-        f'FILTER(isIRI(?s) && STRSTARTS(STR(?s), "{d.base}id/")) }}',
-    )[0]
-    d.add(ds, VOID + "entities", _int(_count(entities, "n")))
-
-    classes = _select(
-        store, "SELECT ?x (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s a ?x } GROUP BY ?x ORDER BY ?x"
-    )
-    d.add(ds, VOID + "classes", _int(len(classes)))
-    _state_partitions(d, classes, partition="classPartition", by="class", counted="entities")
-    properties = _select(
-        store,
-        # Distinct triples, so the partitions add up to void:triples (a triple may sit in two
-        # graphs, e.g. a type stated by a source and by the curated data).
-        "SELECT ?x (COUNT(*) AS ?n) WHERE { SELECT DISTINCT ?s (?p AS ?x) ?o "
-        "WHERE { GRAPH ?g { ?s ?p ?o } } } GROUP BY ?x ORDER BY ?x",
-    )
+    d.add(ds, VOID + "distinctSubjects", _int(stats.subjects))
+    d.add(ds, VOID + "properties", _int(stats.properties))
+    d.add(ds, VOID + "distinctObjects", _int(stats.objects))
+    d.add(ds, VOID + "entities", _int(stats.entities))
+    d.add(ds, VOID + "classes", _int(len(stats.classes)))
+    _state_partitions(d, stats.classes, partition="classPartition", by="class", counted="entities")
     _state_partitions(
-        d, properties, partition="propertyPartition", by="property", counted="triples"
+        d, stats.property_triples, partition="propertyPartition", by="property", counted="triples"
     )
 
 
 def _state_partitions(
-    d: _Description, rows: list[ox.QuerySolution], *, partition: str, by: str, counted: str
+    d: _Description, rows: list, *, partition: str, by: str, counted: str
 ) -> None:
-    for row in rows:
+    for term, count in rows:
         part = ox.BlankNode()
         d.add(d.dataset, VOID + partition, part)
-        d.add(part, VOID + by, row["x"])
-        d.add(part, VOID + counted, _int(_count(row, "n")))
+        d.add(part, VOID + by, term)
+        d.add(part, VOID + counted, _int(count))
 
 
-def _state_named_graphs(d: _Description, store: ox.Store) -> None:
+def _state_named_graphs(d: _Description, stats: Statistics) -> None:
     """Each named graph is a subset with its own triple count."""
-    graphs = _select(
-        store,
-        "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g ORDER BY ?g",
-    )
-    for row in graphs:
-        graph = row["g"]
+    for graph, count in stats.graph_triples:
         d.add(d.dataset, VOID + "subset", graph)
         d.add(graph, RDF + "type", _n(VOID + "Dataset"))
         d.add(graph, RDF + "type", _n(SD + "NamedGraph"))
         d.add(graph, SD + "name", graph)
-        d.add(graph, VOID + "triples", _int(_count(row, "n")))
-
-
-def _state_examples(d: _Description, store: ox.Store) -> None:
-    examples = _select(
-        store,
-        f"SELECT DISTINCT ?s WHERE {{ GRAPH ?g {{ ?s a ?c }} "
-        f'FILTER(STRSTARTS(STR(?s), "{d.base}id/")) }} ORDER BY ?s LIMIT {EXAMPLE_RESOURCES}',
-    )
-    for row in examples:
-        d.add(d.dataset, VOID + "exampleResource", row["s"])
+        d.add(graph, VOID + "triples", _int(count))
 
 
 def _state_distributions(d: _Description, files: FileSizes) -> None:

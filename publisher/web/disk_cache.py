@@ -32,6 +32,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
+from publisher.dist import cache_root
+
 if TYPE_CHECKING:
     from publisher.web.state import ServedBuild
 
@@ -200,8 +202,7 @@ def build_cache_root(dist: Path, configured: str) -> Path:
     dist/ is the published build, swapped as a whole)."""
     # A subdirectory of its own: the builder keeps its per-document caches beside it
     # (validation/), which pruning the serving side's old builds must never touch.
-    root = Path(configured).resolve() if configured else dist.parent / f"{dist.name}.cache"
-    return root / "builds"
+    return cache_root(dist, configured) / "builds"
 
 
 def prune_other_builds(root: Path, *, keep: str) -> None:

@@ -1,0 +1,162 @@
+"""How long `publisher build` takes at scale, against Oxigraph's own load, in one run.
+
+(a) `publisher build --no-validate` of an N-Quads file of `--triples` triples (tests/corpus.py)
+    against `oxigraph load --location D --file F` + `oxigraph optimize --location D` of the
+    same file (target: ratio <= 1.0);
+(b) for each `--docs` size: a full `publisher build` (validation on) of a generated corpus of
+    source documents (tests/source_corpus.py, the project's own model), then a rebuild after
+    editing one document (target at 10k documents: full <= 120 s, rebuild <= 5 s);
+(c) the peak resident memory of every build subprocess (os.wait4's ru_maxrss; target <= 4 GB).
+
+    .venv/bin/python bench/build_scale.py                    # 1M triples; 1k and 10k documents
+    .venv/bin/python bench/build_scale.py --triples 100000 --docs 100 --keep /tmp/bs
+
+Every command runs as a subprocess with a fresh output directory; the figures are wall-clock
+seconds. On a shared machine compare the ratios, not the absolute figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests"))  # the helpers bench/ shares with the tests
+from corpus import write_corpus as write_triples  # noqa: E402
+
+BASE = "http://bench.example/"
+BIN = Path(sys.executable).parent
+
+
+@dataclass
+class Run:
+    seconds: float
+    peak_mb: float
+    output: str
+
+
+def run(command: list[str], *, cwd: Path | None = None) -> Run:
+    """Run `command`; its wall time and its own peak RSS (wait4 reports that child only)."""
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        command, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    output = process.stdout.read() if process.stdout else ""
+    _pid, status, usage = os.wait4(process.pid, 0)
+    process.returncode = os.waitstatus_to_exitcode(status)
+    elapsed = time.perf_counter() - started
+    if process.returncode != 0:
+        raise SystemExit(f"{' '.join(command)} failed ({process.returncode}):\n{output[-3000:]}")
+    return Run(elapsed, usage.ru_maxrss / 1024, output.strip())  # ru_maxrss: KiB on Linux
+
+
+def machine() -> str:
+    memory = "?"
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                memory = f"{int(line.split()[1]) / 1024 / 1024:.1f} GB"
+    except OSError:
+        pass
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    return (
+        f"{platform.platform()}, Python {platform.python_version()}, "
+        f"{os.cpu_count()} cores, {memory} RAM, load average {load:.1f} at start"
+    )
+
+
+def publisher_build(
+    data: Path, out: Path, *, validate: bool, ontology: str = "", shapes: str = ""
+) -> Run:
+    command = [str(BIN / "publisher"), "build", "--base", BASE, "--data", str(data)]
+    command += ["--ontology", ontology, "--shapes", shapes, "--out", str(out)]
+    if not validate:
+        command.append("--no-validate")
+    return run(command, cwd=ROOT)
+
+
+def bench_triples(triples: int, work: Path) -> None:
+    data = work / f"triples-{triples}" / "data"
+    path = write_triples(data, triples=triples, base=BASE)
+    size = path.stat().st_size / 1e6
+    print(f"\n(a) {triples:,} triples, N-Quads {size:.0f} MB")
+    location = work / f"oxigraph-{triples}"
+    shutil.rmtree(location, ignore_errors=True)
+    oxigraph = str(BIN / "oxigraph")
+    load = run([oxigraph, "load", "--location", str(location), "--file", str(path)])
+    optimize = run([oxigraph, "optimize", "--location", str(location)])
+    baseline = load.seconds + optimize.seconds
+    ours = publisher_build(data, work / f"dist-{triples}", validate=False)
+    print(
+        f"  oxigraph load + optimize   {baseline:7.1f} s  (load {load.seconds:.1f} s, "
+        f"optimize {optimize.seconds:.1f} s; peak {max(load.peak_mb, optimize.peak_mb):.0f} MB)"
+    )
+    print(f"  publisher build --no-validate {ours.seconds:5.1f} s  (peak {ours.peak_mb:.0f} MB)")
+    print(f"  ratio {ours.seconds / baseline:.2f} (target <= 1.0)")
+
+
+def edit_one_document(data: Path) -> Path:
+    """Change one source document's bytes (a comment line: same statements, new content
+    hash), as a curator's save would."""
+    sources = sorted((data / "sources").glob("*.trig")) or sorted(data.rglob("*.trig"))
+    target = sources[len(sources) // 2]
+    with target.open("a", encoding="utf-8") as stream:
+        stream.write(f"\n# edited by bench/build_scale.py at {time.time_ns()}\n")
+    return target
+
+
+def bench_documents(docs: int, work: Path) -> None:
+    from source_corpus import write_corpus as write_documents
+
+    data = work / f"docs-{docs}" / "data"
+    shutil.rmtree(data, ignore_errors=True)
+    summary = write_documents(data, docs=docs, seed=1)
+    print(f"\n(b) {summary.text().splitlines()[0]}")
+    out = work / f"dist-docs-{docs}"
+    ontology, shapes = str(ROOT / "ontology"), str(ROOT / "shapes")
+    cold = publisher_build(data, out, validate=True, ontology=ontology, shapes=shapes)
+    print(f"  full build + validate      {cold.seconds:7.1f} s  (peak {cold.peak_mb:.0f} MB)")
+    edited = edit_one_document(data)
+    warm = publisher_build(data, out, validate=True, ontology=ontology, shapes=shapes)
+    print(
+        f"  rebuild after editing {edited.name}: {warm.seconds:.1f} s (peak {warm.peak_mb:.0f} MB)"
+    )
+    unvalidated = publisher_build(
+        data, work / f"dist-docs-{docs}-nv", validate=False, ontology=ontology, shapes=shapes
+    )
+    print(
+        f"  build --no-validate        {unvalidated.seconds:7.1f} s  "
+        f"(peak {unvalidated.peak_mb:.0f} MB)"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--triples", type=int, default=1_000_000, help="0 skips part (a)")
+    parser.add_argument("--docs", default="1000,10000", help="comma-separated; empty skips (b)")
+    parser.add_argument("--keep", type=Path, help="work directory to keep (default: temporary)")
+    args = parser.parse_args()
+    sys.stdout.reconfigure(line_buffering=True)  # figures appear as they are measured
+    print(f"machine: {machine()}")
+    work = args.keep or Path(tempfile.mkdtemp(prefix="build-scale-"))
+    work.mkdir(parents=True, exist_ok=True)
+    try:
+        if args.triples:
+            bench_triples(args.triples, work)
+        for docs in [int(d) for d in args.docs.split(",") if d.strip()]:
+            bench_documents(docs, work)
+    finally:
+        if args.keep is None:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
