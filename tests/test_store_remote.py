@@ -226,3 +226,37 @@ def test_search_and_reconcile_on_the_remote_store(
     best = answer["q"]["result"][0]
     assert best["id"] == "organisation/embassy-of-azerbaijan-brussels" and best["match"] is True
     assert {"id": "properties", "value": 1.0} in best["features"]
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "subject={base}id/place/khojaly",
+        "predicate=http://www.w3.org/2000/01/rdf-schema%23label&object=%22%D0%A5%D0%BE%D0%B4%D0%B6%D0%B0%D0%BB%D1%8B%22%40ru",
+        "graph={base}graph/provenance",
+        "predicate=http://www.w3.org/1999/02/22-rdf-syntax-ns%23type&graph={base}fragments%23default-graph",
+    ],
+    ids=["subject", "non-ascii-object", "named-graph", "default-graph"],
+)
+def test_fragments_are_the_same_on_the_remote_store(
+    remote_backed_server: ServerProcess, client, seed_base: str, query: str
+) -> None:
+    """/fragments reads the store through its interface (patterns as SPARQL on a remote store):
+    the same matches, the same count, page by page."""
+    path = "/fragments?" + query.format(base=seed_base)
+    headers = {"Accept": "application/n-quads"}
+    remote = requests.get(remote_backed_server.url + path, headers=headers, timeout=60)
+    assert remote.status_code == 200, remote.text
+    embedded = client.get(path, headers=headers)
+    assert embedded.status_code == 200
+
+    def statements(body: bytes) -> tuple[set, set]:
+        quads = set(ox.parse(body, format=ox.RdfFormat.N_QUADS))
+        data = {q for q in quads if not str(q.graph_name).endswith("#metadata>")}
+        counts = {q.object.value for q in quads if q.predicate.value.endswith("#totalItems")}
+        return data, counts
+
+    remote_data, remote_count = statements(remote.content)
+    embedded_data, embedded_count = statements(embedded.data)
+    assert remote_data == embedded_data and remote_data
+    assert remote_count == embedded_count
