@@ -57,6 +57,25 @@ SETTINGS: tuple[Setting, ...] = (
         "relative IRIs",
         "Graphs validated together with every other graph (space separated, relative to base).",
     ),
+    Setting(
+        "validation_engine",
+        "sparql",
+        "name",
+        "SHACL engine of the gate: `sparql` (shapes compiled to SPARQL on pyoxigraph, exact and "
+        "fast) or `pyshacl` (the reference engine, slow).",
+    ),
+    Setting(
+        "validation_workers",
+        0,
+        "processes",
+        "Processes that validate documents in parallel (0 = number of CPUs).",
+    ),
+    Setting(
+        "cache_dir",
+        ".publisher-cache",
+        "path",
+        "Where build and validation keep per-document caches, keyed by content hash (safe to delete).",
+    ),
     Setting("title", "Khojaly 1992: a press release as linked data", "text", "Dataset title."),
     Setting(
         "description",

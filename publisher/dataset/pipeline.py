@@ -36,6 +36,9 @@ def validate(settings: Settings, loaded: Loaded | None = None) -> Report:
         loaded.shapes,
         shared_graphs=settings.shared_graphs.split(),
         root=Path.cwd(),
+        engine=settings.validation_engine,
+        workers=settings.validation_workers,
+        cache_dir=Path(settings.cache_dir) if settings.cache_dir else None,
     )
 
 
