@@ -18,6 +18,7 @@ import os
 import re
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -25,6 +26,10 @@ import pyoxigraph as ox
 import pyshacl
 import rdflib
 from rdflib.namespace import SH
+from rdflib.plugins.sparql.algebra import translateQuery
+from rdflib.plugins.sparql.evaluate import evalQuery
+from rdflib.plugins.sparql.parser import parseQuery
+from rdflib.plugins.sparql.processor import SPARQLProcessor
 
 from publisher.dataset import shacl_sparql
 from publisher.dataset.load import Dataset
@@ -234,6 +239,16 @@ ONTOLOGY_GRAPH = "graph/ontology"
 _BATCH = 200  # units per worker task: enough to amortise a query over many documents
 
 
+def validate_units(
+    units: list[tuple[str, bytes]], shapes: list[ox.Triple], *, engine: str
+) -> dict[str, list[RawResult]]:
+    """Validate (name, N-Triples) units in this process, without cache: the engines' common
+    seam, for tests that compare engines or contexts."""
+    shapes_nt = ox.serialize(shapes, format=ox.RdfFormat.N_TRIPLES) or b""
+    _init_worker(shapes_nt, engine)
+    return dict(_validate_batch(units))
+
+
 def _run(
     units: list[Unit],
     shapes_nt: bytes,
@@ -406,15 +421,41 @@ def _sparql_result(
     )
 
 
+_PARSED_QUERIES: dict[tuple, object] = {}
+
+
+@contextmanager
+def _parse_each_query_once() -> Iterator[None]:
+    """pySHACL hands rdflib the text of a SHACL-SPARQL query once per focus node, and rdflib
+    parses and translates it every time (most of pySHACL's time on these shapes). Keep the
+    translated query per text while pySHACL runs: the same evaluation, without the re-parsing."""
+    original = SPARQLProcessor.query
+
+    def query(self, strOrQuery, initBindings=None, initNs=None, base=None, DEBUG=False):
+        if isinstance(strOrQuery, str):
+            key = (strOrQuery, base, tuple(sorted((k, str(v)) for k, v in (initNs or {}).items())))
+            if key not in _PARSED_QUERIES:
+                _PARSED_QUERIES[key] = translateQuery(parseQuery(strOrQuery), base, initNs)
+            strOrQuery = _PARSED_QUERIES[key]
+        return evalQuery(self.graph, strOrQuery, initBindings, base)
+
+    SPARQLProcessor.query = query
+    try:
+        yield
+    finally:
+        SPARQLProcessor.query = original
+
+
 def _pyshacl_results(data: bytes, shapes: rdflib.Graph) -> list[RawResult]:
     data_graph = rdflib.Graph().parse(data=data, format="nt")
-    conforms, results, _ = pyshacl.validate(
-        data_graph,
-        shacl_graph=shapes,
-        inference="none",
-        advanced=True,
-        allow_warnings=True,
-    )
+    with _parse_each_query_once():
+        conforms, results, _ = pyshacl.validate(
+            data_graph,
+            shacl_graph=shapes,
+            inference="none",
+            advanced=True,
+            allow_warnings=True,
+        )
     if conforms:
         return []
     out = set()

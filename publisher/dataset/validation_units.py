@@ -130,9 +130,7 @@ def canonical_digest(triples: list[ox.Triple], *, salt: str) -> str:
             return names[node] if isinstance(node, ox.BlankNode) else str(node)
 
         lines = sorted({f"{term(t.subject)} {t.predicate} {term(t.object)}" for t in triples})
-    for line in lines:
-        digest.update(line.encode())
-        digest.update(b"\n")
+    digest.update("\n".join(lines).encode())
     return digest.hexdigest()
 
 
