@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from publisher.dataset.load import load_dataset, load_shapes
 from publisher.dataset.validate import graph_groups, validate_dataset
 
 BASE = "http://example.org/kg/"
+RDFS = "http://www.w3.org/2000/01/rdf-schema#"
 SHAPES = """\
 @prefix sh: <http://www.w3.org/ns/shacl#> .
 @prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
@@ -105,3 +107,111 @@ def test_a_blank_node_focus_points_at_the_source_file_of_its_group(tmp_path: Pat
     [finding] = report.findings
     assert finding.files == ("data/source.ttl",)
     assert finding.focus == "[] (a blank node)"
+
+
+# -- incremental validation: the cache ---------------------------------------------------------
+
+CORPUS_BASE = "http://127.0.0.1:8080/"
+REPO = Path(__file__).resolve().parent.parent
+
+
+def corpus_project(root: Path, *, docs: int, invalid: int = 0) -> Path:
+    import shutil
+    import sys
+
+    sys.path.insert(0, str(REPO / "tests"))
+    from source_corpus import write_corpus
+
+    write_corpus(root / "data", docs=docs, seed=2, invalid=invalid)
+    shutil.copytree(REPO / "shapes", root / "shapes")
+    return root
+
+
+def validate_corpus(root: Path, *, workers: int = 1, progress=None):
+    dataset = load_dataset(base=CORPUS_BASE, ontology_dir=REPO / "ontology", data_dir=root / "data")
+    shapes = load_shapes(root / "shapes", base=CORPUS_BASE)
+    return validate_dataset(
+        dataset,
+        shapes,
+        shared_graphs=["graph/ontology", "graph/curated", "graph/provenance"],
+        root=root,
+        cache_dir=root / "cache",
+        workers=workers,
+        progress=progress,
+    )
+
+
+def append(path: Path, text: str) -> None:
+    with path.open("a", encoding="utf-8") as out:
+        out.write(text)
+
+
+def test_only_what_changed_is_validated_again(tmp_path: Path) -> None:
+    docs = 4
+    root = corpus_project(tmp_path, docs=docs)
+    sources = sorted((root / "data" / "sources").glob("*.trig"))
+    assert len(sources) == docs
+    units = docs + 1  # every source document, and the shared data nobody owns
+
+    done: list[int] = []
+    first = validate_corpus(root, progress=done.append)
+    assert first.conforms, first.text()
+    assert (first.validated, first.from_cache) == (units, 0)
+    assert sum(done) == units
+    again = validate_corpus(root)
+    assert (again.validated, again.from_cache) == (0, units)
+
+    # Edit one document (its own graph, and its provenance): that document only.
+    source = sources[1]
+    graph = re.search(r"^<(graph/[^>]+)> \{", source.read_text(encoding="utf-8"), re.M).group(1)
+    append(source, f'\n<{graph}> {{ <id/note/xocali> <{RDFS}comment> "Xocalı"@az . }}\n')
+    append(source, f'\n<graph/provenance> {{ <{graph}> <{RDFS}comment> "Ходжалы"@ru . }}\n')
+    edited = validate_corpus(root)
+    assert (edited.validated, edited.from_cache) == (1, units - 1)
+    assert edited.conforms
+
+    # Change a shared entity: the documents that refer to it (and the shared data itself).
+    curated = root / "data" / "curated.trig"
+    curated_text = curated.read_text(encoding="utf-8")
+    texts = [s.read_text(encoding="utf-8") for s in sources]
+    candidates = sorted(
+        (sum(iri in t for t in texts), iri)
+        for iri in re.findall(r"^\s*(<id/organisation/[^>]+>) a ", curated_text, re.M)
+        if curated_text.count(iri) == 1  # no other shared entity points at it
+    )
+    referring, entity = next(c for c in candidates if c[0] > 0)
+    append(curated, f'\n<graph/curated> {{ {entity} <{RDFS}comment> "Xocalı"@en . }}\n')
+    shared_edit = validate_corpus(root)
+    assert shared_edit.validated == referring + 1
+    assert shared_edit.from_cache == units - referring - 1
+    # An entity no document refers to: the shared data only.
+    _none, lonely = candidates[0]
+    assert _none == 0
+    append(curated, f'\n<graph/curated> {{ {lonely} <{RDFS}comment> "Ходжалы"@ru . }}\n')
+    assert validate_corpus(root).validated == 1
+
+    # Change the shapes: everything.
+    shape_file = root / "shapes" / "entities.ttl"
+    shape_file.write_text(
+        shape_file.read_text(encoding="utf-8").replace("described place", "described place!"),
+        encoding="utf-8",
+    )
+    reshaped = validate_corpus(root)
+    assert (reshaped.validated, reshaped.from_cache) == (units, 0)
+
+
+def test_a_cached_failure_is_still_a_failure(tmp_path: Path) -> None:
+    root = corpus_project(tmp_path, docs=3, invalid=1)
+    first = validate_corpus(root, workers=2)
+    assert not first.conforms and first.validated == 4
+    second = validate_corpus(root)
+    assert (second.validated, second.from_cache) == (0, 4)
+    assert not second.conforms
+    assert second.findings == first.findings
+    assert second.text() == first.text()
+    # A damaged cache entry is validated again, not trusted.
+    for entry in (root / "cache" / "validation").rglob("*.json"):
+        entry.write_text("{not json", encoding="utf-8")
+    third = validate_corpus(root)
+    assert (third.validated, third.from_cache) == (4, 0)
+    assert third.findings == first.findings

@@ -38,6 +38,8 @@ class Unit:
     files: tuple[Path, ...]  # the files that wrote the source graph (or the shared graphs)
     key: str = ""
     data: bytes = b""  # N-Triples, for the workers
+    # Results about these focus nodes are not reported from this unit (see plan_units).
+    ignore_focus: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -76,11 +78,17 @@ def plan_units(dataset: Dataset, *, shared_graphs: list[str]) -> Plan:
             unowned.extend(triples)
 
     plan = Plan(source_count=len(sources))
+    # A shared node that every source document describes further (as a subject) is, in the
+    # union of all shared graphs and any one source graph, never seen with the shared triples
+    # alone: its results come from the documents' units, not from the shared unit.
+    described_by_all: set | None = None
     for graph_name in sources:
         own = [
             ox.Triple(q.subject, q.predicate, q.object)
             for q in store.quads_for_pattern(None, None, None, ox.NamedNode(graph_name))
         ]
+        subjects = {t.subject for t in own if t.subject in by_subject}
+        described_by_all = subjects if described_by_all is None else described_by_all & subjects
         seeds: list[ox.NamedNode | ox.BlankNode] = list(owned.get(graph_name, ()))
         for triple in own:
             seeds.append(triple.subject)
@@ -92,7 +100,8 @@ def plan_units(dataset: Dataset, *, shared_graphs: list[str]) -> Plan:
         plan.units.append(Unit(name=graph_name, triples=triples, files=files))
     if unowned or not sources:
         files = tuple(sorted({p for g in shared for p in dataset.graph_files.get(g, ())}))
-        plan.units.append(Unit(name=SHARED_UNIT, triples=unowned, files=files))
+        ignore = frozenset(str(node) for node in described_by_all or ())
+        plan.units.append(Unit(name=SHARED_UNIT, triples=unowned, files=files, ignore_focus=ignore))
     return plan
 
 
