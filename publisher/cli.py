@@ -77,6 +77,7 @@ def validate(report_format: str, **options: Any) -> None:
     # not the data conforms; the exit code says which. Errors of the tool go to stderr.
     output = report.turtle() if report_format == "turtle" else report.text()
     click.echo(output)
+    click.echo(report.counts(), err=True)  # how much work the cache saved, beside the report
     sys.exit(0 if report.conforms else ValidationFailed.exit_code)
 
 

@@ -544,6 +544,72 @@ class _Compiler:
         )
 
 
+_SUBCLASS = str(RDFS.subClassOf)
+_INSTANCE_OF = re.compile(r"(\?\w+) a/<" + re.escape(_SUBCLASS) + r">\* <([^>]+)>")
+
+
+def subclasses_if_uniform(store: ox.Store) -> dict[str, set[str]] | None:
+    """Every class's subclasses (itself included) from the rdfs:subClassOf triples of all groups
+    in the store, when that union gives each group the same answers as its own triples would.
+
+    `?x a/rdfs:subClassOf* C` (targetClass, sh:class) is the costliest part of the queries; with
+    the subclasses known it becomes `?x a ?t . VALUES ?t {...}`. That is exact when, for every
+    type used in a group, the superclass chain of the union is all in that group: true when the
+    class hierarchy comes from the shared ontology, which each group's context brings whole for
+    the types it uses. Otherwise (a document declaring its own subclasses): None, and the
+    queries keep their property paths."""
+    edges: dict[str, set[tuple[str, str]]] = {}
+    up: dict[str, set[str]] = {}
+    for row in store.query(
+        f"SELECT DISTINCT ?g ?s ?o WHERE {{ GRAPH ?g {{ ?s <{_SUBCLASS}> ?o }} }}"
+    ):
+        if not isinstance(row["s"], ox.NamedNode) or not isinstance(row["o"], ox.NamedNode):
+            return None
+        sub, sup = row["s"].value, row["o"].value
+        edges.setdefault(row["g"].value, set()).add((sub, sup))
+        up.setdefault(sub, set()).add(sup)
+    for row in store.query(f"SELECT DISTINCT ?g ?t WHERE {{ GRAPH ?g {{ ?x <{RDF.type}> ?t }} }}"):
+        own = edges.get(row["g"].value, set())
+        stack, seen = [row["t"].value], set()
+        while stack:
+            node = stack.pop()
+            if node in seen:
+                continue
+            seen.add(node)
+            for sup in up.get(node, ()):
+                if (node, sup) not in own:
+                    return None
+                stack.append(sup)
+    down: dict[str, set[str]] = {}
+    for sub, sups in up.items():
+        for sup in sups:
+            down.setdefault(sup, set()).add(sub)
+
+    def below(cls: str) -> set[str]:
+        out, stack = set(), [cls]
+        while stack:
+            node = stack.pop()
+            if node not in out:
+                out.add(node)
+                stack.extend(down.get(node, ()))
+        return out
+
+    return {cls: below(cls) for cls in {*down, *up}} | {"": set()}
+
+
+def with_classes(query: str, subclasses: dict[str, set[str]]) -> str:
+    """The query with each `?x a/rdfs:subClassOf* <C>` replaced by a UNION over C's subclasses."""
+
+    def replace(match: re.Match) -> str:
+        var, cls = match.group(1), match.group(2)
+        members = sorted(subclasses.get(cls) or {cls})
+        if len(members) == 1:
+            return f"{var} a <{members[0]}>"
+        return " UNION ".join(f"{{ {var} a <{c}> }}" for c in members)
+
+    return _INSTANCE_OF.sub(replace, query)
+
+
 def top_level_shapes(shapes: rdflib.Graph) -> list[rdflib.term.Node]:
     """Shapes with targets, in a stable order (pySHACL validates exactly these)."""
     found: set[rdflib.term.Node] = set()

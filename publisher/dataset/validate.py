@@ -320,8 +320,10 @@ def _validate_batch(batch: list[tuple[str, bytes]]) -> list[tuple[str, list[RawR
             )
     found: list[set[RawResult]] = [set() for _ in batch]
     offset = len(shacl_sparql.GROUP_PREFIX)
+    subclasses = shacl_sparql.subclasses_if_uniform(store)
     for check in compiled.checks:
-        for row in store.query(check.query):
+        query = shacl_sparql.with_classes(check.query, subclasses) if subclasses else check.query
+        for row in store.query(query):
             index = int(row["g"].value[offset:])
             found[index].add(_sparql_result(check, row, shapes))
     fallback = _WORKER.get("fallback")
