@@ -215,3 +215,35 @@ def test_a_cached_failure_is_still_a_failure(tmp_path: Path) -> None:
     third = validate_corpus(root)
     assert (third.validated, third.from_cache) == (4, 0)
     assert third.findings == first.findings
+
+
+def test_the_validate_command_says_how_many_documents_it_validated(tmp_path: Path) -> None:
+    import shutil
+    import subprocess
+    import sys
+
+    for name in ("ontology", "data", "shapes"):
+        shutil.copytree(REPO / name, tmp_path / name)
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "publisher", "validate", *args],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)},
+        )
+
+    first = run()
+    assert first.returncode == 0, first.stderr
+    assert first.stdout.rstrip().endswith(
+        "2 document(s) validated, 0 from the cache (engine sparql)."
+    )
+    assert (tmp_path / ".publisher-cache" / "validation").is_dir()
+    again = run("--format", "turtle")
+    assert again.returncode == 0
+    assert "# 0 document(s) validated, 2 from the cache (engine sparql)." in again.stdout
+    import rdflib
+
+    rdflib.Graph().parse(data=again.stdout, format="turtle")  # the count is a comment
