@@ -37,6 +37,7 @@ from publisher.dataset.validation_units import (
     Unit,
     canonical_digest,
     plan_units,
+    unit_digest,
 )
 
 ENGINES = ("sparql", "pyshacl")
@@ -188,7 +189,7 @@ def validate_dataset(
     results: dict[str, list[RawResult]] = {}
     todo: list[Unit] = []
     for unit in plan.units:
-        unit.key = canonical_digest(unit.triples, salt=salt)
+        unit.key = unit_digest(unit, salt=salt)
         hit = cache.get(unit.key)
         if hit is None:
             todo.append(unit)
@@ -197,8 +198,6 @@ def validate_dataset(
     from_cache = len(plan.units) - len(todo)
     if progress and from_cache:
         progress(from_cache)
-    for unit in todo:
-        unit.data = ox.serialize(unit.triples, format=ox.RdfFormat.N_TRIPLES) or b""
     for name, raw in _run(todo, shapes_nt, engine=engine, workers=workers, progress=progress):
         results[name] = raw
     for unit in todo:

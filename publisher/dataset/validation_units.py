@@ -124,6 +124,16 @@ def _closure(
     return out
 
 
+def unit_digest(unit: Unit, *, salt: str) -> str:
+    """The unit's cache key; fills unit.data (its N-Triples) on the way."""
+    unit.data = ox.serialize(unit.triples, format=ox.RdfFormat.N_TRIPLES) or b""
+    if b"_:" in unit.data:  # maybe a blank node (or text that looks like one): the slow way
+        return canonical_digest(unit.triples, salt=salt)
+    digest = hashlib.sha256(salt.encode())
+    digest.update(b"\n".join(sorted(set(unit.data.splitlines()))))
+    return digest.hexdigest()
+
+
 def canonical_digest(triples: list[ox.Triple], *, salt: str) -> str:
     """A content hash of a set of triples that does not depend on blank node ids."""
     digest = hashlib.sha256(salt.encode())
