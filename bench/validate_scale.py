@@ -32,9 +32,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
+from source_corpus import write_corpus  # noqa: E402
+
 from publisher.dataset.load import load_dataset, load_shapes  # noqa: E402
 from publisher.dataset.validate import Report, validate_dataset  # noqa: E402
-from source_corpus import write_corpus  # noqa: E402
 
 BASE = "http://127.0.0.1:8080/"
 SHARED = ["graph/ontology", "graph/curated", "graph/provenance"]
