@@ -200,10 +200,15 @@ def test_only_what_changed_is_validated_again(tmp_path: Path) -> None:
     assert (reshaped.validated, reshaped.from_cache) == (units, 0)
 
 
-def test_a_cached_failure_is_still_a_failure(tmp_path: Path) -> None:
+def test_a_cached_failure_is_still_a_failure(tmp_path: Path, monkeypatch) -> None:
+    import publisher.dataset.validate as validate_module
+
     root = corpus_project(tmp_path, docs=3, invalid=1)
-    first = validate_corpus(root, workers=2)
-    assert not first.conforms and first.validated == 4
+    monkeypatch.setattr(validate_module, "_MIN_PARALLEL", 0)  # use the process pool even here
+    done: list[int] = []
+    first = validate_corpus(root, workers=2, progress=done.append)
+    assert not first.conforms and first.validated == 4 and sum(done) == 4
+    monkeypatch.undo()
     second = validate_corpus(root)
     assert (second.validated, second.from_cache) == (0, 4)
     assert not second.conforms

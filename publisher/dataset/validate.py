@@ -240,6 +240,7 @@ def validate_dataset(
 
 ONTOLOGY_GRAPH = "graph/ontology"
 _BATCH = 200  # units per worker task: enough to amortise a query over many documents
+_MIN_PARALLEL = 40  # fewer units than this are validated in this process (no pool to start)
 
 
 def validate_units(
@@ -265,7 +266,7 @@ def _run(
     workers = workers or os.cpu_count() or 1
     size = max(1, min(_BATCH, -(-len(units) // workers)))
     batches = [[(u.name, u.data) for u in units[i : i + size]] for i in range(0, len(units), size)]
-    if workers == 1 or len(batches) == 1:
+    if workers == 1 or len(batches) == 1 or len(units) < _MIN_PARALLEL:
         _init_worker(shapes_nt, engine)
         for batch in batches:
             yield from _validate_batch(batch)
