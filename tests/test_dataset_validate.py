@@ -252,3 +252,34 @@ def test_the_validate_command_says_how_many_documents_it_validated(tmp_path: Pat
     import rdflib
 
     rdflib.Graph().parse(data=again.stdout, format="turtle")  # the count is a comment
+
+
+def test_a_shape_the_compiler_does_not_translate_is_validated_by_pyshacl(tmp_path: Path) -> None:
+    """sh:minLength is not compiled: its shape falls back to pySHACL, never silently dropped."""
+    import rdflib
+
+    from publisher.dataset.shacl_sparql import compile_shapes
+
+    shapes_text = SHAPES + (
+        "<shapes#Named> a sh:NodeShape ; sh:targetClass <def/Place> ;\n"
+        '    sh:property [ sh:path rdfs:label ; sh:minLength 3 ; sh:message "Too short." ] .\n'
+    )
+    root = project(
+        tmp_path,
+        {
+            "shapes/places.ttl": shapes_text,
+            "data/one.ttl": '<id/place/x> a <def/Place> ; <http://www.w3.org/2000/01/rdf-schema#label> "Xı" .\n'
+            "<id/place/y> a <def/Place> .\n",
+        },
+    )
+    shapes_graph = rdflib.Graph().parse(data=shapes_text, format="turtle", publicID=BASE)
+    assert compile_shapes(shapes_graph).fallback == [rdflib.URIRef(BASE + "shapes#Named")]
+    dataset = load_dataset(base=BASE, ontology_dir=None, data_dir=root / "data")
+    shapes = load_shapes(root / "shapes", base=BASE)
+    reports = [
+        validate_dataset(dataset, shapes, shared_graphs=[], root=root, engine=engine)
+        for engine in ("sparql", "pyshacl")
+    ]
+    assert reports[0].findings == reports[1].findings
+    messages = sorted(f.message for f in reports[0].findings)
+    assert messages == ["A place needs a label.", "Too short."]
