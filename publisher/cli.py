@@ -80,6 +80,8 @@ def validate(report_format: str, **options: Any) -> None:
     # not the data conforms; the exit code says which. Errors of the tool go to stderr.
     output = report.turtle() if report_format == "turtle" else report.text()
     click.echo(output)
+    # How much work the cache saved (a comment in Turtle, so the report still parses).
+    click.echo(("# " if report_format == "turtle" else "") + report.counts())
     sys.exit(0 if report.conforms else ValidationFailed.exit_code)
 
 

@@ -57,6 +57,19 @@ SETTINGS: tuple[Setting, ...] = (
         "relative IRIs",
         "Graphs validated together with every other graph (space separated, relative to base).",
     ),
+    Setting(
+        "validation_engine",
+        "sparql",
+        "name",
+        "SHACL engine of the gate: `sparql` (shapes compiled to SPARQL on pyoxigraph, exact and "
+        "fast) or `pyshacl` (the reference engine, slow).",
+    ),
+    Setting(
+        "validation_workers",
+        0,
+        "processes",
+        "Processes that validate documents in parallel (0 = number of CPUs).",
+    ),
     Setting("title", "Khojaly 1992: a press release as linked data", "text", "Dataset title."),
     Setting(
         "description",

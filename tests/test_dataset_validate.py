@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from publisher.dataset.load import load_dataset, load_shapes
 from publisher.dataset.validate import graph_groups, validate_dataset
 
 BASE = "http://example.org/kg/"
+RDFS = "http://www.w3.org/2000/01/rdf-schema#"
 SHAPES = """\
 @prefix sh: <http://www.w3.org/ns/shacl#> .
 @prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
@@ -105,3 +107,179 @@ def test_a_blank_node_focus_points_at_the_source_file_of_its_group(tmp_path: Pat
     [finding] = report.findings
     assert finding.files == ("data/source.ttl",)
     assert finding.focus == "[] (a blank node)"
+
+
+# -- incremental validation: the cache ---------------------------------------------------------
+
+CORPUS_BASE = "http://127.0.0.1:8080/"
+REPO = Path(__file__).resolve().parent.parent
+
+
+def corpus_project(root: Path, *, docs: int, invalid: int = 0) -> Path:
+    import shutil
+    import sys
+
+    sys.path.insert(0, str(REPO / "tests"))
+    from source_corpus import write_corpus
+
+    write_corpus(root / "data", docs=docs, seed=2, invalid=invalid)
+    shutil.copytree(REPO / "shapes", root / "shapes")
+    return root
+
+
+def validate_corpus(root: Path, *, workers: int = 1, progress=None):
+    dataset = load_dataset(base=CORPUS_BASE, ontology_dir=REPO / "ontology", data_dir=root / "data")
+    shapes = load_shapes(root / "shapes", base=CORPUS_BASE)
+    return validate_dataset(
+        dataset,
+        shapes,
+        shared_graphs=["graph/ontology", "graph/curated", "graph/provenance"],
+        root=root,
+        cache_dir=root / "cache",
+        workers=workers,
+        progress=progress,
+    )
+
+
+def append(path: Path, text: str) -> None:
+    with path.open("a", encoding="utf-8") as out:
+        out.write(text)
+
+
+def test_only_what_changed_is_validated_again(tmp_path: Path) -> None:
+    docs = 4
+    root = corpus_project(tmp_path, docs=docs)
+    sources = sorted((root / "data" / "sources").glob("*.trig"))
+    assert len(sources) == docs
+    units = docs + 1  # every source document, and the shared data nobody owns
+
+    done: list[int] = []
+    first = validate_corpus(root, progress=done.append)
+    assert first.conforms, first.text()
+    assert (first.validated, first.from_cache) == (units, 0)
+    assert sum(done) == units
+    again = validate_corpus(root)
+    assert (again.validated, again.from_cache) == (0, units)
+
+    # Edit one document (its own graph, and its provenance): that document only.
+    source = sources[1]
+    graph = re.search(r"^<(graph/[^>]+)> \{", source.read_text(encoding="utf-8"), re.M).group(1)
+    append(source, f'\n<{graph}> {{ <id/note/xocali> <{RDFS}comment> "Xocalı"@az . }}\n')
+    append(source, f'\n<graph/provenance> {{ <{graph}> <{RDFS}comment> "Ходжалы"@ru . }}\n')
+    edited = validate_corpus(root)
+    assert (edited.validated, edited.from_cache) == (1, units - 1)
+    assert edited.conforms
+
+    # Change a shared entity: the documents that refer to it (and the shared data itself).
+    curated = root / "data" / "curated.trig"
+    curated_text = curated.read_text(encoding="utf-8")
+    texts = [s.read_text(encoding="utf-8") for s in sources]
+    candidates = sorted(
+        (sum(iri in t for t in texts), iri)
+        for iri in re.findall(r"^\s*(<id/organisation/[^>]+>) a ", curated_text, re.M)
+        if curated_text.count(iri) == 1  # no other shared entity points at it
+    )
+    referring, entity = next(c for c in candidates if c[0] > 0)
+    append(curated, f'\n<graph/curated> {{ {entity} <{RDFS}comment> "Xocalı"@en . }}\n')
+    shared_edit = validate_corpus(root)
+    assert shared_edit.validated == referring + 1
+    assert shared_edit.from_cache == units - referring - 1
+    # An entity no document refers to: the shared data only.
+    _none, lonely = candidates[0]
+    assert _none == 0
+    append(curated, f'\n<graph/curated> {{ {lonely} <{RDFS}comment> "Ходжалы"@ru . }}\n')
+    assert validate_corpus(root).validated == 1
+
+    # Change the shapes: everything.
+    shape_file = root / "shapes" / "entities.ttl"
+    shape_file.write_text(
+        shape_file.read_text(encoding="utf-8").replace("described place", "described place!"),
+        encoding="utf-8",
+    )
+    reshaped = validate_corpus(root)
+    assert (reshaped.validated, reshaped.from_cache) == (units, 0)
+
+
+def test_a_cached_failure_is_still_a_failure(tmp_path: Path, monkeypatch) -> None:
+    import publisher.dataset.validate as validate_module
+
+    root = corpus_project(tmp_path, docs=3, invalid=1)
+    monkeypatch.setattr(validate_module, "_MIN_PARALLEL", 0)  # use the process pool even here
+    done: list[int] = []
+    first = validate_corpus(root, workers=2, progress=done.append)
+    assert not first.conforms and first.validated == 4 and sum(done) == 4
+    monkeypatch.undo()
+    second = validate_corpus(root)
+    assert (second.validated, second.from_cache) == (0, 4)
+    assert not second.conforms
+    assert second.findings == first.findings
+    assert second.text() == first.text()
+    # A damaged cache entry is validated again, not trusted.
+    for entry in (root / "cache" / "validation").rglob("*.json"):
+        entry.write_text("{not json", encoding="utf-8")
+    third = validate_corpus(root)
+    assert (third.validated, third.from_cache) == (4, 0)
+    assert third.findings == first.findings
+
+
+def test_the_validate_command_says_how_many_documents_it_validated(tmp_path: Path) -> None:
+    import shutil
+    import subprocess
+    import sys
+
+    for name in ("ontology", "data", "shapes"):
+        shutil.copytree(REPO / name, tmp_path / name)
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "publisher", "validate", *args],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)},
+        )
+
+    first = run()
+    assert first.returncode == 0, first.stderr
+    assert first.stdout.rstrip().endswith(
+        "2 document(s) validated, 0 from the cache (engine sparql)."
+    )
+    assert (tmp_path / "dist.cache" / "validation").is_dir()  # cache_dir: beside dist/
+    again = run("--format", "turtle")
+    assert again.returncode == 0
+    assert "# 0 document(s) validated, 2 from the cache (engine sparql)." in again.stdout
+    import rdflib
+
+    rdflib.Graph().parse(data=again.stdout, format="turtle")  # the count is a comment
+
+
+def test_a_shape_the_compiler_does_not_translate_is_validated_by_pyshacl(tmp_path: Path) -> None:
+    """sh:minLength is not compiled: its shape falls back to pySHACL, never silently dropped."""
+    import rdflib
+
+    from publisher.dataset.shacl_sparql import compile_shapes
+
+    shapes_text = SHAPES + (
+        "<shapes#Named> a sh:NodeShape ; sh:targetClass <def/Place> ;\n"
+        '    sh:property [ sh:path rdfs:label ; sh:minLength 3 ; sh:message "Too short." ] .\n'
+    )
+    root = project(
+        tmp_path,
+        {
+            "shapes/places.ttl": shapes_text,
+            "data/one.ttl": '<id/place/x> a <def/Place> ; <http://www.w3.org/2000/01/rdf-schema#label> "Xı" .\n'
+            "<id/place/y> a <def/Place> .\n",
+        },
+    )
+    shapes_graph = rdflib.Graph().parse(data=shapes_text, format="turtle", publicID=BASE)
+    assert compile_shapes(shapes_graph).fallback == [rdflib.URIRef(BASE + "shapes#Named")]
+    dataset = load_dataset(base=BASE, ontology_dir=None, data_dir=root / "data")
+    shapes = load_shapes(root / "shapes", base=BASE)
+    reports = [
+        validate_dataset(dataset, shapes, shared_graphs=[], root=root, engine=engine)
+        for engine in ("sparql", "pyshacl")
+    ]
+    assert reports[0].findings == reports[1].findings
+    messages = sorted(f.message for f in reports[0].findings)
+    assert messages == ["A place needs a label.", "Too short."]

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import inspect
 from dataclasses import dataclass
 from pathlib import Path
 
 from publisher.dataset.load import Dataset, load_dataset, load_shapes
 from publisher.dataset.publish import BuildInfo, publish
 from publisher.dataset.validate import Report, validate_dataset
+from publisher.dist import cache_root
 from publisher.errors import ValidationFailed
 from publisher.progress import SILENT, Progress
 from publisher.settings import Settings
@@ -33,23 +33,24 @@ def load(settings: Settings, *, progress: Progress = SILENT) -> Loaded:
     return Loaded(dataset=dataset, shapes=shapes)
 
 
-def _accepts_progress() -> bool:
-    # validate_dataset takes `progress=` (documents completed) from the per-document
-    # validation on; before that it is called without one.
-    return "progress" in inspect.signature(validate_dataset).parameters
-
-
 def validate(
     settings: Settings, loaded: Loaded | None = None, *, progress: Progress = SILENT
 ) -> Report:
     loaded = loaded or load(settings, progress=progress)
-    options: dict = {"shared_graphs": settings.shared_graphs.split(), "root": Path.cwd()}
-    if not _accepts_progress():
-        return validate_dataset(loaded.dataset, loaded.shapes, **options)
-    shared = {settings.base_uri + graph for graph in options["shared_graphs"]}
+    shared_graphs = settings.shared_graphs.split()
+    shared = {settings.base_uri + graph for graph in shared_graphs}
     documents = len(set(loaded.dataset.graph_files) - shared)
     with progress.step("validating", total=documents) as advance:
-        return validate_dataset(loaded.dataset, loaded.shapes, progress=advance, **options)
+        return validate_dataset(
+            loaded.dataset,
+            loaded.shapes,
+            shared_graphs=shared_graphs,
+            root=Path.cwd(),
+            engine=settings.validation_engine,
+            workers=settings.validation_workers,
+            cache_dir=cache_root(settings.dist_dir, settings.cache_dir),
+            progress=advance,
+        )
 
 
 def build_dataset(

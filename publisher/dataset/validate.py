@@ -1,22 +1,46 @@
 """The SHACL gate: validate the dataset against shapes/, report in words a curator can act on.
 
-Each non-shared graph (one per source document) is validated together with the shared graphs
-(ontology, curated entities, provenance) it refers to. That keeps the cost linear in the number
-of source documents (pySHACL's cost grows much faster than linearly with graph size) and names
-the graph a bad statement sits in.
+Each source document is validated with only what its shapes need (its own graph, its own
+provenance, and the shared entities and ontology terms it refers to; see validation_units.py), so
+the cost is linear in the number of documents and a report names the file a bad statement sits in.
+Units are validated by one of two engines (setting `validation_engine`): "sparql", the shapes
+compiled to SPARQL and run on pyoxigraph over many documents per query (shacl_sparql.py), or
+"pyshacl", the reference. Both give the same findings (tests/test_validate_differential.py).
+Work is spread over processes (`validation_workers`) and every unit's results are cached under
+`<cache_dir>/validation/`, keyed by a hash of its triples, the shapes and the engine: editing one
+document re-validates that document only; a cached failure is still reported as a failure.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+import os
+import re
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import pyoxigraph as ox
 import pyshacl
 import rdflib
 from rdflib.namespace import SH
+from rdflib.plugins.sparql.algebra import translateQuery
+from rdflib.plugins.sparql.evaluate import evalQuery
+from rdflib.plugins.sparql.parser import parseQuery
+from rdflib.plugins.sparql.processor import SPARQLProcessor
 
+from publisher.dataset import shacl_sparql
 from publisher.dataset.load import Dataset
+from publisher.dataset.validation_units import (
+    Unit,
+    canonical_digest,
+    plan_units,
+    unit_digest,
+)
+
+ENGINES = ("sparql", "pyshacl")
 
 
 @dataclass(frozen=True, order=True)
@@ -39,6 +63,15 @@ class Report:
     findings: list[Finding]
     results_graph: rdflib.Graph
     groups_validated: int
+    validated: int = 0  # documents (units) validated in this run
+    from_cache: int = 0  # documents whose results came from the cache
+    engine: str = "sparql"
+
+    def counts(self) -> str:
+        return (
+            f"{self.validated} document(s) validated, {self.from_cache} from the cache "
+            f"(engine {self.engine})."
+        )
 
     def text(self) -> str:
         if self.conforms:
@@ -100,46 +133,414 @@ def _shape_name(shape: rdflib.term.Node | None, shapes: rdflib.Graph) -> str:
     return _short(shape, shapes)
 
 
+@dataclass(frozen=True, order=True)
+class RawResult:
+    """One result of one unit, engine-independent and JSON-cacheable: N-Triples terms (for the
+    RDF report) and the words of the text report."""
+
+    focus: str
+    focus_text: str
+    path: str
+    path_text: str
+    value: str
+    value_text: str
+    shape: str  # the shape's IRI, "" when it is a blank node
+    shape_text: str
+    component: str
+    severity: str
+    message: str
+
+
 def validate_dataset(
     dataset: Dataset,
     shapes: list[ox.Triple],
     *,
     shared_graphs: list[str],
     root: Path | None = None,
+    engine: str = "sparql",
+    workers: int = 1,
+    cache_dir: Path | None = None,
+    progress: Callable[[int], None] | None = None,
 ) -> Report:
-    """Validate every source graph with the shared graphs; merge and explain the results.
+    """Validate every source document with its minimal context; merge and explain the results.
 
-    File names in the findings are relative to `root` when they lie below it."""
-    shapes_graph = to_rdflib_graph(shapes)
-    groups = graph_groups(dataset, shared_graphs=shared_graphs)
+    File names in the findings are relative to `root` when they lie below it. `progress` is
+    called with the number of documents completed since its last call."""
+    if engine not in ENGINES:
+        raise ValueError(f"validation_engine must be one of {', '.join(ENGINES)}, not {engine!r}")
+    shapes_nt = ox.serialize(shapes, format=ox.RdfFormat.N_TRIPLES) or b""
+    plan = plan_units(dataset, shared_graphs=shared_graphs)
+    ontology = [
+        ox.Triple(q.subject, q.predicate, q.object)
+        for q in dataset.store.quads_for_pattern(
+            None, None, None, ox.NamedNode(dataset.base + ONTOLOGY_GRAPH)
+        )
+    ]
+    salt = ":".join(
+        (
+            engine,
+            shacl_sparql.ENGINE_VERSION,
+            f"pyshacl-{pyshacl.__version__}",
+            canonical_digest(list(shapes), salt="shapes"),
+            canonical_digest(ontology, salt="ontology"),
+        )
+    )
+    cache = _Cache(cache_dir / "validation" if cache_dir else None)
+    results: dict[str, list[RawResult]] = {}
+    todo: list[Unit] = []
+    for unit in plan.units:
+        unit.key = unit_digest(unit, salt=salt)
+        hit = cache.get(unit.key)
+        if hit is None:
+            todo.append(unit)
+        else:
+            results[unit.name] = hit
+    from_cache = len(plan.units) - len(todo)
+    if progress and from_cache:
+        progress(from_cache)
+    for name, raw in _run(todo, shapes_nt, engine=engine, workers=workers, progress=progress):
+        results[name] = raw
+    for unit in todo:
+        cache.put(unit.key, results[unit.name])
+
     findings: set[Finding] = set()
-    results_graph = rdflib.Graph()
-    results_graph.bind("sh", SH)
-    conforms = True
-    for group in groups:
-        data_graph = to_rdflib_graph(_group_quads(dataset, group))
-        group_conforms, group_results, _ = pyshacl.validate(
+    for unit in plan.units:
+        unit_files = tuple(str(_rel(p, root)) for p in unit.files)
+        for raw in results[unit.name]:
+            if raw.focus in unit.ignore_focus:
+                continue
+            focus_files: list[Path] = []
+            if raw.focus.startswith("<"):
+                focus_files = dataset.files_for(raw.focus[1:-1])
+            findings.add(
+                Finding(
+                    files=tuple(str(_rel(p, root)) for p in focus_files) or unit_files,
+                    focus=raw.focus_text,
+                    path=raw.path_text,
+                    severity=raw.severity.rsplit("#", 1)[-1],
+                    message=raw.message,
+                    value=raw.value_text,
+                    shape=raw.shape_text,
+                    component=raw.component.replace(str(SH), "sh:"),
+                )
+            )
+    all_raw = sorted(
+        {r for unit in plan.units for r in results[unit.name] if r.focus not in unit.ignore_focus}
+    )
+    return Report(
+        conforms=not all_raw,
+        findings=sorted(findings),
+        results_graph=_results_graph(all_raw),
+        groups_validated=plan.source_count or len(plan.units),
+        validated=len(todo),
+        from_cache=from_cache,
+        engine=engine,
+    )
+
+
+ONTOLOGY_GRAPH = "graph/ontology"
+_BATCH = 200  # units per worker task: enough to amortise a query over many documents
+_MIN_PARALLEL = 40  # fewer units than this are validated in this process (no pool to start)
+
+
+def validate_units(
+    units: list[tuple[str, bytes]], shapes: list[ox.Triple], *, engine: str
+) -> dict[str, list[RawResult]]:
+    """Validate (name, N-Triples) units in this process, without cache: the engines' common
+    seam, for tests that compare engines or contexts."""
+    shapes_nt = ox.serialize(shapes, format=ox.RdfFormat.N_TRIPLES) or b""
+    _init_worker(shapes_nt, engine)
+    return dict(_validate_batch(units))
+
+
+def _run(
+    units: list[Unit],
+    shapes_nt: bytes,
+    *,
+    engine: str,
+    workers: int,
+    progress: Callable[[int], None] | None,
+) -> Iterator[tuple[str, list[RawResult]]]:
+    if not units:
+        return
+    workers = workers or os.cpu_count() or 1
+    size = max(1, min(_BATCH, -(-len(units) // workers)))
+    batches = [[(u.name, u.data) for u in units[i : i + size]] for i in range(0, len(units), size)]
+    if workers == 1 or len(batches) == 1 or len(units) < _MIN_PARALLEL:
+        _init_worker(shapes_nt, engine)
+        for batch in batches:
+            yield from _validate_batch(batch)
+            if progress:
+                progress(len(batch))
+        return
+    with ProcessPoolExecutor(
+        max_workers=min(workers, len(batches)),
+        initializer=_init_worker,
+        initargs=(shapes_nt, engine),
+    ) as pool:
+        for batch, done in zip(batches, pool.map(_validate_batch, batches), strict=True):
+            yield from done
+            if progress:
+                progress(len(batch))
+
+
+# -- in a worker process (or inline) ------------------------------------------------------------
+
+_WORKER: dict = {}
+
+
+def _init_worker(shapes_nt: bytes, engine: str) -> None:
+    if _WORKER.get("key") == (shapes_nt, engine):
+        return
+    shapes = rdflib.Graph().parse(data=shapes_nt, format="nt")
+    _WORKER.clear()
+    _WORKER.update(key=(shapes_nt, engine), engine=engine, shapes=shapes)
+    if engine == "sparql":
+        compiled = shacl_sparql.compile_shapes(shapes)
+        _WORKER["compiled"] = compiled
+        _WORKER["fallback"] = (
+            shacl_sparql.shapes_for_fallback(shapes, compiled.fallback)
+            if compiled.fallback
+            else None
+        )
+
+
+def _validate_batch(batch: list[tuple[str, bytes]]) -> list[tuple[str, list[RawResult]]]:
+    shapes: rdflib.Graph = _WORKER["shapes"]
+    if _WORKER["engine"] == "pyshacl":
+        return [(name, _pyshacl_results(data, shapes)) for name, data in batch]
+    compiled: shacl_sparql.CompiledShapes = _WORKER["compiled"]
+    store = ox.Store()
+    for i, (_name, data) in enumerate(batch):
+        if data:
+            store.bulk_load(
+                data,
+                format=ox.RdfFormat.N_TRIPLES,
+                to_graph=ox.NamedNode(f"{shacl_sparql.GROUP_PREFIX}{i}"),
+            )
+    found: list[set[RawResult]] = [set() for _ in batch]
+    offset = len(shacl_sparql.GROUP_PREFIX)
+    subclasses = shacl_sparql.subclasses_if_uniform(store)
+    for check in compiled.checks:
+        query = shacl_sparql.with_classes(check.query, subclasses) if subclasses else check.query
+        for row in store.query(query):
+            index = int(row["g"].value[offset:])
+            found[index].add(_sparql_result(check, row, shapes))
+    fallback = _WORKER.get("fallback")
+    if fallback is not None:
+        for index, (_name, data) in enumerate(batch):
+            found[index].update(_pyshacl_results(data, fallback))
+    return [(name, sorted(f)) for (name, _data), f in zip(batch, found, strict=True)]
+
+
+_XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+_NAMES = rdflib.Graph()  # renders literals as a data graph parsed from N-Triples would
+
+
+def _to_rdflib(term: ox.NamedNode | ox.BlankNode | ox.Literal) -> rdflib.term.Node:
+    if isinstance(term, ox.NamedNode):
+        return rdflib.URIRef(term.value)
+    if isinstance(term, ox.BlankNode):
+        return rdflib.BNode(term.value)
+    if term.language:
+        return rdflib.Literal(term.value, lang=term.language)
+    if term.datatype.value == _XSD_STRING:
+        return rdflib.Literal(term.value)
+    return rdflib.Literal(term.value, datatype=rdflib.URIRef(term.datatype.value))
+
+
+def _to_nt(term: rdflib.term.Node | None) -> str:
+    if term is None:
+        return ""
+    if isinstance(term, rdflib.URIRef):
+        return str(ox.NamedNode(str(term)))
+    if isinstance(term, rdflib.BNode):
+        return "_:"
+    if term.language:
+        return str(ox.Literal(str(term), language=term.language))
+    datatype = ox.NamedNode(str(term.datatype)) if term.datatype else None
+    return str(ox.Literal(str(term), datatype=datatype))
+
+
+def _raw(
+    *,
+    focus: rdflib.term.Node,
+    path: rdflib.term.Node | None,
+    value: rdflib.term.Node | None,
+    shape: rdflib.term.Node,
+    component: str,
+    severity: str,
+    message: str,
+    shapes: rdflib.Graph,
+) -> RawResult:
+    return RawResult(
+        focus=_to_nt(focus),
+        focus_text=_short(focus, _NAMES),
+        path=_to_nt(path),
+        path_text=_short(path, _NAMES),
+        value=_to_nt(value),
+        value_text=_short(value, _NAMES),
+        shape=str(shape) if isinstance(shape, rdflib.URIRef) else "",
+        shape_text=_shape_name(shape, shapes),
+        component=component,
+        severity=severity,
+        message=message,
+    )
+
+
+def _node(nt: str) -> rdflib.term.Node:
+    return rdflib.BNode(nt[2:]) if nt.startswith("_:") else rdflib.URIRef(nt[1:-1])
+
+
+def _sparql_result(
+    check: shacl_sparql.Check, row: ox.QuerySolution, shapes: rdflib.Graph
+) -> RawResult:
+    focus = _to_rdflib(row["this"])
+    path = _node(check.path) if check.path else None
+    value = None
+    message = check.message
+    if check.sparql_vars:
+        bound = {v: _to_rdflib(row[v]) for v in check.sparql_vars if row[v] is not None}
+        bound.pop("this", None)
+        row_path, row_value = bound.pop("path", None), bound.pop("value", None)
+        value = row_value if row_value is not None else (focus if check.value == "focus" else None)
+        path = row_path if row_path is not None else path
+        # As pySHACL words it: the other variables in projection order, then this/path/value.
+        words = {**bound, "this": focus}
+        if row_path is not None:
+            words["path"] = row_path
+        if value is not None:
+            words["value"] = value
+        for name, term in words.items():
+            message = re.sub("{{[?$]{}}}".format(name), str(term), message)  # noqa: UP032 (as pySHACL)
+    elif check.value == "value":
+        value = _to_rdflib(row["value"])
+    return _raw(
+        focus=focus,
+        path=path,
+        value=value,
+        shape=_node(check.shape),
+        component=check.component,
+        severity=check.severity,
+        message=message,
+        shapes=shapes,
+    )
+
+
+_PARSED_QUERIES: dict[tuple, object] = {}
+
+
+@contextmanager
+def _parse_each_query_once() -> Iterator[None]:
+    """pySHACL hands rdflib the text of a SHACL-SPARQL query once per focus node, and rdflib
+    parses and translates it every time (most of pySHACL's time on these shapes). Keep the
+    translated query per text while pySHACL runs: the same evaluation, without the re-parsing."""
+    original = SPARQLProcessor.query
+
+    def query(self, strOrQuery, initBindings=None, initNs=None, base=None, DEBUG=False):
+        if isinstance(strOrQuery, str):
+            key = (strOrQuery, base, tuple(sorted((k, str(v)) for k, v in (initNs or {}).items())))
+            if key not in _PARSED_QUERIES:
+                _PARSED_QUERIES[key] = translateQuery(parseQuery(strOrQuery), base, initNs)
+            strOrQuery = _PARSED_QUERIES[key]
+        return evalQuery(self.graph, strOrQuery, initBindings, base)
+
+    SPARQLProcessor.query = query
+    try:
+        yield
+    finally:
+        SPARQLProcessor.query = original
+
+
+def _pyshacl_results(data: bytes, shapes: rdflib.Graph) -> list[RawResult]:
+    data_graph = rdflib.Graph().parse(data=data, format="nt")
+    with _parse_each_query_once():
+        conforms, results, _ = pyshacl.validate(
             data_graph,
-            shacl_graph=shapes_graph,
+            shacl_graph=shapes,
             inference="none",
             advanced=True,
             allow_warnings=True,
         )
-        if group_conforms:
-            continue
-        conforms = False
-        results_graph += group_results
-        explain = _Explainer(dataset, group, data_graph, shapes_graph, root)
-        findings.update(
-            explain.finding(group_results, result)
-            for result in group_results.subjects(rdflib.RDF.type, SH.ValidationResult)
+    if conforms:
+        return []
+    out = set()
+    for result in results.subjects(rdflib.RDF.type, SH.ValidationResult):
+        severity = results.value(result, SH.resultSeverity)
+        out.add(
+            _raw(
+                focus=results.value(result, SH.focusNode),
+                path=results.value(result, SH.resultPath),
+                value=results.value(result, SH.value),
+                shape=results.value(result, SH.sourceShape),
+                component=str(results.value(result, SH.sourceConstraintComponent)),
+                severity=str(severity or SH.Violation),
+                message=str(results.value(result, SH.resultMessage) or "(no message)"),
+                shapes=shapes,
+            )
         )
-    return Report(
-        conforms=conforms,
-        findings=sorted(findings),
-        results_graph=results_graph,
-        groups_validated=len(groups),
-    )
+    return sorted(out)
+
+
+# -- cache and RDF report ------------------------------------------------------------------------
+
+
+class _Cache:
+    """One JSON file per unit: its results (an empty list when it conforms)."""
+
+    def __init__(self, directory: Path | None) -> None:
+        self.directory = directory
+
+    def _path(self, key: str) -> Path:
+        assert self.directory is not None
+        return self.directory / key[:2] / f"{key}.json"
+
+    def get(self, key: str) -> list[RawResult] | None:
+        if self.directory is None:
+            return None
+        try:
+            rows = json.loads(self._path(key).read_text(encoding="utf-8"))
+            return [RawResult(**row) for row in rows]
+        except (OSError, ValueError, TypeError):
+            return None  # absent or damaged: validate again
+
+    def put(self, key: str, results: list[RawResult]) -> None:
+        if self.directory is None:
+            return
+        path = self._path(key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(json.dumps([asdict(r) for r in results]), encoding="utf-8")
+        tmp.replace(path)
+
+
+def _results_graph(results: list[RawResult]) -> rdflib.Graph:
+    graph = rdflib.Graph()
+    graph.bind("sh", SH)
+    report = rdflib.BNode()
+    graph.add((report, rdflib.RDF.type, SH.ValidationReport))
+    graph.add((report, SH.conforms, rdflib.Literal(not results)))
+    lines = []
+    for i, raw in enumerate(results):
+        node = f"_:r{i}"
+        lines.append(f"{node} <{rdflib.RDF.type}> <{SH.ValidationResult}> .")
+        lines.append(f"{node} <{SH.sourceConstraintComponent}> <{raw.component}> .")
+        lines.append(f"{node} <{SH.resultSeverity}> <{raw.severity}> .")
+        lines.append(f"{node} <{SH.resultMessage}> {ox.Literal(raw.message)} .")
+        for predicate, term in (
+            (SH.focusNode, raw.focus),
+            (SH.resultPath, raw.path),
+            (SH.value, raw.value),
+            (SH.sourceShape, f"<{raw.shape}>" if raw.shape else "_:"),
+        ):
+            if term:
+                term = f"_:r{i}{predicate.rsplit('#', 1)[-1]}" if term.startswith("_:") else term
+                lines.append(f"{node} <{predicate}> {term} .")
+    parsed = rdflib.Graph().parse(data="\n".join(lines), format="nt")
+    for result in parsed.subjects(rdflib.RDF.type, SH.ValidationResult):
+        graph.add((report, SH.result, result))
+    graph += parsed
+    return graph
 
 
 def graph_groups(dataset: Dataset, *, shared_graphs: list[str]) -> list[list[str]]:
@@ -150,57 +551,11 @@ def graph_groups(dataset: Dataset, *, shared_graphs: list[str]) -> list[list[str
     return [[*shared, g] for g in sources] or [shared]
 
 
-def _group_quads(dataset: Dataset, group: list[str]) -> list[ox.Quad]:
+def group_quads(dataset: Dataset, group: list[str]) -> list[ox.Quad]:
     quads: list[ox.Quad] = []
     for graph_name in group:
         quads.extend(dataset.store.quads_for_pattern(None, None, None, ox.NamedNode(graph_name)))
     return quads
-
-
-class _Explainer:
-    """Turns one SHACL result of one graph group into a Finding a curator can act on."""
-
-    def __init__(
-        self,
-        dataset: Dataset,
-        group: list[str],
-        data_graph: rdflib.Graph,
-        shapes_graph: rdflib.Graph,
-        root: Path | None,
-    ) -> None:
-        self.dataset = dataset
-        self.data_graph = data_graph
-        self.shapes_graph = shapes_graph
-        self.root = root
-        source = group[-1]
-        group_files = sorted({str(_rel(p, root)) for g in group for p in dataset.graph_files[g]})
-        self.source_files = tuple(
-            f for f in group_files if _file_is_source(f, source, dataset, root)
-        )
-
-    def files(self, focus: rdflib.term.Node | None) -> tuple[str, ...]:
-        files = self.dataset.files_for(str(focus)) if isinstance(focus, rdflib.URIRef) else []
-        # A blank-node focus, or one typed only in shared data: point at the source graph.
-        return tuple(str(_rel(p, self.root)) for p in files) or self.source_files
-
-    def finding(self, results: rdflib.Graph, result: rdflib.term.Node) -> Finding:
-        focus = results.value(result, SH.focusNode)
-        severity = results.value(result, SH.resultSeverity)
-        component = _short(results.value(result, SH.sourceConstraintComponent), self.shapes_graph)
-        return Finding(
-            files=self.files(focus),
-            focus=_short(focus, self.data_graph),
-            path=_short(results.value(result, SH.resultPath), self.data_graph),
-            severity=str(severity).rsplit("#", 1)[-1] if severity else "Violation",
-            message=str(results.value(result, SH.resultMessage) or "(no message)"),
-            value=_short(results.value(result, SH.value), self.data_graph),
-            shape=_shape_name(results.value(result, SH.sourceShape), self.shapes_graph),
-            component=component.replace(f"<{SH}", "sh:").rstrip(">"),
-        )
-
-
-def _file_is_source(file: str, graph_name: str, dataset: Dataset, root: Path | None) -> bool:
-    return any(str(_rel(p, root)) == file for p in dataset.graph_files.get(graph_name, ()))
 
 
 def _rel(path: Path, root: Path | None) -> Path:
