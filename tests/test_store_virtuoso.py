@@ -42,7 +42,6 @@ LIMITS = {
 }
 # Seconds for anything to answer: an order of magnitude above the time limit.
 HTTP_TIMEOUT_S = 30
-PRODUCT_COUNT = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
 
 
 @pytest.fixture(scope="module")
@@ -367,8 +366,9 @@ def test_resource_html_pages_are_the_same(
 def test_time_limit_stops_the_query_and_no_partial_answer_passes(
     embedded_server: ServerProcess, virtuoso_server: ServerProcess
 ) -> None:
+    # Not a COUNT of the product: on an idle machine Virtuoso counts the 686^3 rows within the limit
+    # (a complete, correct answer, which passes). These two it can only evaluate row by row.
     for query in (
-        PRODUCT_COUNT,
         "SELECT * WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i } ORDER BY ?i",
         "SELECT * WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i "
         'FILTER(CONCAT(STR(?c), STR(?f), STR(?i)) = "never") }',

@@ -88,7 +88,9 @@ def sources_table(
     for quad in description.incoming:
         if quad.predicate == about and isinstance(quad.subject, ox.NamedNode):
             statements.setdefault(quad.subject, main)
-    for part in list(dict.fromkeys(parts))[:MAX_PARTS]:
+    # In IRI order, not the store's: a statement about two parts is shown under the same one
+    # whatever store serves the page (embedded or remote).
+    for part in sorted(set(parts), key=lambda node: node.value)[:MAX_PARTS]:
         for quad in store_quads(None, about, part, limit=MAX_STATEMENTS):
             if isinstance(quad.subject, ox.NamedNode):
                 statements.setdefault(quad.subject, part)
