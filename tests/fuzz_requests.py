@@ -80,6 +80,7 @@ FIXED_ROUTES = (
     "/reconcile",
     "/reconcile/suggest/entity",
     "/reconcile/preview",
+    "/fragments",
 )
 PREFIXES = ("/id/", "/doc/", "/def/", "/graph/", "/dumps/", "/shapes/", "/static/", "/")
 EXTENSIONS = ("", ".ttl", ".jsonld", ".nt", ".rdf", ".nq", ".trig", ".html", ".TTL", ".xyz", ".")
@@ -214,6 +215,7 @@ def sparql_query(draw) -> str:
 # -- query strings and bodies -------------------------------------------------------------------
 PARAMETERS = ("query", "format", "output", "default-graph-uri", "named-graph-uri", "lang", "x", "")
 PARAMETERS += ("q", "limit", "queries", "prefix")  # /search and /reconcile
+PARAMETERS += ("subject", "predicate", "object", "graph", "page")  # /fragments
 FORMAT_VALUES = (
     "n3", "json-ld", "rdf+xml", "json", "xml", "csv", "tsv", "turtle", "html", "ttl", "nt",
     "application/ld+json,application/x-json+ld", "text/tab-separated-values", "", "*/*", "nope",

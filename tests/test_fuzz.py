@@ -206,8 +206,9 @@ def test_fuzz_in_process(fuzz_app, tally: Tally) -> None:
         "/",
         "/sparql",
     ):
-        # Each route family gets a fair share (about 1% or more of 10,000 generated requests).
-        assert tally.by_family[where] >= 80, f"{where} got {tally.by_family[where]} requests"
+        # Each route family gets a fair share (at least half a percent of 10,000 generated
+        # requests; the share shrinks as routes are added: /search, /reconcile, /fragments).
+        assert tally.by_family[where] >= 50, f"{where} got {tally.by_family[where]} requests"
 
 
 def test_fuzz_raw_http(live_server: ServerProcess) -> None:

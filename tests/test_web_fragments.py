@@ -261,3 +261,26 @@ def test_home_page_and_dataset_description_advertise_the_fragments(client, seed_
     graph = rdflib.Graph().parse(data=description.data, format="turtle")
     services = set(graph.objects(None, rdflib.URIRef("http://www.w3.org/ns/dcat#accessService")))
     assert rdflib.URIRef(f"{seed_base}fragments") in services
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "q=khojaly%&q=Xocal%C4%B1%C0%AF&a",
+        "x=%C4%B1%F&y=1",
+        "limit=Xocal%C4%B1%zz&&",
+        "%",
+        "a=%22%3C",
+    ],
+)
+def test_any_query_string_gets_a_page_whose_iri_is_valid(client, query: str) -> None:
+    """Found by the fuzzer: a stray "%" in the query string (not a parameter of ours) made the
+    page's IRI invalid (500). The page IRI keeps the client's bytes, escaped where needed."""
+    response = client.get(f"/fragments?{query}", headers={"Accept": "application/n-quads"})
+    assert response.status_code == 200
+    pages = {
+        q.subject.value
+        for q in ox.parse(response.data, format=ox.RdfFormat.N_QUADS)
+        if q.predicate.value == HYDRA + "itemsPerPage"
+    }
+    assert len(pages) == 1

@@ -15,6 +15,7 @@ foaf:primaryTopic), triple formats mix it with the data, as the specification sa
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass
 from urllib.parse import quote
 
@@ -41,6 +42,7 @@ POSITIONS = ("subject", "predicate", "object", "graph")
 MAX_PAGE = 1_000_000
 # Characters a query string keeps as they are: RFC 3986 reserved and unreserved, and "%".
 IRI_QUERY_SAFE = "!#$&'()*+,/:;=?@[]~%"
+STRAY_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
 
 RDF = STANDARD_PREFIXES["rdf"]
 HYDRA = "http://www.w3.org/ns/hydra/core#"
@@ -140,6 +142,7 @@ def page_iri(base: str) -> str:
     against the URL it asked for), under the published base. Bytes an IRI cannot hold (a raw
     quote or space from a careless client) are percent-encoded; escapes stay as they were."""
     raw = quote(request.query_string.decode("latin-1"), safe=IRI_QUERY_SAFE)
+    raw = STRAY_PERCENT.sub("%25", raw)  # a "%" that starts no escape is a literal percent
     return interface_iri(base) + (f"?{raw}" if raw else "")
 
 
