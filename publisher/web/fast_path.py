@@ -1,7 +1,7 @@
 """Answers already given for this build, replayed before Flask runs (issue 10).
 
 A build's data does not change until the next build, so a complete 200 answer to a GET of
-/sparql or /doc/ is the answer to every later request that is the same in everything the
+/sparql, /doc/ or /fragments is the answer to every later request that is the same in everything the
 answer depends on: the path and query string, the headers that negotiate (Accept,
 Accept-Language, Accept-Encoding) and, behind trusted proxies, the forwarded address. Flask,
 routing, negotiation, the query's checks and every after-request hook cost about a millisecond
@@ -9,7 +9,7 @@ of CPU per request; a replay is a hash, one file read and the headers as they we
 
 What is kept: only GET answers with status 200 that carry an ETag (the build identity: every
 cacheable answer of the app has one) and no `no-cache`/`no-store`/`private` (a truncated
-SPARQL answer says no-cache), of at most `MAX_BODY` bytes; SPARQL answers from their second request in a process on (an
+SPARQL answer says no-cache), of at most `MAX_BODY` bytes; SPARQL answers and fragments from their second request in a process on (an
 answer asked once, as fresh queries with new constants are, costs no disk write), /doc/
 answers from the first. Errors, truncated answers,
 conditional and range requests are never kept. Requests with a precondition other than
@@ -32,7 +32,7 @@ from publisher.web.state import BuildSwitcher
 MAX_BODY = 1 << 20
 # Kept from a request's second sighting in a process: a fresh query writes nothing.
 MIN_USES = 2
-PATHS = ("/sparql", "/doc/")
+PATHS = ("/sparql", "/doc/", "/fragments")
 # Request headers the app's answers depend on (negotiation, compression, proxies' addresses).
 KEY_HEADERS = (
     "HTTP_ACCEPT",
