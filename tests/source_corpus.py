@@ -29,6 +29,7 @@ each injected file (relative to `out`) to its kind. Deterministic: same argument
 
 from __future__ import annotations
 
+import datetime
 import functools
 import random
 from dataclasses import dataclass, field
@@ -288,6 +289,13 @@ def _event_start(seed: int, event: int) -> tuple[int, int, int]:
     return rng.randrange(1988, 2016), rng.randrange(1, 13), rng.randrange(1, 29)
 
 
+def event_dates(seed: int, event: int) -> tuple[str, str]:
+    """A shared event's start and end (the next day): real calendar dates, so the 28th of
+    February of a year that is not a leap year ends on the 1st of March, not the 29th."""
+    start = datetime.date(*_event_start(seed, event))
+    return start.isoformat(), (start + datetime.timedelta(days=1)).isoformat()
+
+
 @functools.cache
 def _event_place(seed: int, event: int, places: int) -> int:
     return random.Random(f"{seed}:event-place:{event}").randrange(places)
@@ -352,14 +360,14 @@ def _curated(seed: int, sizes: _Shared) -> _Writer:
     for e in range(sizes.events):
         names = _names("event", e)
         labels = [_lit(v, k) for k, v in names.items()]
-        year, month, day = _event_start(seed, e)
+        start, end = event_dates(seed, e)
         w.node(
             _iri(f"id/event/synthetic-event-{e:04d}"),
             ("a", "schema:Event"),
             ("rdfs:label", labels),
             ("skos:prefLabel", labels),
-            ("schema:startDate", _date(f"{year:04d}-{month:02d}-{day:02d}")),
-            ("schema:endDate", _date(f"{year:04d}-{month:02d}-{day + 1:02d}")),
+            ("schema:startDate", _date(start)),
+            ("schema:endDate", _date(end)),
             (
                 "schema:location",
                 _iri(f"id/place/synthetic-town-{_event_place(seed, e, sizes.places):03d}"),

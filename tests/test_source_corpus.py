@@ -204,3 +204,15 @@ def test_bench_cli_prints_the_summary(tmp_path: Path):
     assert "3 source documents" in done.stdout
     assert "sources/synthetic-source-00000.trig  (quote-not-verbatim)" in done.stdout
     assert (tmp_path / "curated.trig").is_file()
+
+
+def test_shared_event_dates_are_real_calendar_dates() -> None:
+    """Found by the 10k-document benchmark: 2013-02-28 'ended' on 2013-02-29, which the gate
+    rightly refused. Every event of a 10k corpus (2,500) and more has real dates, start <= end."""
+    import datetime
+
+    from source_corpus import event_dates
+
+    for event in range(5_000):
+        start, end = event_dates(1, event)
+        assert datetime.date.fromisoformat(start) < datetime.date.fromisoformat(end), event
