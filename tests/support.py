@@ -136,7 +136,8 @@ class ServerProcess:
             if self.process.poll() is not None:
                 raise RuntimeError(f"server exited with {self.process.returncode}: {self.output()}")
             try:
-                requests.get(self.url + "/", timeout=5)
+                # A cheap page: "/" summarises the whole dataset on its first request.
+                requests.get(self.url + "/robots.txt", timeout=5)
                 return
             except requests.RequestException:
                 # Refused (not listening yet) or timed out (gunicorn listens before its

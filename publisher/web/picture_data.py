@@ -51,6 +51,7 @@ DATE_WORDS = {
 # At most this many dated statements are read into the per-build index (a huge dataset's
 # home page shows the most connected ones anyway; the SPARQL link lists all).
 MAX_DATED = 50_000
+HOME_SOURCES = 30  # source documents drawn on the home page
 HOME_TIMELINE_ITEMS = 40
 PAGE_TIMELINE_ITEMS = 30
 NEIGHBOURS = 16  # first-hop nodes drawn; the rest are "and N more"
@@ -333,21 +334,47 @@ def class_bars(
 
 
 def source_bars(state: ServedBuild, labels: Labels) -> Picture | None:
-    """Each source document's graph: how many statements, and the document's date."""
-    items = []
-    for graph, count in state.graph_sizes.items():
-        source = source_of(ox.NamedNode(graph), state)
-        if not source.is_claim or not source.document:
-            continue
-        text, lang = labels.text(source.document)
-        items.append(Bar(local_link(graph) or None, text, lang, count, source.date or ""))
-    if not items:
+    """Each source document's graph: how many statements, and the document's date. The
+    HOME_SOURCES largest; the others are one query away (10,000 bars made a 6 MB page)."""
+    sources = state.memo("home:source_graphs", lambda: _source_graphs(state))
+    if not sources:
         return None
+    shown = sources[:HOME_SOURCES]
+    items = [
+        Bar(local_link(graph) or None, *labels.text(document), count, date)
+        for graph, document, count, date in shown
+    ]
     items.sort(key=lambda b: (b.note, b.label))
+    more = len(sources) - len(shown)
     return draw_bars(
         "home-sources",
         items,
         title="Source documents: statements taken from each, and its date",
         unit="statements",
         columns=["Source document", "Statements", "Date"],
+        more=more,
+        more_href=all_sources_href() if more else None,
+        more_text=f"and {more} more source documents" if more else "",
     )
+
+
+def _source_graphs(state: ServedBuild) -> list[tuple[str, str, int, str]]:
+    """(graph, document, statements, date) of every source document's graph, largest first:
+    once per build and process."""
+    found = []
+    for graph, count in state.graph_sizes.items():
+        source = source_of(ox.NamedNode(graph), state)
+        if source.is_claim and source.document:
+            found.append((graph, source.document, count, source.date or ""))
+    found.sort(key=lambda row: (-row[2], row[0]))
+    return found
+
+
+def all_sources_href() -> str:
+    query = (
+        "PREFIX prov: <http://www.w3.org/ns/prov#>\n"
+        "SELECT ?graph ?document (COUNT(*) AS ?statements) WHERE {\n"
+        "  ?graph prov:wasDerivedFrom ?document .\n  GRAPH ?graph { ?s ?p ?o }\n"
+        "} GROUP BY ?graph ?document ORDER BY DESC(?statements)"
+    )
+    return "/sparql?" + urlencode({"query": query})
