@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import shutil
 import subprocess
 import sys
@@ -31,6 +30,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))  # the helpers bench/ shares with the tests
 from corpus import write_corpus as write_triples  # noqa: E402
+from machine import describe  # noqa: E402
 
 BASE = "http://bench.example/"
 BIN = Path(sys.executable).parent
@@ -56,21 +56,6 @@ def run(command: list[str], *, cwd: Path | None = None) -> Run:
     if process.returncode != 0:
         raise SystemExit(f"{' '.join(command)} failed ({process.returncode}):\n{output[-3000:]}")
     return Run(elapsed, usage.ru_maxrss / 1024, output.strip())  # ru_maxrss: KiB on Linux
-
-
-def machine() -> str:
-    memory = "?"
-    try:
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal:"):
-                memory = f"{int(line.split()[1]) / 1024 / 1024:.1f} GB"
-    except OSError:
-        pass
-    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    return (
-        f"{platform.platform()}, Python {platform.python_version()}, "
-        f"{os.cpu_count()} cores, {memory} RAM, load average {load:.1f} at start"
-    )
 
 
 def publisher_build(
@@ -145,7 +130,7 @@ def main() -> None:
     parser.add_argument("--keep", type=Path, help="work directory to keep (default: temporary)")
     args = parser.parse_args()
     sys.stdout.reconfigure(line_buffering=True)  # figures appear as they are measured
-    print(f"machine: {machine()}")
+    print(f"machine: {describe()}")
     work = args.keep or Path(tempfile.mkdtemp(prefix="build-scale-"))
     work.mkdir(parents=True, exist_ok=True)
     try:

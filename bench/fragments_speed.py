@@ -17,8 +17,6 @@ load generator shares the machine's cores with the server: compare ratios, not a
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import re
 import shutil
 import subprocess
@@ -32,19 +30,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))  # the helpers bench/ shares with the tests
 sys.path.insert(0, str(ROOT / "bench"))
 from fragments_client import canonical_rows, competency_questions, run_queries  # noqa: E402
+from machine import describe  # noqa: E402
 from resources_rps import build_seed, free_port, measure, pick_resource  # noqa: E402
 from support import ServerProcess  # noqa: E402
 
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
-
-
-def machine() -> str:
-    uname = platform.uname()
-    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    return (
-        f"{uname.system} {uname.release} {uname.machine}, {os.cpu_count()} cores, "
-        f"{memory:.0f} GiB, python {platform.python_version()}"
-    )
 
 
 def wrk(url: str, accept: str, options: argparse.Namespace) -> dict:
@@ -107,7 +97,7 @@ def main() -> None:
     dist = options.dist.resolve() if options.dist else build_seed(port)
     base = f"http://127.0.0.1:{port}/"
     print(f"date: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")
-    print(f"machine: {machine()}")
+    print(f"machine: {describe()}")
     print(f"server: publisher serve (granian), workers {options.workers}; dist {dist}")
     print(
         f"load: {'wrk' if shutil.which('wrk') else 'python keep-alive client'}, "

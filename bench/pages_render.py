@@ -12,8 +12,6 @@ temporary directory first.
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import statistics
 import sys
 import tempfile
@@ -22,6 +20,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))  # the helpers bench/ shares with the tests
+from machine import describe  # noqa: E402
 from support import build_dist, in_process_app  # noqa: E402
 
 PATHS = (
@@ -30,18 +29,6 @@ PATHS = (
     "/doc/place/khojaly",
     "/doc/document/press-release-2023-02-26",
 )
-
-
-def machine() -> str:
-    memory = ""
-    try:
-        pages = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-        memory = f", {pages / 2**30:.1f} GiB"
-    except (ValueError, OSError):
-        pass
-    return (
-        f"{platform.platform()}, {os.cpu_count()} cores{memory}, Python {platform.python_version()}"
-    )
 
 
 def timed(client, path: str, accept: str, repeat: int) -> list[float]:
@@ -62,7 +49,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         dist = args.dist or build_dist(Path(tmp) / "dist", base="http://127.0.0.1:8080/")
         client = in_process_app(dist, resource_cache_entries=0).test_client()
-        print(f"machine: {machine()}")
+        print(f"machine: {describe()}")
         print(f"{'path':45} {'format':7} {'median ms':>10} {'p90 ms':>8}")
         for path in PATHS:
             for name, accept in (("turtle", "text/turtle"), ("html", "text/html")):

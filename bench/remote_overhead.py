@@ -22,8 +22,6 @@ import hashlib
 import http.client
 import json
 import multiprocessing
-import os
-import platform
 import sys
 import tempfile
 import time
@@ -35,6 +33,7 @@ import pyoxigraph as ox
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))  # the helpers bench/ shares with the tests
 from corpus import write_corpus  # noqa: E402
+from machine import describe  # noqa: E402
 from support import ServerProcess, build_data_only  # noqa: E402
 from virtuoso_server import VirtuosoServer, virtuoso_available  # noqa: E402
 
@@ -74,14 +73,6 @@ def mix(entities: int) -> list[tuple[str, str]]:
             ("construct", f"CONSTRUCT {{ {entity} ?p ?o }} WHERE {{ {entity} ?p ?o }}"),
         ]
     return queries
-
-
-def machine() -> str:
-    total_kb = int(Path("/proc/meminfo").read_text().split()[1])
-    return (
-        f"{platform.platform()}, {os.cpu_count()} cores, {total_kb / 1024 / 1024:.1f} GB RAM, "
-        f"Python {platform.python_version()}"
-    )
 
 
 def request(connection: http.client.HTTPConnection, path: str, form: str, accept: str) -> bytes:
@@ -160,7 +151,7 @@ def main() -> None:
     reason = virtuoso_available()
     if reason:
         sys.exit(f"cannot run: {reason}")
-    print("machine:", machine())
+    print("machine:", describe())
     with tempfile.TemporaryDirectory(prefix="remote-overhead-") as scratch:
         root = Path(scratch)
         write_corpus(root / "data", triples=options.triples, base=BASE)

@@ -19,8 +19,6 @@ from __future__ import annotations
 import argparse
 import http.client
 import json
-import os
-import platform
 import random
 import shutil
 import sqlite3
@@ -34,6 +32,7 @@ from urllib.parse import quote
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))  # the helpers bench/ shares with the tests
+from machine import describe  # noqa: E402
 from support import ServerProcess, free_port  # noqa: E402
 
 from publisher.textsearch import SEARCH_FILE, SearchIndex  # noqa: E402
@@ -42,27 +41,7 @@ LANGUAGES = ("en", "az", "ru")
 
 
 def machine() -> str:
-    memory = "?"
-    try:
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal:"):
-                memory = f"{int(line.split()[1]) / 1024 / 1024:.1f} GB"
-    except OSError:
-        pass
-    cpu = platform.processor() or "?"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    load = os.getloadavg() if hasattr(os, "getloadavg") else ("?",)
-    return (
-        f"machine: {platform.system()} {platform.release()}, {cpu}, {os.cpu_count()} cores, "
-        f"{memory} RAM, load average {' '.join(f'{x:.2f}' for x in load)}; "
-        f"Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}"
-    )
+    return f"machine: {describe()}; SQLite {sqlite3.sqlite_version}"
 
 
 def build(docs: int, port: int, work: Path) -> tuple[Path, float]:

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import resource
 import shutil
 import sys
@@ -32,6 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
+from machine import describe  # noqa: E402
 from source_corpus import write_corpus  # noqa: E402
 
 from publisher.dataset.load import load_dataset, load_shapes  # noqa: E402
@@ -39,15 +39,6 @@ from publisher.dataset.validate import Report, validate_dataset  # noqa: E402
 
 BASE = "http://127.0.0.1:8080/"
 SHARED = ["graph/ontology", "graph/curated", "graph/provenance"]
-
-
-def machine() -> str:
-    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    load = os.getloadavg()
-    return (
-        f"{platform.platform()}, Python {platform.python_version()}, {os.cpu_count()} cores, "
-        f"{memory:.1f} GB RAM, load average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}"
-    )
 
 
 def peak_memory_mb() -> tuple[float, float]:
@@ -141,7 +132,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "out" / "validate")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
-    print(f"Machine: {machine()}")
+    print(f"Machine: {describe()}")
     started = time.perf_counter()
     if args.compare:
         compare(args.out, args.compare, args.workers)

@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import argparse
 import gzip
-import os
-import platform
 import shutil
 import subprocess
 import sys
@@ -26,19 +24,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))  # the helpers bench/ shares with the tests
 from corpus import write_corpus  # noqa: E402
+from machine import describe  # noqa: E402
 from virtuoso_server import VirtuosoServer, virtuoso_available  # noqa: E402
-
-
-def machine() -> str:
-    memory = ""
-    try:
-        total_kb = int(Path("/proc/meminfo").read_text().split()[1])
-        memory = f", {total_kb / 1024 / 1024:.1f} GB RAM"
-    except (OSError, ValueError, IndexError):
-        pass
-    return (
-        f"{platform.platform()}, {os.cpu_count()} cores{memory}, Python {platform.python_version()}"
-    )
 
 
 def count_lines(path: Path) -> int:
@@ -76,7 +63,7 @@ def main() -> None:
     reason = virtuoso_available()
     if reason:
         sys.exit(f"cannot run: {reason}")
-    print("machine:", machine())
+    print("machine:", describe())
     with tempfile.TemporaryDirectory(prefix="virtuoso-bulk-") as scratch:
         workdir = Path(scratch)
         path = options.file

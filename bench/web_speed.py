@@ -32,7 +32,6 @@ import http.client
 import json
 import multiprocessing
 import os
-import platform
 import random
 import re
 import shutil
@@ -50,6 +49,7 @@ import pyoxigraph as ox
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))  # the helpers bench/ shares with the tests
 from corpus import TRIPLES_PER_ENTITY, write_corpus  # noqa: E402
+from machine import describe  # noqa: E402
 from support import stop_process_group as stop  # noqa: E402
 
 BASE = "http://bench.example/"
@@ -332,12 +332,7 @@ http {{
 
 def print_machine() -> None:
     print("date:", time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()))
-    print("machine:", " ".join(platform.uname()))
-    print("python:", platform.python_version(), "| cores:", os.cpu_count())
-    with open("/proc/meminfo") as meminfo:
-        print("memory:", meminfo.readline().split(":")[1].strip())
-    with open("/proc/loadavg") as load:
-        print("load average at start:", load.read().split()[:3])
+    print("machine:", describe())
 
 
 def main() -> None:
