@@ -12,6 +12,10 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from publisher.web.state import ServedBuild
 
 
 class LRU:
@@ -48,3 +52,15 @@ class LRU:
                 _, dropped = self._items.popitem(last=False)
                 self.bytes -= len(dropped)
         return value
+
+
+def rendered_cache(state: ServedBuild, name: str) -> LRU:
+    """The build's LRU of rendered bodies called `name`, one per process, bounded by the
+    settings resource_cache_entries and page_cache_max_bytes."""
+    settings = state.settings
+    return state.memo(
+        name,
+        lambda: LRU(
+            int(settings.resource_cache_entries), max_bytes=int(settings.page_cache_max_bytes)
+        ),
+    )

@@ -27,7 +27,7 @@ from publisher.formats import Format
 from publisher.namespaces import STANDARD_PREFIXES, prefixes
 from publisher.negotiation import choose
 from publisher.store.patterns import Count, Pattern
-from publisher.web.cache import LRU
+from publisher.web.cache import rendered_cache
 from publisher.web.describe import file_quads
 from publisher.web.errors import BadRequest, NotAcceptable
 from publisher.web.fragment_terms import Term, TermSyntaxError, format_term, parse_term
@@ -308,23 +308,13 @@ def fragment() -> Response:
 
     # A page is a function of the build, the exact request (its IRI is in the body) and the
     # format: rendered once per process and build, and validated by an ETag of the same.
-    body = _cache(state).get_or_make((iri, fmt.name), render)
+    body = rendered_cache(state, "fragments_cache").get_or_make((iri, fmt.name), render)
     response = Response(body, content_type=fmt.content_type)
     if negotiated:
         response.headers["Vary"] = "Accept"
     response.headers["Link"] = f'<{iri}>; rel="self", <{dataset_iri(base)}>; rel="collection"'
     variant = hashlib.sha256(f"{iri}|{fmt.name}".encode()).hexdigest()[:16]
     return cached(response, etag_suffix=f"tpf-{variant}")
-
-
-def _cache(state: ServedBuild) -> LRU:
-    settings = state.settings
-    return state.memo(
-        "fragments_cache",
-        lambda: LRU(
-            int(settings.resource_cache_entries), max_bytes=int(settings.page_cache_max_bytes)
-        ),
-    )
 
 
 def _prefixes(base: str) -> dict[str, str]:

@@ -21,7 +21,7 @@ from publisher import formats
 from publisher.dist import SHAPES_FILE
 from publisher.formats import Format
 from publisher.negotiation import choose
-from publisher.web.cache import LRU
+from publisher.web.cache import rendered_cache
 from publisher.web.compression import accepts_gzip, compressible_type
 from publisher.web.describe import file_quads
 from publisher.web.disk_cache import DiskCache, for_build
@@ -84,14 +84,6 @@ def _vary(fmt: Format, negotiated: bool) -> list[str]:
 
 
 # -- steps 3-5: exists? -> describe -> render -----------------------------------------------
-def _cache(state: ServedBuild) -> LRU:
-    return state.memo(
-        "resource_cache",
-        lambda: LRU(
-            int(state.settings.resource_cache_entries),
-            max_bytes=int(state.settings.page_cache_max_bytes),
-        ),
-    )
 
 
 def _files(state: ServedBuild) -> DiskCache:
@@ -178,7 +170,7 @@ def serve(target: Target) -> Response:
         alternates = [(f, _url(target.variant(f))) for f in formats.RESOURCE_FORMATS]
         context = RenderContext(state, languages, alternates)
         try:
-            body = _cache(state).get_or_make(
+            body = rendered_cache(state, "resource_cache").get_or_make(
                 key, lambda: render(page.describe(target, iri, state), fmt, context)
             )
         except NotXmlSafe as error:
