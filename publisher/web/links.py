@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
+from urllib.parse import urlencode
 
 from publisher.web.state import served_build
 
@@ -53,3 +54,8 @@ def safe_href(iri: str) -> bool:
 def labelled_link(labels: Labels, iri: str) -> Link:
     text, lang = labels.text(iri)
     return Link(local_link(iri), text, lang, iri)
+
+
+def query_href(sparql: str) -> str:
+    """A link to the query page with `sparql` in it (run on arrival): "the rest is one query away"."""
+    return "/sparql?" + urlencode({"query": sparql})

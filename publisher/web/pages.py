@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from urllib.parse import urlencode
 
 import pyoxigraph as ox
 from flask import Blueprint, Response, render_template, request
@@ -16,7 +15,7 @@ from publisher.store.patterns import Pattern
 from publisher.web.describe import file_quads
 from publisher.web.http import cached
 from publisher.web.labels import Labels, comment_of, languages_key, preferred_languages
-from publisher.web.links import Link, labelled_link
+from publisher.web.links import Link, labelled_link, query_href
 from publisher.web.picture_data import class_bars, date_index, home_timeline, source_bars
 from publisher.web.provenance import Source, source_of
 from publisher.web.schema_org import citation, dataset_node, place_node, script_json
@@ -121,7 +120,7 @@ def home_data(state: ServedBuild, preferred: tuple[str, ...]) -> dict[str, objec
         "classes": classes,
         "graphs": graphs,
         "graphs_more": max(len(by_size) - HOME_GRAPHS, 0),
-        "all_graphs_href": "/sparql?" + urlencode({"query": ALL_GRAPHS_QUERY}),
+        "all_graphs_href": query_href(ALL_GRAPHS_QUERY),
         "examples": examples,
         "description": description.value if description is not None else None,
         "source_bars": source_bars(state, labels),

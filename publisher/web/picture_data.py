@@ -11,14 +11,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
-from urllib.parse import urlencode
 
 import pyoxigraph as ox
 
 from publisher.namespaces import STANDARD_PREFIXES
 from publisher.store.base import LABEL_PREDICATES, Description
 from publisher.web.labels import Labels
-from publisher.web.links import local_link
+from publisher.web.links import local_link, query_href
 from publisher.web.pictures import Bar, Cell, Dated, Neighbour, Picture
 from publisher.web.pictures import bars as draw_bars
 from publisher.web.pictures import neighbourhood as draw_neighbourhood
@@ -148,7 +147,7 @@ ALL_DATED_QUERY = (
 
 
 def all_dated_href() -> str:
-    return "/sparql?" + urlencode({"query": ALL_DATED_QUERY})
+    return query_href(ALL_DATED_QUERY)
 
 
 def home_timeline(state: ServedBuild, labels: Labels) -> Picture | None:
@@ -377,4 +376,4 @@ def all_sources_href() -> str:
         "  ?graph prov:wasDerivedFrom ?document .\n  GRAPH ?graph { ?s ?p ?o }\n"
         "} GROUP BY ?graph ?document ORDER BY DESC(?statements)"
     )
-    return "/sparql?" + urlencode({"query": query})
+    return query_href(query)
