@@ -12,6 +12,7 @@ import gzip
 import json
 from pathlib import Path
 
+import pyoxigraph as ox
 import rdflib
 from rdflib.compare import isomorphic, to_isomorphic
 
@@ -83,3 +84,22 @@ def difference(got: rdflib.Graph, expected: rdflib.Graph) -> str:
     missing = len(right - left)
     extra = len(left - right)
     return f"{len(got)} triples vs {len(expected)}; {missing} missing, {extra} extra"
+
+
+def comparable_rows(body: bytes) -> list[str]:
+    """A SPARQL JSON answer as a sorted list of rows (a multiset), blank-node labels blanked
+    (they differ between engines without meaning anything); ASK as ["True"] or ["False"].
+    Parsed by pyoxigraph, so "x" and "x"^^xsd:string compare equal."""
+    parsed = ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON)
+    if isinstance(parsed, ox.QueryBoolean):
+        return [str(bool(parsed))]
+    names = [v.value for v in parsed.variables]
+    rows = []
+    for solution in parsed:
+        row = {}
+        for name in names:
+            term = solution[name]
+            if term is not None:
+                row[name] = "_:b" if isinstance(term, ox.BlankNode) else str(term)
+        rows.append(json.dumps(row, sort_keys=True, ensure_ascii=False))
+    return sorted(rows)

@@ -22,6 +22,7 @@ import pytest
 import rdflib
 import rdflib.compare
 import requests
+from client_checks import comparable_rows
 from support import ROOT, ServerProcess
 from virtuoso_server import DBA_PASSWORD, DBA_USER, VirtuosoServer, virtuoso_available
 
@@ -115,19 +116,7 @@ def remote_store(virtuoso: VirtuosoServer, base: str) -> RemoteStore:
 def solutions(response: requests.Response) -> list[str]:
     """A SPARQL JSON answer as a sorted list of rows (blank node labels blanked)."""
     assert response.status_code == 200, response.text
-    parsed = ox.parse_query_results(response.content, format=ox.QueryResultsFormat.JSON)
-    if isinstance(parsed, ox.QueryBoolean):
-        return [str(bool(parsed))]
-    names = [v.value for v in parsed.variables]
-    rows = []
-    for solution in parsed:
-        row = {}
-        for name in names:
-            term = solution[name]
-            if term is not None:
-                row[name] = "_:b" if isinstance(term, ox.BlankNode) else str(term)
-        rows.append(json.dumps(row, sort_keys=True, ensure_ascii=False))
-    return sorted(rows)
+    return comparable_rows(response.content)
 
 
 def ask_both(
