@@ -42,8 +42,17 @@ def main() -> None:
 @click.option("--shapes", "shapes_dir", type=click.Path(), help="SHACL shapes directory.")
 @click.option("--out", "dist_dir", type=click.Path(), help="Output directory (dist/).")
 @click.option("--no-validate", is_flag=True, help="Skip the SHACL gate (data without shapes).")
-def build(no_validate: bool, **options: Any) -> None:
-    """Load ontology + data, validate with the shapes, write dist/ atomically."""
+@click.option(
+    "--full",
+    is_flag=True,
+    help="Rebuild everything, even when only a few data files changed since the last build.",
+)
+def build(no_validate: bool, full: bool, **options: Any) -> None:
+    """Load ontology + data, validate with the shapes, write dist/ atomically.
+
+    When the previous build's manifest (in the cache directory) shows that only a few data
+    files changed and nothing else did, the build is incremental: the previous store plus
+    the changed files' delta, validated and written out as a full build would."""
     from publisher.dataset.pipeline import build_dataset
     from publisher.progress import build_progress
 
@@ -52,10 +61,18 @@ def build(no_validate: bool, **options: Any) -> None:
     try:
         # Bars on stderr when it is a terminal; nothing in logs, pipes and tests.
         with build_progress() as progress:
-            info, _report = build_dataset(settings, check=not no_validate, progress=progress)
+            built = build_dataset(settings, check=not no_validate, progress=progress, full=full)
     except PublisherError as error:
         _fail(error)
     elapsed = time.perf_counter() - started
+    info = built.info
+    if built.changed_files is not None:
+        changed = ", ".join(built.changed_files[:5]) + (
+            " …" if len(built.changed_files) > 5 else ""
+        )
+        click.echo(f"Incremental: {len(built.changed_files)} changed file(s) ({changed}).")
+    else:
+        click.echo(f"Full build ({built.full_because}).")
     click.echo(
         f"Built {info.quads} quads ({info.triples} distinct triples) in {info.graphs} graphs "
         f"into {settings.dist_dir}/ in {elapsed:.2f} s (build {info.build_id})."

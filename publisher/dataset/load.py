@@ -47,6 +47,9 @@ class Dataset:
     store: ox.Store
     graph_files: dict[str, set[Path]] = field(default_factory=lambda: defaultdict(set))
     files: list[tuple[Path, str | None]] = field(default_factory=list)  # (file, forced graph)
+    # file -> graph -> subjects it states there (dataset formats: read in the graph-names
+    # pass anyway). The incremental rebuild keeps those of graphs several files write to.
+    file_subjects: dict[Path, dict[str, set[str]]] = field(default_factory=dict)
     _subject_files: dict[str, set[Path]] | None = field(default=None, repr=False)
 
     def graph_names(self) -> list[str]:
@@ -128,19 +131,35 @@ def load_file(path: Path, *, base: str, into: Dataset, default_graph: str | None
     if not rdf_format.supports_datasets:
         into.graph_files[fallback.value].add(path)
         return
-    # A dataset format names its graphs: note them (names only), and move what the file put
-    # in the default graph (empty before every file) into its fallback graph.
-    graphs = {q.graph_name for q in _parse(path, base=base)}
-    for graph in graphs:
-        if isinstance(graph, ox.DefaultGraph):
-            continue
-        into.graph_files[graph.value].add(path)
-    if ox.DefaultGraph() in graphs:
+    # A dataset format names its graphs: note them (and the subjects stated in each), and
+    # move what the file put in the default graph (empty before every file) into its
+    # fallback graph.
+    subjects: dict[str, set[str]] = defaultdict(set)
+    for quad in _parse(path, base=base):
+        graph = quad.graph_name
+        name = fallback.value if isinstance(graph, ox.DefaultGraph) else graph.value
+        subjects[name].add(str(quad.subject))
+    into.file_subjects[path] = subjects
+    for name in subjects:
+        into.graph_files[name].add(path)
+    if any(True for _ in store.quads_for_pattern(None, None, None, ox.DefaultGraph())):
         store.update(
             f"INSERT {{ GRAPH <{fallback.value}> {{ ?s ?p ?o }} }} WHERE {{ ?s ?p ?o }}; "
             "CLEAR DEFAULT"
         )
         into.graph_files[fallback.value].add(path)
+
+
+def file_quads(path: Path, *, base: str, default_graph: str | None = None) -> set[ox.Quad]:
+    """The quads `load_file` puts in the store for this file (same graph rules), as a set."""
+    fallback = ox.NamedNode(base + (default_graph or f"graph/{slugify(path.stem)}"))
+    quads = set()
+    for quad in _parse(path, base=base):
+        graph = quad.graph_name
+        if default_graph is not None or isinstance(graph, ox.DefaultGraph):
+            graph = fallback
+        quads.add(ox.Quad(quad.subject, quad.predicate, quad.object, graph))
+    return quads
 
 
 def load_dataset(

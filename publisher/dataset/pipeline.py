@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
+import pyoxigraph as ox
+
+from publisher.dataset import dump_pieces, incremental
 from publisher.dataset.load import Dataset, load_dataset, load_shapes
-from publisher.dataset.publish import BuildInfo, publish
+from publisher.dataset.publish import BuildInfo, UpdatedStore, publish, staging_dir
 from publisher.dataset.validate import Report, validate_dataset
-from publisher.dist import cache_root
+from publisher.dataset.void import Statistics
+from publisher.dist import STORE_DIR, cache_root
 from publisher.errors import ValidationFailed
 from publisher.progress import SILENT, Progress
 from publisher.settings import Settings
+from publisher.textsearch import SEARCH_FILE
 
 
 @dataclass
@@ -53,22 +59,160 @@ def validate(
         )
 
 
+@dataclass
+class Built:
+    """What `build_dataset` did: the build, its gate report (None without validation), and
+    whether it was incremental (else `full_because` says why not)."""
+
+    info: BuildInfo
+    report: Report | None
+    changed_files: list[str] | None  # incremental: the data files that changed
+    full_because: str = ""
+
+    def __iter__(self):  # `info, report = build_dataset(...)`
+        return iter((self.info, self.report))
+
+
 def build_dataset(
-    settings: Settings, *, check: bool = True, progress: Progress = SILENT
-) -> tuple[BuildInfo, Report | None]:
+    settings: Settings, *, check: bool = True, progress: Progress = SILENT, full: bool = False
+) -> Built:
     """Build dist/; raise ValidationFailed (dist/ untouched) when the data breaks the shapes.
-    `progress` draws bars for the long steps (build_progress() on a terminal)."""
+    `progress` draws bars for the long steps (build_progress() on a terminal). Incremental
+    (publisher.dataset.incremental) when the previous build allows it and `full` is False."""
+    cache = cache_root(settings.dist_dir, settings.cache_dir)
+    reason = "a full build was asked for"
+    if not full:
+        try:
+            return _build_incrementally(settings, check=check, progress=progress, cache=cache)
+        except incremental.NotIncremental as why:
+            reason = str(why)
     loaded = load(settings, progress=progress)
     report = None
     if check and loaded.shapes:
         report = validate(settings, loaded, progress=progress)
         if not report.conforms:
             raise ValidationFailed(report.text(), findings=report.findings)
-    info = publish(
-        loaded.dataset,
-        shapes=loaded.shapes,
-        out=Path(settings.dist_dir),
-        settings=settings,
-        progress=progress,
+    pieces = incremental.new_pieces_dir(cache)
+    try:
+        info = publish(
+            loaded.dataset,
+            shapes=loaded.shapes,
+            out=Path(settings.dist_dir),
+            settings=settings,
+            progress=progress,
+            pieces_dir=pieces,
+        )
+    except BaseException:
+        shutil.rmtree(pieces, ignore_errors=True)
+        raise
+    incremental.record_full_build(settings, loaded.dataset, info, cache, pieces=pieces)
+    return Built(info=info, report=report, changed_files=None, full_because=reason)
+
+
+def _build_incrementally(
+    settings: Settings, *, check: bool, progress: Progress, cache: Path
+) -> Built:
+    """The previous build's store plus the delta, validated, written, swapped."""
+    plan = incremental.plan(settings, cache)
+    delta = incremental.compute_delta(plan, settings=settings, cache=cache)
+    out = Path(settings.dist_dir).resolve()
+    staging = staging_dir(out)
+    staging.mkdir(parents=True)
+    pieces: Path | None = None
+    try:
+        with progress.step("store delta", total=1) as advance:
+            ox.Store.read_only(str(out / STORE_DIR)).backup(str(staging / STORE_DIR))
+            store = ox.Store(str(staging / STORE_DIR))
+            incremental.apply_delta(store, delta)
+            # Into SST files: serving (and the next build's checkpoint) open it read-only,
+            # and a read-only opener does not replay what sits in another's memtable.
+            store.flush()
+            advance(1)
+        dataset = incremental.dataset_from(plan, settings=settings, store=store)
+        shapes_dir = Path(settings.shapes_dir) if settings.shapes_dir else None
+        shapes = load_shapes(shapes_dir, base=settings.base_uri) if shapes_dir else []
+        report = None
+        if check and shapes:
+            report = validate(settings, Loaded(dataset=dataset, shapes=shapes), progress=progress)
+            if not report.conforms:
+                raise ValidationFailed(report.text(), findings=report.findings)
+        with progress.step("pieces", total=1) as advance:
+            manifest = incremental.next_manifest(plan, settings=settings, dataset=dataset)
+            pieces, statistics = _changed_pieces(
+                plan, delta, manifest, settings=settings, store=store, out=out, cache=cache
+            )
+            advance(1)
+        previous = plan.manifest
+        updated = UpdatedStore(
+            quads=previous.quads + len(delta.added) - len(delta.removed),
+            triples=previous.triples + len(delta.union_added) - len(delta.union_removed),
+            previous_search=out / SEARCH_FILE,
+            subjects=frozenset(delta.subjects()),
+            statistics=statistics,
+        )
+        info = publish(
+            dataset,
+            shapes=shapes,
+            out=out,
+            settings=settings,
+            progress=progress,
+            updated=updated,
+            staging=staging,
+            pieces_dir=pieces,
+        )
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        if pieces is not None:
+            shutil.rmtree(pieces, ignore_errors=True)
+        raise
+    incremental.commit(manifest, plan, info=info, pieces=pieces, cache=cache)
+    return Built(info=info, report=report, changed_files=plan.changed)
+
+
+def _changed_pieces(
+    plan: incremental.Plan,
+    delta: incremental.Delta,
+    manifest: incremental.Manifest,
+    *,
+    settings: Settings,
+    store: ox.Store,
+    out: Path,
+    cache: Path,
+) -> tuple[Path, Statistics]:
+    """The new build's pieces (the changed ones rendered, the others linked) and statistics."""
+    base = settings.base_uri
+    old_dir = incremental.incremental_dir(cache) / plan.manifest.pieces
+    if not plan.manifest.pieces or not old_dir.is_dir():
+        raise incremental.NotIncremental("the previous build's dump pieces are missing")
+    old_store = ox.Store.read_only(str(out / STORE_DIR))
+    change = dump_pieces.changed_pieces(
+        delta.touched,
+        old_store=old_store,
+        new_store=store,
+        old_homes=dump_pieces.homes_from_files(
+            {n: v["graphs"] for n, v in plan.manifest.files.items()},
+            plan.manifest.shared_subjects,
+            base=base,
+        ),
+        new_homes=dump_pieces.homes_from_files(
+            {n: v["graphs"] for n, v in manifest.files.items()},
+            manifest.shared_subjects,
+            base=base,
+        ),
+        old_dir=old_dir,
     )
-    return info, report
+    new_dir = incremental.new_pieces_dir(cache)
+    dump_pieces.link_pieces(old_dir, new_dir, skip=change.new)
+    after = dump_pieces.render_and_write(change.new, directory=new_dir, base=base)
+    previous, piece_stats = dump_pieces.load_statistics(old_dir)
+    before = {k: piece_stats[k] for k in change.old if k in piece_stats}
+    piece_stats.update(after)
+    statistics = dump_pieces.updated_statistics(
+        previous,
+        before=before,
+        after=after,
+        all_after=piece_stats,
+        objects_delta=dump_pieces.objects_delta(change, old_store=old_store, new_store=store),
+    )
+    dump_pieces.save_statistics(new_dir, statistics, piece_stats=piece_stats)
+    return new_dir, statistics

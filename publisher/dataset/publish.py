@@ -19,9 +19,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pyoxigraph as ox
-from isal import igzip
 
-from publisher import formats, xmlsafe
+from publisher import formats
+from publisher.dataset import dump_pieces
 from publisher.dataset.load import ONTOLOGY_GRAPH, Dataset
 from publisher.dataset.search_index import write_search_index
 from publisher.dataset.void import Statistics, void_description, void_statistics
@@ -48,47 +48,6 @@ def build_time() -> datetime:
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
     moment = datetime.fromtimestamp(int(epoch), UTC) if epoch else datetime.now(UTC)
     return moment.replace(microsecond=0)
-
-
-# ISA-L's level 2 compresses about ten times faster than zlib's level 6 to about the same size
-# (1M-triple N-Quads: ratio 0.067 against 0.066), and releases the GIL, so dumps compress in
-# parallel threads. The output is standard gzip (RFC 1952): gzip, zlib and every client read it.
-GZIP_LEVEL = 2
-
-
-def gzip_bytes(data: bytes) -> bytes:
-    # mtime=0 keeps the compressed bytes (and so their checksums) a function of the content.
-    return igzip.compress(data, GZIP_LEVEL, mtime=0)
-
-
-def _write_gzip(path: Path, data: bytes) -> str:
-    """Write `data` gzip-compressed; return the SHA-256 of the written file."""
-    compressed = gzip_bytes(data)
-    path.write_bytes(compressed)
-    return hashlib.sha256(compressed).hexdigest()
-
-
-def serialize_dump(store: ox.Store, fmt: formats.Format, *, base: str) -> bytes:
-    """The whole dataset in one format.
-
-    `store` holds the union of the named graphs in its default graph (store/union.py). Every
-    format's default graph is that union (a client reading only the default graph of any dump
-    gets the same triples); the dataset formats also carry the named graphs (provenance).
-    The store orders the triples by subject, so Turtle groups them without a Python sort.
-    """
-    return fmt.write(store, prefixes=prefixes(base), base=base)
-
-
-def rdf_xml_dump_problem(store: ox.Store, body: bytes) -> str | None:
-    """Why the RDF/XML dump would not be well-formed XML, or None. Fast path: the written bytes
-    and the distinct predicates; only a failure walks the triples to name the term."""
-    predicates = [row["p"] for row in store.query("SELECT DISTINCT ?p WHERE { ?s ?p ?o }")]
-    for predicate in predicates:
-        if problem := xmlsafe.predicate_problem(predicate):
-            return problem
-    if xmlsafe.has_forbidden_bytes(body):
-        return xmlsafe.rdf_xml_problem(store.quads_for_pattern(None, None, None, ox.DefaultGraph()))
-    return None
 
 
 def _copy_examples(settings: Settings, target: Path) -> None:
@@ -133,6 +92,25 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
+def staging_dir(out: Path) -> Path:
+    """Where a build of `out` is written before the swap: a new name every time (a store
+    left open by a failed build keeps its path locked in this process)."""
+    out = out.resolve()
+    return out.with_name(f".{out.name}.building-{os.getpid()}-{time.time_ns()}")
+
+
+@dataclass(frozen=True)
+class UpdatedStore:
+    """An incremental build's store: already in the staging directory (dist's store/), its
+    union default graph up to date (publisher.dataset.incremental)."""
+
+    quads: int  # in the named graphs
+    triples: int  # in the union
+    previous_search: Path  # the previous build's search.sqlite
+    subjects: frozenset[str]  # whose statements changed
+    statistics: Statistics  # of the updated store
+
+
 def publish(
     dataset: Dataset,
     *,
@@ -140,31 +118,31 @@ def publish(
     out: Path,
     settings: Settings,
     progress: Progress = SILENT,
+    updated: UpdatedStore | None = None,
+    staging: Path | None = None,
+    pieces_dir: Path,
 ) -> BuildInfo:
-    """Write a complete dist/ aside, then swap it in place of `out`."""
+    """Write a complete dist/ aside, then swap it in place of `out`. With `updated`,
+    `staging` exists and holds the store (dataset.store) already."""
     out = out.resolve()
-    staging = out.with_name(f".{out.name}.building-{os.getpid()}")
-    shutil.rmtree(staging, ignore_errors=True)
-    staging.mkdir(parents=True)
+    if staging is None:
+        staging = staging_dir(out)
+        staging.mkdir(parents=True)
     try:
         info = _write_dist(
-            dataset, shapes=shapes, target=staging, settings=settings, progress=progress
+            dataset,
+            shapes=shapes,
+            target=staging,
+            settings=settings,
+            progress=progress,
+            updated=updated,
+            pieces_dir=pieces_dir,
         )
         _swap_into_place(staging, out)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return info
-
-
-@dataclass(frozen=True)
-class Dump:
-    """A written dump: its .gz file's checksum, and the size and checksum of its content."""
-
-    name: str  # dataset.ttl.gz
-    gz_sha256: str
-    plain_size: int
-    plain_sha256: str
 
 
 def _workers() -> int:
@@ -180,8 +158,11 @@ def _write_dist(
     target: Path,
     settings: Settings,
     progress: Progress = SILENT,
+    updated: UpdatedStore | None = None,
+    pieces_dir: Path,
 ) -> BuildInfo:
-    """Every file of dist/ into `target`.
+    """Every file of dist/ into `target`; the dumps' pieces into `pieces_dir` (a full build
+    writes them all; an incremental one has written the changed ones already).
 
     The dumps, the on-disk store and the VoID statistics are independent once the union is in
     the store, so they run in threads: pyoxigraph's serializers, queries and bulk loader and
@@ -192,49 +173,67 @@ def _write_dist(
     base = settings.base_uri
     store = dataset.store
     moment = build_time()
-    quads = len(store)  # the named graphs' quads, before the union joins them
     graphs = len(dataset.graph_names())
-    with progress.step("union", total=1) as advance:
-        store_union_in_rust(store)
-        advance(1)
-    triples = len(store) - quads
+    if updated is None:
+        quads = len(store)  # the named graphs' quads, before the union joins them
+        with progress.step("union", total=1) as advance:
+            store_union_in_rust(store)
+            advance(1)
+        triples = len(store) - quads
+    else:
+        quads, triples = updated.quads, updated.triples
     _write_ontology(store, target=target, base=base)
     _write_shapes(shapes, target=target, base=base, moment=moment)
     _copy_examples(settings, target / CQ_DIR)
     _write_context(target=target, base=base)
 
-    # JSON-LD (Python) first, N-Quads next (the store waits for its bytes), then the rest.
-    order = sorted(
-        formats.DUMP_FORMATS,
-        key=lambda f: (f is not formats.JSON_LD, f is not formats.N_QUADS),
-    )
     with (
         ThreadPoolExecutor(max_workers=_workers(), thread_name_prefix="dist") as pool,
-        progress.step("dumps+store", total=len(order) + 3) as advance,
+        progress.step("dumps+store", total=4) as advance,
     ):
-        nquads_ready: Future[bytes] = Future()
-        statistics = pool.submit(void_statistics, store, base=base)
-        tasks: list[Future] = [statistics]
-        dumps: list[Future[Dump]] = []
-        for fmt in order:
-            dumps.append(
-                pool.submit(_write_dump, store, fmt, target=target, base=base, nquads=nquads_ready)
+        tasks: list[Future] = []
+        if updated is None:
+            statistics: Future[Statistics] = pool.submit(void_statistics, store, base=base)
+            # The store serving opens, bulk-loaded from the same quads (union included).
+            disk = pool.submit(_write_store, store, target=target)
+            # dist/search.sqlite (/search, /reconcile), from the same in-memory store.
+            search = pool.submit(write_search_index, store, base=base, target=target)
+            homes = dump_pieces.homes_from_dataset(dataset, data_dir=Path(settings.data_dir))
+            pieces = pool.submit(
+                _write_pieces_and_dumps,
+                store,
+                homes=homes,
+                pieces=pieces_dir,
+                target=target,
+                base=base,
             )
-            if fmt is formats.N_QUADS:
-                # Queued after the N-Quads dump (FIFO), so it never waits on a dump not started.
-                disk = pool.submit(_write_store_from_nquads, nquads_ready, target=target)
-        # dist/search.sqlite (/search, /reconcile), from the same in-memory store.
-        tasks += [*dumps, disk, pool.submit(write_search_index, store, base=base, target=target)]
+            tasks += [statistics, disk, search, pieces]
+        else:
+            statistics = Future()
+            statistics.set_result(updated.statistics)
+            search = pool.submit(
+                update_search_index,
+                updated.previous_search,
+                store,
+                base=base,
+                target=target,
+                subjects=updated.subjects,
+            )
+            pieces = pool.submit(_assemble_dumps, pieces_dir, target=target, base=base)
+            tasks += [search, pieces]
         for task in tasks:
             task.add_done_callback(lambda _f: advance(1))
-        written = [d.result() for d in dumps]
-        disk.result()
+        for task in tasks:
+            task.result()
+        written = pieces.result()
         stats = statistics.result()
+    if updated is None:
+        dump_pieces.save_statistics(pieces_dir, stats, piece_stats=written.piece_stats)
 
     plain_dumps = {
-        d.name.removesuffix(".gz"): (d.plain_size, d.plain_sha256) for d in written if d.name
+        d.name.removesuffix(".gz"): (d.plain_size, d.plain_sha256) for d in written.dumps
     }
-    gz_sums = {d.name: d.gz_sha256 for d in written if d.name}
+    gz_sums = {d.name: d.gz_sha256 for d in written.dumps}
     info = BuildInfo(
         build_id=_build_id(gz_sums[formats.dump_name(formats.N_QUADS)], moment),
         built_at=moment.isoformat().replace("+00:00", "Z"),
@@ -255,42 +254,52 @@ def _write_dist(
     return info
 
 
-def store_union_in_rust(store: ox.Store) -> None:
-    """The union of the named graphs into the default graph, as a set (store/union.py says
-    why), by one SPARQL update: no Python loop over the quads."""
-    store.update("INSERT { ?s ?p ?o } WHERE { GRAPH ?g { ?s ?p ?o } }")
+@dataclass(frozen=True)
+class WrittenDumps:
+    dumps: list[dump_pieces.AssembledDump]
+    piece_stats: dict[str, dump_pieces.PieceStats]
 
 
-def _write_dump(
-    store: ox.Store, fmt: formats.Format, *, target: Path, base: str, nquads: Future[bytes]
-) -> Dump:
-    """One gzip dump (an empty name: left out). The N-Quads body is handed to the store."""
-    try:
-        body = serialize_dump(store, fmt, base=base)
-    except BaseException as error:
-        if fmt is formats.N_QUADS:
-            nquads.set_exception(error)
-        raise
-    if fmt is formats.N_QUADS:
-        nquads.set_result(body)
-    if fmt is formats.RDF_XML and (problem := rdf_xml_dump_problem(store, body)):
+def _write_pieces_and_dumps(
+    store: ox.Store, *, homes: dump_pieces.Homes, pieces: Path, target: Path, base: str
+) -> WrittenDumps:
+    piece_stats = dump_pieces.write_all(store, homes=homes, directory=pieces, base=base)
+    return WrittenDumps(_assemble_dumps(pieces, target=target, base=base).dumps, piece_stats)
+
+
+def _assemble_dumps(pieces: Path, *, target: Path, base: str) -> WrittenDumps:
+    left_out: set[str] = set()
+    if problems := dump_pieces.rdf_xml_problems(pieces):
         # Never publish broken XML: the other dumps carry the same data.
-        log.warning("dataset.rdf.gz left out: %s", problem)
-        return Dump("", "", 0, "")
-    name = formats.dump_name(fmt)
-    gz_sha256 = _write_gzip(target / name, body)
-    return Dump(name, gz_sha256, len(body), hashlib.sha256(body).hexdigest())
+        log.warning("dataset.rdf.gz left out: %s", problems[0])
+        left_out.add(formats.RDF_XML.name)
+    return WrittenDumps(
+        dump_pieces.assemble(pieces, target=target, base=base, left_out=left_out), {}
+    )
 
 
-def _write_store_from_nquads(nquads: Future[bytes], *, target: Path) -> None:
-    """The store `serve` opens, loaded from the N-Quads dump (union included): the same quads."""
-    body = nquads.result()
+def _write_store(store: ox.Store, *, target: Path) -> None:
+    """The store `serve` opens: the same quads (union included), by Oxigraph's bulk loader."""
+    body = store.dump(format=ox.RdfFormat.N_QUADS)
     disk_store = ox.Store(str(target / STORE_DIR))
     disk_store.bulk_load(body, format=ox.RdfFormat.N_QUADS)
     del body
     disk_store.flush()
     disk_store.optimize()
     del disk_store
+
+
+def update_search_index(
+    previous: Path, store: ox.Store, *, base: str, target: Path, subjects: frozenset[str]
+) -> Path:
+    """The search index of an incremental build (for now written afresh from the store)."""
+    return write_search_index(store, base=base, target=target)
+
+
+def store_union_in_rust(store: ox.Store) -> None:
+    """The union of the named graphs into the default graph, as a set (store/union.py says
+    why), by one SPARQL update: no Python loop over the quads."""
+    store.update("INSERT { ?s ?p ?o } WHERE { GRAPH ?g { ?s ?p ?o } }")
 
 
 def _write_ontology(store: ox.Store, *, target: Path, base: str) -> None:

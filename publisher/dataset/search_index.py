@@ -72,11 +72,12 @@ def _literal_label(
     found = labels.get(iri)
     if not found:
         return None
+    # In code point order where a language has several: not the order the store gives.
     for language in preferred:
-        for text, lang in found:
+        for text, lang in sorted(found):
             if lang == language:
                 return text
-    return sorted(found, key=lambda item: item[1])[0][0]
+    return sorted(found, key=lambda item: (item[1], item[0]))[0][0]
 
 
 def local_name(iri: str) -> str:
@@ -111,7 +112,7 @@ def write_search_index(store: ox.Store, *, base: str, target: Path) -> Path:
             if subject.value.startswith(base):
                 folded = fold(value.value)
                 if folded:
-                    names.setdefault((subject.value, folded, kind, lang), (value.value, ""))
+                    _keep_first(names, (subject.value, folded, kind, lang), (value.value, ""))
 
     name_used = ox.NamedNode(base + "def/nameUsed")
     for quad in store.quads_for_pattern(None, name_used, None, None):
@@ -124,7 +125,7 @@ def write_search_index(store: ox.Store, *, base: str, target: Path) -> Path:
             and (folded := fold(value.value))
         ):
             key = (subject.value, folded, NAME_USED, value.language or "")
-            names.setdefault(key, (value.value, graph.value))
+            _keep_first(names, key, (value.value, graph.value))
 
     types: dict[str, list[str]] = defaultdict(list)
     for quad in store.quads_for_pattern(None, RDF_TYPE, None, DEFAULT_GRAPH):
@@ -166,6 +167,18 @@ def write_search_index(store: ox.Store, *, base: str, target: Path) -> Path:
     return path
 
 
+def _keep_first(
+    names: dict[tuple[str, str, str, str], tuple[str, str]],
+    key: tuple[str, str, str, str],
+    value: tuple[str, str],
+) -> None:
+    """Of two names that fold alike, the first in code point order (text, then source): the
+    index is a function of the statements, not of the order a store gives them in."""
+    current = names.get(key)
+    if current is None or value < current:
+        names[key] = value
+
+
 def _class_label(labels: dict[str, list[tuple[str, str]]], iri: str) -> str:
     return _literal_label(labels, iri) or local_name(iri)
 
@@ -187,7 +200,7 @@ def _fill(
     entity_rows = []
     type_rows = []
     instances: dict[str, int] = defaultdict(int)
-    for iri, _folded, _kind, _lang in names:
+    for iri, _folded, _kind, _lang in sorted(names):
         if iri in entities:
             continue
         entity_id = entities[iri] = len(entities) + 1
@@ -207,7 +220,8 @@ def _fill(
             instances[cls] += 1
     # Best names first (see publisher.textsearch): the rowid order is the ranking's first cut.
     ordered = sorted(
-        names.items(), key=lambda item: (KIND_RANK[item[0][2]], len(item[0][1]), item[0][1])
+        names.items(),
+        key=lambda item: (KIND_RANK[item[0][2]], len(item[0][1]), item[0][1], item[0], item[1]),
     )
     name_rows = [
         (entities[iri], text, folded, lang, kind, source)

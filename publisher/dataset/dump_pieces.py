@@ -1,0 +1,700 @@
+"""The dumps as pieces: written once, and again only where a file changed.
+
+Every dump is a header, a sequence of pieces and a footer, each its own gzip member (RFC 1952
+lets members follow one another: every gzip reader decodes the concatenation as one stream).
+A piece holds the statements of a bucket of source files:
+
+- a *default* piece (``d017``) holds the union default graph's triples whose subject's home
+  file hashes to bucket 17 (the home of a subject: the first data file, by name, that states
+  something about it; the ontology's subjects are at home in the ontology);
+- a *named* piece (``n017``) holds the named graphs' quads whose (graph, subject) is at home
+  in a file of bucket 17.
+
+Each piece keeps its canonical text (its N-Triples or N-Quads lines, sorted) and is rendered
+from it in every dump format by one function, whichever build asks (full or incremental):
+the same statements give the same bytes. After an edit, only the pieces of the changed
+files (and of the subjects whose home moved) are rendered again; the dumps are the cached
+members concatenated. The plain size and SHA-256 of a dump are worked out by decoding the
+members (ISA-L), in a thread per format.
+
+Within a dump a subject's statements are grouped once per piece that holds them: Turtle
+writes a subject once (its home holds all its triples); TriG and JSON-LD may write a graph in
+several blocks (one per piece that holds some of its quads), which both formats allow.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyoxigraph as ox
+from isal import igzip
+
+from publisher import formats, xmlsafe
+from publisher.dataset.load import ONTOLOGY_GRAPH, Dataset, file_quads
+from publisher.dataset.void import Statistics
+from publisher.namespaces import STANDARD_PREFIXES, prefixes
+
+BUCKETS = 512
+ONTOLOGY_HOME = ""  # sorts before every data file name: the ontology's subjects stay there
+LINES_FILE = "lines.nq.gz"
+PROBLEM_FILE = "rdf-xml-problem.txt"
+RDF_TYPE = STANDARD_PREFIXES["rdf"] + "type"
+EXAMPLES = 5
+# ISA-L's level 2 compresses about ten times faster than zlib's level 6 to about the same size
+# (1M-triple N-Quads: ratio 0.067 against 0.066), and releases the GIL, so pieces compress in
+# parallel threads. The output is standard gzip (RFC 1952): gzip, zlib and every client read it.
+GZIP_LEVEL = 2
+
+
+def gzip_bytes(data: bytes) -> bytes:
+    # mtime=0 keeps the compressed bytes (and so their checksums) a function of the content.
+    return igzip.compress(data, GZIP_LEVEL, mtime=0)
+
+
+def bucket_of(home: str) -> int:
+    digest = hashlib.blake2b(home.encode("utf-8"), digest_size=8).digest()
+    return int.from_bytes(digest, "big") % BUCKETS
+
+
+def default_key(home: str) -> str:
+    return f"d{bucket_of(home):03d}"
+
+
+def named_key(home: str) -> str:
+    return f"n{bucket_of(home):03d}"
+
+
+def subject_token(line: bytes) -> bytes:
+    return line[: line.index(b" ")]
+
+
+def graph_token(line: bytes) -> bytes:
+    """The graph of an N-Quads line of a named graph (`<s> <p> <o> <g> .`)."""
+    return line.rsplit(b" ", 2)[1]
+
+
+# --- rendering ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Frame:
+    """What a dump has around its pieces, and how a piece's own frame is taken off."""
+
+    header: bytes
+    footer: bytes
+
+
+def frames(base: str) -> dict[str, Frame]:
+    """Header and footer of every dump format, taken from pyoxigraph's own output for one
+    statement (so they are exactly what a whole-store dump would start and end with)."""
+    probe = ox.Store()
+    probe.add(
+        ox.Quad(ox.NamedNode(base + "id/x"), ox.NamedNode(RDF_TYPE), ox.NamedNode(base + "def/X"))
+    )
+    result = {}
+    for fmt in formats.DUMP_FORMATS:
+        if fmt is formats.JSON_LD:  # pieces are joined by commas
+            result[fmt.name] = Frame(header=b"[", footer=b"]\n")
+            continue
+        body = fmt.write(probe, prefixes=prefixes(base), base=base)
+        inner = _strip(fmt, body)
+        start = body.index(inner)
+        result[fmt.name] = Frame(header=body[:start], footer=body[start + len(inner) :])
+    return result
+
+
+def _strip(fmt: formats.Format, body: bytes) -> bytes:
+    """A piece's statements without the frame its format puts around a whole document."""
+    if fmt in (formats.TURTLE, formats.TRIG):
+        start = 0
+        while body.startswith(b"@prefix ", start):
+            start = body.index(b"\n", start) + 1
+        return body[start:]
+    if fmt is formats.RDF_XML:
+        opening = body.index(b"<rdf:RDF")
+        start = body.index(b">\n", opening) + 2
+        end = body.rindex(b"</rdf:RDF>")
+        return body[start:end]
+    if fmt is formats.JSON_LD:
+        inner = body.strip()[1:-1]
+        return b"," + inner if inner else b""  # joined with commas; see _first_member
+    return body
+
+
+@dataclass
+class PieceStats:
+    """What VoID counts, for the triples of one default piece (subjects never span two)."""
+
+    subjects: int = 0
+    entities: int = 0
+    classes: Counter = field(default_factory=Counter)  # class (N-Triples) -> instances
+    properties: Counter = field(default_factory=Counter)  # property IRI -> triples
+    graphs: Counter = field(default_factory=Counter)  # graph IRI -> quads (named pieces)
+    examples: list[str] = field(default_factory=list)  # the first typed id/ IRIs
+
+    def as_json(self) -> dict:
+        return {
+            "subjects": self.subjects,
+            "entities": self.entities,
+            "classes": dict(self.classes),
+            "properties": dict(self.properties),
+            "graphs": dict(self.graphs),
+            "examples": self.examples,
+        }
+
+    @classmethod
+    def from_json(cls, values: dict) -> PieceStats:
+        return cls(
+            subjects=values["subjects"],
+            entities=values["entities"],
+            classes=Counter(values["classes"]),
+            properties=Counter(values["properties"]),
+            graphs=Counter(values["graphs"]),
+            examples=list(values["examples"]),
+        )
+
+
+@dataclass
+class Rendered:
+    key: str
+    members: dict[str, bytes]  # format name -> gzip member (absent: the piece is empty)
+    rdf_xml_problem: str | None
+    stats: PieceStats
+
+
+def render_piece(key: str, lines: bytes, *, base: str) -> Rendered:
+    """A piece in every dump format (a named piece only in those that carry graphs), from its
+    canonical text; and its statistics."""
+    named = key.startswith("n")
+    store = ox.Store()
+    if lines:
+        store.load(lines, format=ox.RdfFormat.N_QUADS)
+    members: dict[str, bytes] = {}
+    problem = None
+    for fmt in formats.DUMP_FORMATS:
+        if named and not fmt.supports_datasets:
+            continue
+        body = fmt.write(store, prefixes=prefixes(base), base=base)
+        if fmt is formats.RDF_XML and lines:
+            problem = _rdf_xml_problem(store, body)
+        inner = _strip(fmt, body) if lines else b""
+        if inner:
+            members[fmt.name] = gzip_bytes(inner)
+    return Rendered(key, members, problem, _stats(store, named=named, base=base))
+
+
+def _rdf_xml_problem(store: ox.Store, body: bytes) -> str | None:
+    for quad in store.quads_for_pattern(None, None, None, ox.DefaultGraph()):
+        if problem := xmlsafe.predicate_problem(quad.predicate):
+            return problem
+    if xmlsafe.has_forbidden_bytes(body):
+        return xmlsafe.rdf_xml_problem(store.quads_for_pattern(None, None, None, ox.DefaultGraph()))
+    return None
+
+
+def _stats(store: ox.Store, *, named: bool, base: str) -> PieceStats:
+    stats = PieceStats()
+    if named:
+        for quad in store:
+            stats.graphs[quad.graph_name.value] += 1
+        return stats
+    subjects: set = set()
+    typed: set[str] = set()
+    entity_prefix = base + "id/"
+    for quad in store.quads_for_pattern(None, None, None, ox.DefaultGraph()):
+        subject, predicate = quad.subject, quad.predicate.value
+        subjects.add(subject)
+        stats.properties[predicate] += 1
+        if predicate == RDF_TYPE:
+            stats.classes[str(quad.object)] += 1
+            if isinstance(subject, ox.NamedNode) and subject.value.startswith(entity_prefix):
+                typed.add(subject.value)
+    stats.subjects = len(subjects)
+    stats.entities = sum(
+        1 for s in subjects if isinstance(s, ox.NamedNode) and s.value.startswith(entity_prefix)
+    )
+    stats.examples = sorted(typed)[:EXAMPLES]
+    return stats
+
+
+# --- the pieces of a directory -----------------------------------------------------------
+
+
+def write_piece(directory: Path, lines: bytes, rendered: Rendered) -> None:
+    """A piece's files: its canonical text and a member per format."""
+    piece = directory / rendered.key
+    piece.mkdir(parents=True, exist_ok=True)
+    (piece / LINES_FILE).write_bytes(gzip_bytes(lines))
+    for name, member in rendered.members.items():
+        (piece / f"{name}.gz").write_bytes(member)
+
+
+def read_lines(directory: Path, key: str) -> bytes:
+    path = directory / key / LINES_FILE
+    return igzip.decompress(path.read_bytes()) if path.exists() else b""
+
+
+def link_pieces(source: Path, target: Path, *, skip: Iterable[str]) -> None:
+    """The unchanged pieces of the previous build, hard-linked (no copy) into the new one."""
+    skipped = set(skip)
+    for piece in source.iterdir():
+        if piece.name in skipped or not piece.is_dir():
+            continue
+        (target / piece.name).mkdir(parents=True, exist_ok=True)
+        for member in piece.iterdir():
+            os.link(member, target / piece.name / member.name)
+
+
+def sorted_lines(lines: Iterable[bytes]) -> bytes:
+    unique = sorted(set(line for line in lines if line))
+    return b"".join(line + b"\n" for line in unique)
+
+
+# --- the dumps ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AssembledDump:
+    name: str  # dataset.ttl.gz
+    gz_sha256: str
+    plain_size: int
+    plain_sha256: str
+
+
+def piece_keys(directory: Path) -> list[str]:
+    """Default pieces first, then named ones, each in bucket order."""
+    return sorted(
+        (p.name for p in directory.iterdir() if p.is_dir()), key=lambda k: (k[0] != "d", k)
+    )
+
+
+def assemble(
+    directory: Path, *, target: Path, base: str, left_out: set[str]
+) -> list[AssembledDump]:
+    """Every dump into `target`, from the pieces in `directory` (a thread per format: ISA-L
+    and hashlib release the GIL)."""
+    keys = piece_keys(directory)
+    framing = frames(base)
+    wanted = [f for f in formats.DUMP_FORMATS if f.name not in left_out]
+    with ThreadPoolExecutor(max_workers=len(wanted), thread_name_prefix="assemble") as pool:
+        return list(
+            pool.map(
+                lambda fmt: _assemble_one(
+                    fmt, directory=directory, keys=keys, frame=framing[fmt.name], target=target
+                ),
+                wanted,
+            )
+        )
+
+
+def _assemble_one(
+    fmt: formats.Format, *, directory: Path, keys: list[str], frame: Frame, target: Path
+) -> AssembledDump:
+    name = formats.dump_name(fmt)
+    gz_digest, plain_digest, plain_size = hashlib.sha256(), hashlib.sha256(), 0
+    first = True
+    with (target / name).open("wb") as out:
+
+        def put(member: bytes, plain: bytes) -> None:
+            nonlocal plain_size
+            out.write(member)
+            gz_digest.update(member)
+            plain_digest.update(plain)
+            plain_size += len(plain)
+
+        if frame.header:
+            put(gzip_bytes(frame.header), frame.header)
+        for key in keys:
+            path = directory / key / f"{fmt.name}.gz"
+            if not path.exists():
+                continue
+            member = path.read_bytes()
+            plain = igzip.decompress(member)
+            if first and fmt is formats.JSON_LD:
+                plain = plain[1:]  # the first piece has no comma before it
+                member = gzip_bytes(plain)
+            first = False
+            put(member, plain)
+        if frame.footer:
+            put(gzip_bytes(frame.footer), frame.footer)
+    return AssembledDump(name, gz_digest.hexdigest(), plain_size, plain_digest.hexdigest())
+
+
+# --- statistics from pieces --------------------------------------------------------------
+
+
+def merged_examples(stats: Iterable[PieceStats]) -> list[str]:
+    return sorted({e for s in stats for e in s.examples})[:EXAMPLES]
+
+
+def split_by_home(
+    lines: bytes, home_of: dict[bytes, str], *, fallback: str
+) -> dict[str, list[bytes]]:
+    """Lines of a text, by the key of their subject's home."""
+    pieces: dict[str, list[bytes]] = defaultdict(list)
+    keys: dict[bytes, str] = {}
+    for line in lines.split(b"\n"):
+        if not line:
+            continue
+        subject = subject_token(line)
+        key = keys.get(subject)
+        if key is None:
+            key = keys[subject] = default_key(home_of.get(subject, fallback))
+        pieces[key].append(line)
+    return pieces
+
+
+# --- a full build's pieces ---------------------------------------------------------------
+
+
+@dataclass
+class Homes:
+    """Where statements live: the home file of every subject (for the union's triples) and of
+    every (graph, subject) pair (for the named graphs' quads)."""
+
+    subject_home: dict[bytes, str]  # subject (N-Triples) -> home file
+    graph_home: dict[str, str | None]  # graph IRI -> its only file, None when several
+    pair_home: dict[tuple[str, bytes], str]  # (graph of several files, subject) -> home
+
+    def in_graph(self, graph: str, subject: bytes) -> str:
+        home = self.graph_home.get(graph)
+        if home is not None:
+            return home
+        return self.pair_home.get((graph, subject), ONTOLOGY_HOME)
+
+
+def write_all(
+    store: ox.Store, *, homes: Homes, directory: Path, base: str, workers: int = 4
+) -> dict[str, PieceStats]:
+    """Split the store (union in its default graph) into pieces, render and write them all."""
+    union = store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.DefaultGraph())
+    texts = split_by_home(union, homes.subject_home, fallback=ONTOLOGY_HOME)
+    del union
+    named: dict[str, list[bytes]] = defaultdict(list)
+    for graph in store.named_graphs():
+        token = str(graph).encode()
+        body = store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=graph)
+        quads = body.replace(b" .\n", b" " + token + b" .\n")
+        home = homes.graph_home.get(graph.value)
+        if home is not None:
+            named[named_key(home)].append(quads.rstrip(b"\n"))
+            continue
+        for line in quads.split(b"\n"):
+            if line:
+                named[named_key(homes.in_graph(graph.value, subject_token(line)))].append(line)
+    pieces = {k: sorted_lines(v) for k, v in texts.items()}
+    for key, chunks in named.items():
+        pieces[key] = sorted_lines(b"\n".join(chunks).split(b"\n"))
+    del texts, named
+    return render_and_write(pieces, directory=directory, base=base, workers=workers)
+
+
+def render_and_write(
+    pieces: dict[str, bytes], *, directory: Path, base: str, workers: int = 4
+) -> dict[str, PieceStats]:
+    directory.mkdir(parents=True, exist_ok=True)
+
+    def one(key: str) -> tuple[str, PieceStats, str | None]:
+        rendered = render_piece(key, pieces[key], base=base)
+        write_piece(directory, pieces[key], rendered)
+        return key, rendered.stats, rendered.rdf_xml_problem
+
+    stats: dict[str, PieceStats] = {}
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="piece") as pool:
+        for key, piece_stats, problem in pool.map(one, sorted(pieces)):
+            stats[key] = piece_stats
+            if problem:
+                (directory / key / PROBLEM_FILE).write_text(problem, encoding="utf-8")
+    return stats
+
+
+def rdf_xml_problems(directory: Path) -> list[str]:
+    """Why pieces cannot be RDF/XML (then the RDF/XML dump is left out)."""
+    return [p.read_text(encoding="utf-8") for p in sorted(directory.glob(f"*/{PROBLEM_FILE}"))]
+
+
+# --- an incremental build's pieces -------------------------------------------------------
+
+
+def home_in_store(
+    store: ox.Store, subject: ox.NamedNode | ox.BlankNode, homes: Homes
+) -> str | None:
+    """The home of a subject in this store (None: no graph states anything about it)."""
+    token = str(subject).encode()
+    best = None
+    for quad in store.quads_for_pattern(subject, None, None, None):
+        if isinstance(quad.graph_name, ox.DefaultGraph):
+            continue
+        home = homes.in_graph(quad.graph_name.value, token)
+        if best is None or home < best:
+            best = home
+    return best
+
+
+def _graph_has(store: ox.Store, subject: ox.NamedNode | ox.BlankNode, graph: ox.NamedNode) -> bool:
+    return next(iter(store.quads_for_pattern(subject, None, None, graph)), None) is not None
+
+
+@dataclass
+class PieceChange:
+    """The pieces an incremental build renders again, before and after."""
+
+    old: dict[str, bytes]  # key -> canonical text before
+    new: dict[str, bytes]  # key -> canonical text after
+
+
+def changed_pieces(
+    quads: Iterable[ox.Quad],
+    *,
+    old_store: ox.Store,
+    new_store: ox.Store,
+    old_homes: Homes,
+    new_homes: Homes,
+    old_dir: Path,
+) -> PieceChange:
+    """The canonical texts of the pieces that hold a statement about a subject (or a graph's
+    subject) that `quads` (added or removed) touch, before and after."""
+    subjects: dict[bytes, ox.NamedNode | ox.BlankNode] = {}
+    pairs: dict[tuple[str, bytes], tuple[ox.NamedNode | ox.BlankNode, ox.NamedNode]] = {}
+    for quad in quads:
+        token = str(quad.subject).encode()
+        subjects[token] = quad.subject
+        pairs[(quad.graph_name.value, token)] = (quad.subject, quad.graph_name)
+    leaving: dict[str, set] = defaultdict(set)  # key -> subjects (or pairs) whose lines leave
+    arriving: dict[str, set] = defaultdict(set)
+    for token, subject in subjects.items():
+        before = home_in_store(old_store, subject, old_homes)
+        after = home_in_store(new_store, subject, new_homes)
+        if before is not None:
+            leaving[default_key(before)].add(token)
+        if after is not None:
+            arriving[default_key(after)].add(token)
+    for (graph, token), (subject, graph_node) in pairs.items():
+        if _graph_has(old_store, subject, graph_node):
+            leaving[named_key(old_homes.in_graph(graph, token))].add((graph.encode(), token))
+        if _graph_has(new_store, subject, graph_node):
+            arriving[named_key(new_homes.in_graph(graph, token))].add((graph.encode(), token))
+    change = PieceChange(old={}, new={})
+    for key in sorted(set(leaving) | set(arriving)):
+        text = read_lines(old_dir, key)
+        change.old[key] = text
+        gone = leaving.get(key, set())
+        if key.startswith("d"):
+            kept = [line for line in text.split(b"\n") if line and subject_token(line) not in gone]
+            added = [
+                ox.Triple(q.subject, q.predicate, q.object)
+                for token in arriving.get(key, ())
+                for q in new_store.quads_for_pattern(subjects[token], None, None, ox.DefaultGraph())
+            ]
+            fresh = ox.serialize(added, format=ox.RdfFormat.N_TRIPLES) if added else b""
+        else:
+            kept = [
+                line
+                for line in text.split(b"\n")
+                if line and (graph_token(line)[1:-1], subject_token(line)) not in gone
+            ]
+            added_quads = [
+                q
+                for graph, token in arriving.get(key, ())
+                for q in new_store.quads_for_pattern(
+                    subjects[token], None, None, ox.NamedNode(graph.decode())
+                )
+            ]
+            fresh = ox.serialize(added_quads, format=ox.RdfFormat.N_QUADS) if added_quads else b""
+        change.new[key] = sorted_lines([*kept, *fresh.split(b"\n")])
+    return change
+
+
+def homes_from_dataset(dataset: Dataset, *, data_dir: Path) -> Homes:
+    """A full build's homes, from what the loader noted (a triple-format file, whose
+    subjects it did not note, is read again)."""
+    data_dir = data_dir.resolve()
+    ontology = dataset.base + ONTOLOGY_GRAPH
+    graph_files: dict[str, set[str]] = defaultdict(set)
+    subjects_of: dict[str, dict[str, set[str]]] = {}
+    for path, forced in dataset.files:
+        if forced is not None:
+            continue
+        name = str(path.resolve().relative_to(data_dir))
+        noted = dataset.file_subjects.get(path)
+        if noted is None:
+            noted = defaultdict(set)
+            for quad in file_quads(path, base=dataset.base):
+                noted[quad.graph_name.value].add(str(quad.subject))
+        subjects_of[name] = noted
+        for graph in noted:
+            graph_files[graph].add(name)
+    subject_home: dict[bytes, str] = {}
+    pair_home: dict[tuple[str, bytes], str] = {}
+    graph_home: dict[str, str | None] = {ontology: ONTOLOGY_HOME}
+    for graph, names in graph_files.items():
+        if graph != ontology:
+            graph_home[graph] = next(iter(names)) if len(names) == 1 else None
+    for name in sorted(subjects_of, reverse=True):  # the smallest name written last wins
+        for graph, subjects in subjects_of[name].items():
+            shared = graph_home.get(graph) is None
+            for subject in subjects:
+                token = subject.encode()
+                home = ONTOLOGY_HOME if graph == ontology else name
+                if graph == ontology or home <= subject_home.get(token, home):
+                    subject_home[token] = home
+                if shared:
+                    pair_home[(graph, token)] = name
+    for quad in dataset.store.quads_for_pattern(None, None, None, ox.NamedNode(ontology)):
+        subject_home[str(quad.subject).encode()] = ONTOLOGY_HOME
+    return Homes(subject_home=subject_home, graph_home=graph_home, pair_home=pair_home)
+
+
+def homes_from_files(
+    files: dict[str, list[str]], shared: dict[str, dict[str, list[str]]], *, base: str
+) -> Homes:
+    """Homes from a manifest: graphs by file, and the subjects of shared graphs by file."""
+    graph_files: dict[str, set[str]] = defaultdict(set)
+    for name, graphs in files.items():
+        for graph in graphs:
+            graph_files[graph].add(name)
+    ontology = base + ONTOLOGY_GRAPH
+    graph_home: dict[str, str | None] = {ontology: ONTOLOGY_HOME}
+    for graph, names in graph_files.items():
+        if graph != ontology:
+            graph_home[graph] = next(iter(names)) if len(names) == 1 else None
+    pair_home = {
+        (graph, subject.encode()): min(names)
+        for graph, subjects in shared.items()
+        for subject, names in subjects.items()
+        if names
+    }
+    return Homes(subject_home={}, graph_home=graph_home, pair_home=pair_home)
+
+
+STATS_FILE = "stats.json"
+
+
+def save_statistics(
+    directory: Path, statistics: Statistics, *, piece_stats: dict[str, PieceStats]
+) -> None:
+    values = {
+        "statistics": statistics_json(statistics),
+        "pieces": {k: v.as_json() for k, v in sorted(piece_stats.items())},
+    }
+    (directory / STATS_FILE).write_text(json.dumps(values, sort_keys=True), encoding="utf-8")
+
+
+def load_statistics(directory: Path) -> tuple[Statistics, dict[str, PieceStats]]:
+    values = json.loads((directory / STATS_FILE).read_text(encoding="utf-8"))
+    pieces = {k: PieceStats.from_json(v) for k, v in values["pieces"].items()}
+    return statistics_from_json(values["statistics"]), pieces
+
+
+def _term(token: str) -> ox.NamedNode | ox.BlankNode:
+    if token.startswith("_:"):
+        return ox.BlankNode(token[2:])
+    return ox.NamedNode(token[1:-1])
+
+
+def statistics_json(stats: Statistics) -> dict:
+    return {
+        "subjects": stats.subjects,
+        "properties": stats.properties,
+        "objects": stats.objects,
+        "entities": stats.entities,
+        "classes": [[str(c), n] for c, n in stats.classes],
+        "property_triples": [[p.value, n] for p, n in stats.property_triples],
+        "graph_triples": [[str(g), n] for g, n in stats.graph_triples],
+        "examples": [e.value for e in stats.examples],
+    }
+
+
+def statistics_from_json(values: dict) -> Statistics:
+    return Statistics(
+        subjects=values["subjects"],
+        properties=values["properties"],
+        objects=values["objects"],
+        entities=values["entities"],
+        classes=[(_term(c), n) for c, n in values["classes"]],
+        property_triples=[(ox.NamedNode(p), n) for p, n in values["property_triples"]],
+        graph_triples=[(_term(g), n) for g, n in values["graph_triples"]],
+        examples=[ox.NamedNode(e) for e in values["examples"]],
+    )
+
+
+def _sparql_order(token: str) -> tuple[int, str]:
+    # ORDER BY puts blank nodes before IRIs, and IRIs in code point order.
+    return (
+        0 if token.startswith("_:") else 1,
+        token[2:] if token.startswith("_:") else token[1:-1],
+    )
+
+
+def updated_statistics(
+    previous: Statistics,
+    *,
+    before: dict[str, PieceStats],
+    after: dict[str, PieceStats],
+    all_after: dict[str, PieceStats],
+    objects_delta: int,
+) -> Statistics:
+    """The previous statistics, with what the re-rendered pieces changed."""
+    classes = Counter({str(c): n for c, n in previous.classes})
+    properties = Counter({p.value: n for p, n in previous.property_triples})
+    graphs = Counter({str(g): n for g, n in previous.graph_triples})
+    subjects, entities = previous.subjects, previous.entities
+    for sign, side in ((-1, before), (1, after)):
+        for piece in side.values():
+            subjects += sign * piece.subjects
+            entities += sign * piece.entities
+            for c, n in piece.classes.items():
+                classes[c] += sign * n
+            for p, n in piece.properties.items():
+                properties[p] += sign * n
+            for g, n in piece.graphs.items():
+                graphs[f"<{g}>"] += sign * n
+    return Statistics(
+        subjects=subjects,
+        properties=sum(1 for n in properties.values() if n > 0),
+        objects=previous.objects + objects_delta,
+        entities=entities,
+        classes=[
+            (_term(c), n)
+            for c, n in sorted(classes.items(), key=lambda i: _sparql_order(i[0]))
+            if n > 0
+        ],
+        property_triples=[(ox.NamedNode(p), n) for p, n in sorted(properties.items()) if n > 0],
+        graph_triples=[
+            (_term(g), n)
+            for g, n in sorted(graphs.items(), key=lambda i: _sparql_order(i[0]))
+            if n > 0
+        ],
+        examples=[ox.NamedNode(e) for e in merged_examples(all_after.values())],
+    )
+
+
+def objects_delta(change: PieceChange, *, old_store: ox.Store, new_store: ox.Store) -> int:
+    """How many distinct objects of the union the change adds (negative: removes)."""
+
+    def lines(texts: dict[str, bytes]) -> set[bytes]:
+        found: set[bytes] = set()
+        for key, text in texts.items():
+            if key.startswith("d"):
+                found.update(line for line in text.split(b"\n") if line)
+        return found
+
+    before, after = lines(change.old), lines(change.new)
+    moved = before ^ after
+    if not moved:
+        return 0
+    text = b"".join(line + b"\n" for line in moved)
+    objects = {q.object for q in ox.parse(text, format=ox.RdfFormat.N_TRIPLES)}
+
+    def has(store: ox.Store, term: ox.Term) -> bool:
+        found = store.quads_for_pattern(None, None, term, ox.DefaultGraph())
+        return next(iter(found), None) is not None
+
+    return sum(has(new_store, o) - has(old_store, o) for o in objects)

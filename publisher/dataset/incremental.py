@@ -1,0 +1,459 @@
+"""The incremental rebuild: the previous build's store plus the delta of the files that changed.
+
+A full build loads every file, validates every document and writes every part of dist/. After
+a curator edits one document of ten thousand, almost all of that is the same again. So every
+build leaves a manifest in the cache (``<cache_dir>/incremental/``): the content hash of every
+data file, the graphs each file writes, the subjects a file states in a graph that several
+files write (graph/provenance gets a few quads from every source file), and a copy of each
+file's bytes (to know what an edited file used to say). The next build compares the files
+with it and, when few changed and nothing else did, does this instead of a full build:
+
+1. the previous dist/store is checkpointed into the new build (RocksDB hard links: 0.2 s);
+2. the quads the changed files no longer state are removed, unless another file still states
+   them, and the new ones are added; the union default graph follows as a set;
+3. the gate validates what the change can affect (validation caches the rest);
+4. dist/ is written from that store, as a full build writes it, and swapped in atomically.
+
+Anything else falls back to a full build, and says why: no manifest, another base or settings
+or ontology or shapes or publisher code, a previous dist/ that is not the one the manifest
+describes, too many changed files, or a changed file with blank nodes (a re-parse names them
+afresh, so the quads it used to state cannot be found again).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import shutil
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyoxigraph as ox
+
+import publisher
+from publisher.dataset.load import Dataset, file_quads, rdf_files
+from publisher.dist import STORE_DIR, BuildInfo
+from publisher.settings import Settings
+
+log = logging.getLogger(__name__)
+
+MANIFEST_VERSION = 1
+MANIFEST_FILE = "manifest.json"
+COPIES_DIR = "files"
+# Above this share of changed files a full build is about as fast, and simpler.
+MAX_CHANGED_SHARE = 0.1
+MIN_CHANGED_LIMIT = 50
+
+
+def incremental_dir(cache: Path) -> Path:
+    return cache / "incremental"
+
+
+def sha256_bytes(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _tree_digest(paths: list[Path], *, root: Path | None = None) -> str:
+    digest = hashlib.sha256()
+    for path in paths:
+        name = str(path.relative_to(root)) if root else str(path)
+        digest.update(name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def fingerprint(settings: Settings) -> str:
+    """Everything besides the data files that a build's output depends on."""
+    code = Path(publisher.__file__).resolve().parent
+    parts = {
+        "version": publisher.__version__,
+        "code": _tree_digest(sorted(code.rglob("*.py")), root=code),
+        "settings": {key: str(settings[key]) for key in sorted(settings)},
+        "ontology": _tree_digest(rdf_files(Path(settings.ontology_dir)))
+        if settings.ontology_dir
+        else "",
+        "shapes": _tree_digest(rdf_files(Path(settings.shapes_dir))) if settings.shapes_dir else "",
+    }
+    return sha256_bytes(json.dumps(parts, sort_keys=True).encode())
+
+
+@dataclass
+class Manifest:
+    """What the last build was made of (written after its swap)."""
+
+    fingerprint: str
+    build_id: str
+    files: dict[str, dict]  # data-dir-relative path -> {"sha256", "graphs"}
+    # graph written by several files -> subject (N-Triples form) -> files stating it there
+    shared_subjects: dict[str, dict[str, list[str]]]
+    quads: int
+    triples: int
+    pieces: str = ""  # the directory (in incremental/) of the dumps' pieces of this build
+    version: int = MANIFEST_VERSION
+
+    @classmethod
+    def read(cls, directory: Path) -> Manifest | None:
+        try:
+            values = json.loads((directory / MANIFEST_FILE).read_text(encoding="utf-8"))
+            manifest = cls(**values)
+        except (OSError, ValueError, TypeError):
+            return None
+        return manifest if manifest.version == MANIFEST_VERSION else None
+
+    def write(self, directory: Path) -> None:
+        directory.mkdir(parents=True, exist_ok=True)
+        staging = directory / f".{MANIFEST_FILE}.{os.getpid()}"
+        staging.write_text(json.dumps(self.__dict__, sort_keys=True), encoding="utf-8")
+        os.replace(staging, directory / MANIFEST_FILE)
+
+
+def _keep_copies(directory: Path, *, wanted: set[str], new: dict[str, bytes]) -> None:
+    """Content-addressed copies of the data files (what an edited file used to say): `new`
+    written, copies no file refers to any more (`wanted`: the digests) removed."""
+    copies = directory / COPIES_DIR
+    copies.mkdir(parents=True, exist_ok=True)
+    for existing in copies.iterdir():
+        if existing.name not in wanted:
+            existing.unlink()
+    for data in new.values():
+        path = copies / sha256_bytes(data)
+        if not path.exists():
+            path.write_bytes(data)
+
+
+def _shared_subjects(
+    graph_files: dict[str, set[str]], file_subjects: dict[str, dict[str, set[str]]]
+) -> dict[str, dict[str, list[str]]]:
+    shared: dict[str, dict[str, list[str]]] = {}
+    for graph, files in graph_files.items():
+        if len(files) < 2:
+            continue
+        by_subject: dict[str, set[str]] = defaultdict(set)
+        for name in files:
+            for subject in file_subjects.get(name, {}).get(graph, ()):
+                by_subject[subject].add(name)
+        shared[graph] = {s: sorted(f) for s, f in sorted(by_subject.items())}
+    return shared
+
+
+def new_pieces_dir(cache: Path) -> Path:
+    """A directory of its own for a build's pieces (the previous build's stay until the
+    manifest no longer names them)."""
+    directory = incremental_dir(cache) / f"pieces-{os.getpid()}-{time.time_ns()}"
+    directory.mkdir(parents=True)
+    return directory
+
+
+def _drop_other_pieces(cache: Path, keep: str) -> None:
+    for directory in incremental_dir(cache).glob("pieces-*"):
+        if directory.name != keep:
+            shutil.rmtree(directory, ignore_errors=True)
+
+
+def record_full_build(
+    settings: Settings, dataset: Dataset, info: BuildInfo, cache: Path, *, pieces: Path
+) -> None:
+    """After a full build: the manifest the next build compares the files with."""
+    data_dir = Path(settings.data_dir).resolve()
+    contents: dict[str, bytes] = {}
+    graphs: dict[str, set[str]] = defaultdict(set)
+    graph_files: dict[str, set[str]] = defaultdict(set)
+    for path, forced in dataset.files:
+        if forced is not None:
+            continue  # the ontology: part of the fingerprint
+        name = str(path.resolve().relative_to(data_dir))
+        contents[name] = path.read_bytes()
+    for graph, paths in dataset.graph_files.items():
+        for path in paths:
+            resolved = path.resolve()
+            if resolved.is_relative_to(data_dir):
+                name = str(resolved.relative_to(data_dir))
+                graphs[name].add(graph)
+                graph_files[graph].add(name)
+    file_subjects = _file_subjects(dataset, data_dir=data_dir, graph_files=graph_files)
+    directory = incremental_dir(cache)
+    digests = {name: sha256_bytes(data) for name, data in contents.items()}
+    _keep_copies(directory, wanted=set(digests.values()), new=contents)
+    Manifest(
+        fingerprint=fingerprint(settings),
+        build_id=info.build_id,
+        files={
+            name: {"sha256": digests[name], "graphs": sorted(graphs[name])}
+            for name in sorted(contents)
+        },
+        shared_subjects=_shared_subjects(graph_files, file_subjects),
+        quads=info.quads,
+        triples=info.triples,
+        pieces=pieces.name,
+    ).write(directory)
+    _drop_other_pieces(cache, pieces.name)
+
+
+def _file_subjects(
+    dataset: Dataset, *, data_dir: Path, graph_files: dict[str, set[str]]
+) -> dict[str, dict[str, set[str]]]:
+    """file -> graph -> subjects, for the graphs several files write. The loader noted them
+    for dataset formats; a triple-format file is read again here (rare: two files whose
+    names give the same graph)."""
+    result: dict[str, dict[str, set[str]]] = {}
+    multi = {graph for graph, files in graph_files.items() if len(files) > 1}
+    if not multi:
+        return result
+    for path, forced in dataset.files:
+        if forced is not None:
+            continue
+        name = str(path.resolve().relative_to(data_dir))
+        noted = dataset.file_subjects.get(path)
+        if noted is None:
+            noted = defaultdict(set)
+            for quad in file_quads(path, base=dataset.base):
+                noted[quad.graph_name.value].add(str(quad.subject))
+        result[name] = {g: set(s) for g, s in noted.items() if g in multi}
+    return result
+
+
+class NotIncremental(Exception):
+    """Why this build cannot be incremental (a full build follows)."""
+
+
+@dataclass
+class Delta:
+    """What the changed files change in the store."""
+
+    changed: list[str]  # data-dir-relative names: modified, added and deleted files
+    removed: set[ox.Quad] = field(default_factory=set)
+    added: set[ox.Quad] = field(default_factory=set)
+    union_removed: set[ox.Triple] = field(default_factory=set)
+    union_added: set[ox.Triple] = field(default_factory=set)
+    # Every quad a changed file states or stated: where a subject lives (its home file) can
+    # change even when the quad stays (another file states it too).
+    touched: set[ox.Quad] = field(default_factory=set)
+
+    def subjects(self) -> set[str]:
+        """IRIs (and blank nodes) whose statements changed in some graph."""
+        return {q.subject.value for q in self.removed | self.added}
+
+
+@dataclass
+class Plan:
+    manifest: Manifest
+    current: dict[str, str]  # name -> sha256 of the files now
+    contents: dict[str, bytes]  # name -> bytes of the changed files that exist now
+    changed: list[str]
+
+
+def plan(settings: Settings, cache: Path) -> Plan:
+    """Compare the data files with the manifest; raise NotIncremental with the reason."""
+    directory = incremental_dir(cache)
+    manifest = Manifest.read(directory)
+    if manifest is None:
+        raise NotIncremental("no manifest of a previous build")
+    dist = Path(settings.dist_dir)
+    try:
+        previous = BuildInfo.read(dist)
+    except (OSError, ValueError, TypeError) as error:
+        raise NotIncremental(f"no previous build in {dist}") from error
+    if previous.build_id != manifest.build_id or not (dist / STORE_DIR).is_dir():
+        raise NotIncremental(f"{dist} is not the build the manifest describes")
+    if manifest.fingerprint != fingerprint(settings):
+        raise NotIncremental("settings, ontology, shapes or publisher code changed")
+    data_dir = Path(settings.data_dir).resolve()
+    current: dict[str, str] = {}
+    contents: dict[str, bytes] = {}
+    changed: list[str] = []
+    for path in rdf_files(data_dir):
+        name = str(path.relative_to(data_dir))
+        data = path.read_bytes()
+        current[name] = sha256_bytes(data)
+        if manifest.files.get(name, {}).get("sha256") != current[name]:
+            changed.append(name)
+            contents[name] = data
+    changed += sorted(set(manifest.files) - set(current))
+    if not current:
+        raise NotIncremental(f"no RDF files in {data_dir}")
+    limit = max(MIN_CHANGED_LIMIT, int(MAX_CHANGED_SHARE * len(current)))
+    if len(changed) > limit:
+        raise NotIncremental(f"{len(changed)} files changed (more than {limit})")
+    return Plan(manifest=manifest, current=current, contents=contents, changed=sorted(changed))
+
+
+def _quads_of(path: Path, *, base: str) -> set[ox.Quad]:
+    quads = file_quads(path, base=base)
+    if any(isinstance(term, ox.BlankNode) for q in quads for term in (q.subject, q.object)):
+        raise NotIncremental(f"{path.name} has blank nodes")
+    return quads
+
+
+def compute_delta(plan_: Plan, *, settings: Settings, cache: Path) -> Delta:
+    """The quads to remove and to add (before touching any store)."""
+    base = settings.base_uri
+    data_dir = Path(settings.data_dir).resolve()
+    copies = incremental_dir(cache) / COPIES_DIR
+    manifest = plan_.manifest
+    delta = Delta(changed=plan_.changed)
+    old: set[ox.Quad] = set()
+    new: set[ox.Quad] = set()
+    for name in plan_.changed:
+        if name in manifest.files:
+            copy = copies / manifest.files[name]["sha256"]
+            if not copy.is_file():
+                raise NotIncremental(f"the copy of {name} is missing")
+            old |= _quads_of(_as_named(copy, name, cache), base=base)
+        if name in plan_.current:
+            new |= _quads_of(data_dir / name, base=base)
+    removed = old - new
+    # A quad an unchanged file also states stays.
+    changed = set(plan_.changed)
+    for quad in list(removed):
+        graph = quad.graph_name.value
+        others = manifest.shared_subjects.get(graph, {}).get(str(quad.subject), [])
+        for other in others:
+            if other in changed:
+                continue
+            copy = copies / manifest.files[other]["sha256"]
+            if quad in _quads_of(_as_named(copy, other, cache), base=base):
+                removed.discard(quad)
+                break
+    delta.removed = removed
+    delta.added = new - old
+    delta.touched = old | new
+    return delta
+
+
+def _as_named(copy: Path, name: str, cache: Path) -> Path:
+    """A copy under the file's own name (the parser picks the format by extension, and the
+    fallback graph of a triple format comes from the file's stem)."""
+    target = incremental_dir(cache) / "parse" / name
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(copy, target)
+    return target
+
+
+def apply_delta(store: ox.Store, delta: Delta) -> None:
+    """Named graphs first, then the union default graph as a set: a triple leaves it when no
+    graph states it any more, and joins it when the first graph does."""
+    default = ox.DefaultGraph()
+    for quad in delta.removed:
+        store.remove(quad)
+    store.extend(delta.added)
+    for quad in delta.removed:
+        triple = ox.Triple(quad.subject, quad.predicate, quad.object)
+        still = any(
+            not isinstance(q.graph_name, ox.DefaultGraph)
+            for q in store.quads_for_pattern(quad.subject, quad.predicate, quad.object, None)
+        )
+        if not still:
+            store.remove(ox.Quad(quad.subject, quad.predicate, quad.object, default))
+            delta.union_removed.add(triple)
+    for quad in delta.added:
+        triple = ox.Triple(quad.subject, quad.predicate, quad.object)
+        union = ox.Quad(quad.subject, quad.predicate, quad.object, default)
+        if union not in store:
+            store.add(union)
+            delta.union_added.add(triple)
+    delta.union_removed -= delta.union_added
+    # A named graph no quad is in any more is no graph (a full build would not have it).
+    for graph in {q.graph_name for q in delta.removed}:
+        if next(iter(store.quads_for_pattern(None, None, None, graph)), None) is None:
+            store.remove_graph(graph)
+
+
+def next_manifest(plan_: Plan, *, settings: Settings, dataset: Dataset) -> Manifest:
+    """The manifest of the build being made (its build id and counts come at commit)."""
+    manifest = plan_.manifest
+    data_dir = Path(settings.data_dir).resolve()
+    files = {n: v for n, v in manifest.files.items() if n in plan_.current}
+    graph_files: dict[str, set[str]] = defaultdict(set)
+    for graph, paths in dataset.graph_files.items():
+        for path in paths:
+            if path.resolve().is_relative_to(data_dir):  # not the ontology's files
+                graph_files[graph].add(str(path.resolve().relative_to(data_dir)))
+    graphs_of: dict[str, set[str]] = defaultdict(set)
+    for graph, names in graph_files.items():
+        for name in names:
+            graphs_of[name].add(graph)
+    for name in plan_.changed:
+        if name in plan_.current:
+            files[name] = {"sha256": plan_.current[name], "graphs": sorted(graphs_of[name])}
+    shared = {g: dict(s) for g, s in manifest.shared_subjects.items()}
+    changed = set(plan_.changed)
+    for subjects in shared.values():
+        for subject in list(subjects):
+            kept = [f for f in subjects[subject] if f not in changed]
+            if kept:
+                subjects[subject] = kept
+            else:
+                del subjects[subject]
+    multi = {g for g, names in graph_files.items() if len(names) > 1}
+    for name in plan_.changed:
+        if name not in plan_.current:
+            continue
+        for quad in file_quads(data_dir / name, base=settings.base_uri):
+            graph = quad.graph_name.value
+            if graph in multi:
+                listed = shared.setdefault(graph, {}).setdefault(str(quad.subject), [])
+                if name not in listed:
+                    listed.append(name)
+                    listed.sort()
+    for graph in list(shared):
+        if graph not in multi:
+            del shared[graph]
+    for graph in multi - set(shared):
+        # A graph that became shared by this change: note every file's subjects in it.
+        shared[graph] = {}
+        for name in sorted(graph_files[graph]):
+            for quad in file_quads(data_dir / name, base=settings.base_uri):
+                if quad.graph_name.value == graph:
+                    listed = shared[graph].setdefault(str(quad.subject), [])
+                    if name not in listed:
+                        listed.append(name)
+    return Manifest(
+        fingerprint=manifest.fingerprint,
+        build_id="",
+        files=files,
+        shared_subjects=shared,
+        quads=0,
+        triples=0,
+    )
+
+
+def commit(manifest: Manifest, plan_: Plan, *, info: BuildInfo, pieces: Path, cache: Path) -> None:
+    """After an incremental build's swap: its manifest, copies and pieces become the ones
+    the next build starts from."""
+    directory = incremental_dir(cache)
+    _keep_copies(
+        directory, wanted={v["sha256"] for v in manifest.files.values()}, new=plan_.contents
+    )
+    shutil.rmtree(directory / "parse", ignore_errors=True)
+    manifest.build_id = info.build_id
+    manifest.quads, manifest.triples = info.quads, info.triples
+    manifest.pieces = pieces.name
+    manifest.write(directory)
+    _drop_other_pieces(cache, pieces.name)
+
+
+def dataset_from(plan_: Plan, *, settings: Settings, store: ox.Store) -> Dataset:
+    """The Dataset the gate and the writers expect, over the updated store, without loading
+    the files again: which files write which graphs comes from the manifest and the delta."""
+    data_dir = Path(settings.data_dir).resolve()
+    dataset = Dataset(base=settings.base_uri, store=store)
+    if settings.ontology_dir:
+        from publisher.dataset.load import ONTOLOGY_GRAPH
+
+        for path in rdf_files(Path(settings.ontology_dir)):
+            dataset.files.append((path, ONTOLOGY_GRAPH))
+            dataset.graph_files[settings.base_uri + ONTOLOGY_GRAPH].add(path)
+    changed = set(plan_.changed)
+    for name in sorted(plan_.current):
+        path = data_dir / name
+        dataset.files.append((path, None))
+        if name in changed:
+            graphs = {q.graph_name.value for q in file_quads(path, base=settings.base_uri)}
+        else:
+            graphs = set(plan_.manifest.files[name]["graphs"])
+        for graph in graphs:
+            dataset.graph_files[graph].add(path)
+    return dataset

@@ -1,0 +1,267 @@
+"""The incremental rebuild (publisher.dataset.incremental): after a curator edits, adds or
+deletes a few files, `build` takes the previous store plus the delta, and publishes exactly
+what a full build of the same files publishes."""
+
+from __future__ import annotations
+
+import gzip
+import shutil
+import sqlite3
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+from click.testing import CliRunner
+from source_corpus import write_corpus
+
+from publisher import formats
+from publisher.cli import main
+from publisher.dataset.pipeline import build_dataset
+from publisher.dataset.void import void_statistics
+from publisher.dist import STORE_DIR, BuildInfo
+from publisher.errors import ValidationFailed
+from publisher.settings import load_settings
+
+ROOT = Path(__file__).resolve().parent.parent
+BASE = "http://incremental.example/"
+DOCS = 8
+
+
+def settings_for(data: Path, dist: Path, **extra: str):
+    values = {
+        "base_uri": BASE,
+        "data_dir": str(data),
+        "ontology_dir": str(ROOT / "ontology"),
+        "shapes_dir": str(ROOT / "shapes"),
+        "dist_dir": str(dist),
+    }
+    return load_settings({**values, **extra}, environ={})
+
+
+@pytest.fixture
+def corpus(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A small corpus, one document held back (to be added later), built once."""
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    data = tmp_path / "data"
+    write_corpus(data, docs=DOCS + 1, seed=3)
+    held = sorted((data / "sources").glob("*.trig"))[-1]
+    shutil.move(held, tmp_path / held.name)
+    built = build_dataset(settings_for(data, tmp_path / "dist"))
+    assert built.changed_files is None and "no manifest" in built.full_because
+    return data
+
+
+def sources(data: Path) -> list[Path]:
+    return sorted((data / "sources").glob("*.trig"))
+
+
+def quads_of_store(dist: Path) -> set[ox.Quad]:
+    return set(ox.Store.read_only(str(dist / STORE_DIR)))
+
+
+def dump_quads(dist: Path, fmt: formats.Format) -> set[ox.Quad]:
+    body = gzip.decompress((dist / formats.dump_name(fmt)).read_bytes())
+    return set(ox.parse(body, format=fmt.oxigraph, base_iri=BASE))
+
+
+def search_rows(dist: Path) -> dict[str, list[tuple]]:
+    """The search index's rows, with entity row ids replaced by the entity's IRI (row ids
+    follow the order the store gives, which is not part of what the index says)."""
+    with sqlite3.connect(dist / "search.sqlite") as db:
+        iri = dict(db.execute("SELECT id, iri FROM entity"))
+
+        def rows(query: str, *, entity_column: int | None = None) -> list[tuple]:
+            found = []
+            for row in db.execute(query):
+                row = list(row)
+                if entity_column is not None:
+                    row[entity_column] = iri[row[entity_column]]
+                found.append(tuple(row))
+            return sorted(found)
+
+        return {
+            "meta": rows("SELECT * FROM meta"),
+            "entity": rows("SELECT iri, label, type, type_label FROM entity"),
+            "entity_type": rows("SELECT entity, type FROM entity_type", entity_column=0),
+            "class": rows("SELECT * FROM class"),
+            "property": rows("SELECT * FROM property"),
+            "name": rows(
+                "SELECT entity, text, folded, lang, kind, source FROM name", entity_column=0
+            ),
+        }
+
+
+def assert_same_as_a_full_build(data: Path, dist: Path, tmp_path: Path) -> None:
+    """A full build of the same files (own dist/, own cache) publishes the same statements,
+    statistics, counts and search index."""
+    full = tmp_path / f"full-{len(list(tmp_path.iterdir()))}"
+    reference = build_dataset(settings_for(data, full), full=True)
+    assert reference.changed_files is None
+    assert quads_of_store(dist) == quads_of_store(full)
+    for fmt in formats.DUMP_FORMATS:
+        assert dump_quads(dist, fmt) == dump_quads(full, fmt), fmt.name
+        # The same pieces, rendered by the same function: the same bytes.
+        name = formats.dump_name(fmt)
+        assert (dist / name).read_bytes() == (full / name).read_bytes(), name
+    ours, theirs = BuildInfo.read(dist), BuildInfo.read(full)
+    assert (ours.quads, ours.triples, ours.graphs) == (theirs.quads, theirs.triples, theirs.graphs)
+    stats = [
+        void_statistics(ox.Store.read_only(str(d / STORE_DIR)), base=BASE) for d in (dist, full)
+    ]
+    assert stats[0] == stats[1]
+    assert search_rows(dist) == search_rows(full)
+
+
+def test_editing_one_document_rebuilds_only_its_delta(corpus: Path, tmp_path: Path) -> None:
+    dist = tmp_path / "dist"
+    target = sources(corpus)[2]
+    text = target.read_text(encoding="utf-8")
+    label = text.split('rdfs:label "', 2)[2].split('"', 1)[0]  # a statement's label
+    target.write_text(
+        text.replace(f'"{label}"', '"Xocalı — Ходжалы, relabelled"', 1), encoding="utf-8"
+    )
+    built = build_dataset(settings_for(corpus, dist))
+    assert built.changed_files == [f"sources/{target.name}"]
+    assert built.report is not None and built.report.conforms
+    store = ox.Store.read_only(str(dist / STORE_DIR))
+    relabelled = ox.Literal("Xocalı — Ходжалы, relabelled", language="en")
+    assert len(list(store.quads_for_pattern(None, None, relabelled, ox.DefaultGraph()))) == 1
+    old = list(store.quads_for_pattern(None, None, ox.Literal(label, language="en"), None))
+    assert old == []
+    assert_same_as_a_full_build(corpus, dist, tmp_path)
+
+
+def test_adding_deleting_and_editing_shared_files(corpus: Path, tmp_path: Path) -> None:
+    dist = tmp_path / "dist"
+    held = next(tmp_path.glob("*.trig"))
+    shutil.move(held, corpus / "sources" / held.name)
+    gone = sources(corpus)[0]
+    gone.unlink()
+    built = build_dataset(settings_for(corpus, dist))
+    assert built.changed_files == sorted([f"sources/{held.name}", f"sources/{gone.name}"])
+    assert_same_as_a_full_build(corpus, dist, tmp_path)
+    # The shared entities: a new name in Azerbaijani and Russian for a place.
+    curated = corpus / "curated.trig"
+    text = curated.read_text(encoding="utf-8")
+    place = text.split("<id/place/", 1)[1].split(">", 1)[0]
+    extra = (
+        f"\n<graph/curated> {{ <id/place/{place}> <http://www.w3.org/2004/02/skos/core#altLabel> "
+        '"Xocalı rayonu"@az , "Ходжалинский район"@ru . }\n'
+    )
+    curated.write_text(text + extra, encoding="utf-8")
+    built = build_dataset(settings_for(corpus, dist))
+    assert built.changed_files == ["curated.trig"]
+    assert_same_as_a_full_build(corpus, dist, tmp_path)
+    # And back: the names leave the store, the search index and every dump.
+    curated.write_text(text, encoding="utf-8")
+    assert build_dataset(settings_for(corpus, dist)).changed_files == ["curated.trig"]
+    store = ox.Store.read_only(str(dist / STORE_DIR))
+    assert not list(store.quads_for_pattern(None, None, ox.Literal("Xocalı rayonu", language="az")))
+    assert_same_as_a_full_build(corpus, dist, tmp_path)
+
+
+def test_a_statement_another_file_also_makes_stays(corpus: Path, tmp_path: Path) -> None:
+    """Two files state the same quad in one graph: when one stops, the quad stays (and so
+    does its triple in the union)."""
+    dist = tmp_path / "dist"
+    both = (
+        "<graph/provenance> { <id/organisation/shared-agent> "
+        '<http://www.w3.org/2000/01/rdf-schema#label> "Ортак агент / Ümumi agent"@az . }\n'
+    )
+    first, second = sources(corpus)[:2]
+    for path in (first, second):
+        path.write_text(path.read_text(encoding="utf-8") + both, encoding="utf-8")
+    build_dataset(settings_for(corpus, dist), full=True)
+    first.write_text(first.read_text(encoding="utf-8").replace(both, ""), encoding="utf-8")
+    built = build_dataset(settings_for(corpus, dist))
+    assert built.changed_files == [f"sources/{first.name}"]
+    store = ox.Store.read_only(str(dist / STORE_DIR))
+    agent = ox.NamedNode(BASE + "id/organisation/shared-agent")
+    assert len(list(store.quads_for_pattern(agent, None, None, None))) == 2  # graph + union
+    assert_same_as_a_full_build(corpus, dist, tmp_path)
+    second.write_text(second.read_text(encoding="utf-8").replace(both, ""), encoding="utf-8")
+    assert build_dataset(settings_for(corpus, dist)).changed_files == [f"sources/{second.name}"]
+    store = ox.Store.read_only(str(dist / STORE_DIR))
+    assert list(store.quads_for_pattern(agent, None, None, None)) == []
+    assert_same_as_a_full_build(corpus, dist, tmp_path)
+
+
+def test_an_edit_that_breaks_the_shapes_leaves_dist_untouched(corpus: Path, tmp_path: Path) -> None:
+    dist = tmp_path / "dist"
+    before = BuildInfo.read(dist)
+    files = {p.name for p in dist.iterdir()}
+    target = sources(corpus)[1]
+    good = target.read_text(encoding="utf-8")
+    # A date that is not one.
+    broken = good.replace('dct:issued "', 'dct:issued "not a date ', 1)
+    assert broken != good
+    target.write_text(broken, encoding="utf-8")
+    with pytest.raises(ValidationFailed) as refused:
+        build_dataset(settings_for(corpus, dist))
+    assert target.name in str(refused.value)
+    assert BuildInfo.read(dist) == before and {p.name for p in dist.iterdir()} == files
+    assert not list(tmp_path.glob(".dist.building-*"))  # the staging directory is gone
+    target.write_text(good, encoding="utf-8")
+    built = build_dataset(settings_for(corpus, dist))
+    assert built.changed_files == []  # the manifest still describes the good build
+    assert_same_as_a_full_build(corpus, dist, tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        ("shapes", "settings, ontology, shapes or publisher code changed"),
+        ("blank node", "has blank nodes"),
+        ("many files", "files changed (more than"),
+        ("dist replaced", "is not the build the manifest describes"),
+    ],
+)
+def test_what_forces_a_full_build_is_said(
+    corpus: Path, tmp_path: Path, change: str, reason: str
+) -> None:
+    dist = tmp_path / "dist"
+    extra: dict[str, str] = {}
+    if change == "shapes":
+        shapes = tmp_path / "shapes"
+        shutil.copytree(ROOT / "shapes", shapes)
+        with (shapes / "extra.ttl").open("w", encoding="utf-8") as stream:
+            stream.write("# a new shapes file\n")
+        extra["shapes_dir"] = str(shapes)
+    elif change == "blank node":
+        target = sources(corpus)[0]
+        target.write_text(
+            target.read_text(encoding="utf-8")
+            + '<graph/provenance> { [] <http://www.w3.org/2000/01/rdf-schema#label> "x" . }\n',
+            encoding="utf-8",
+        )
+    elif change == "many files":
+        for index in range(60):
+            (corpus / f"extra-{index}.ttl").write_text(
+                f'<id/thing/extra-{index}> <http://www.w3.org/2000/01/rdf-schema#comment> "x" .\n',
+                encoding="utf-8",
+            )
+    else:  # another build (with its own cache) of other data replaced dist/
+        target = sources(corpus)[0]
+        other = '<graph/provenance> { <id/x> <http://www.w3.org/2000/01/rdf-schema#label> "y" . }'
+        target.write_text(target.read_text(encoding="utf-8") + other, encoding="utf-8")
+        build_dataset(settings_for(corpus, dist, cache_dir=str(tmp_path / "other-cache")))
+    built = build_dataset(settings_for(corpus, dist, **extra), check=change != "many files")
+    assert built.changed_files is None
+    assert reason in built.full_because
+    if change == "many files":
+        assert_same_as_a_full_build(corpus, dist, tmp_path)
+
+
+def test_the_cli_says_what_kind_of_build_it_made(corpus: Path, tmp_path: Path) -> None:
+    dist = tmp_path / "dist"
+    target = sources(corpus)[3]
+    target.write_text(target.read_text(encoding="utf-8") + "# saved\n", encoding="utf-8")
+    options = ["--base", BASE, "--data", str(corpus), "--out", str(dist)]
+    options += ["--ontology", str(ROOT / "ontology"), "--shapes", str(ROOT / "shapes")]
+    runner = CliRunner()
+    result = runner.invoke(main, ["build", *options])
+    assert result.exit_code == 0, result.output
+    assert f"Incremental: 1 changed file(s) (sources/{target.name})." in result.output
+    result = runner.invoke(main, ["build", "--full", *options])
+    assert result.exit_code == 0, result.output
+    assert "Full build (a full build was asked for)." in result.output
