@@ -227,29 +227,42 @@ def _stats(store: ox.Store, *, named: bool, base: str) -> PieceStats:
 # --- the pieces of a directory -----------------------------------------------------------
 
 
+def _file(directory: Path, key: str, name: str) -> Path:
+    # One flat directory (d017.turtle.gz, d017.lines.nq.gz): a directory per piece made the
+    # removal of an old build's pieces cost seconds (rmdir is slow on ext4).
+    return directory / f"{key}.{name}"
+
+
 def write_piece(directory: Path, lines: bytes, rendered: Rendered) -> None:
     """A piece's files: its canonical text and a member per format."""
-    piece = directory / rendered.key
-    piece.mkdir(parents=True, exist_ok=True)
-    (piece / LINES_FILE).write_bytes(gzip_bytes(lines))
+    directory.mkdir(parents=True, exist_ok=True)
+    _file(directory, rendered.key, LINES_FILE).write_bytes(gzip_bytes(lines))
     for name, member in rendered.members.items():
-        (piece / f"{name}.gz").write_bytes(member)
+        _file(directory, rendered.key, f"{name}.gz").write_bytes(member)
+    if rendered.rdf_xml_problem:
+        _file(directory, rendered.key, PROBLEM_FILE).write_text(
+            rendered.rdf_xml_problem, encoding="utf-8"
+        )
 
 
 def read_lines(directory: Path, key: str) -> bytes:
-    path = directory / key / LINES_FILE
+    path = _file(directory, key, LINES_FILE)
     return igzip.decompress(path.read_bytes()) if path.exists() else b""
 
 
 def link_pieces(source: Path, target: Path, *, skip: Iterable[str]) -> None:
     """The unchanged pieces of the previous build, hard-linked (no copy) into the new one."""
     skipped = set(skip)
-    for piece in source.iterdir():
-        if piece.name in skipped or not piece.is_dir():
+    target.mkdir(parents=True, exist_ok=True)
+    for path in source.iterdir():
+        key = path.name.split(".", 1)[0]
+        if key in skipped or not _is_key(key):
             continue
-        (target / piece.name).mkdir(parents=True, exist_ok=True)
-        for member in piece.iterdir():
-            os.link(member, target / piece.name / member.name)
+        os.link(path, target / path.name)
+
+
+def _is_key(name: str) -> bool:
+    return len(name) == 4 and name[0] in "dn" and name[1:].isdigit()
 
 
 def sorted_lines(lines: Iterable[bytes]) -> bytes:
@@ -270,9 +283,8 @@ class AssembledDump:
 
 def piece_keys(directory: Path) -> list[str]:
     """Default pieces first, then named ones, each in bucket order."""
-    return sorted(
-        (p.name for p in directory.iterdir() if p.is_dir()), key=lambda k: (k[0] != "d", k)
-    )
+    keys = {p.name.split(".", 1)[0] for p in directory.iterdir()}
+    return sorted((k for k in keys if _is_key(k)), key=lambda k: (k[0] != "d", k))
 
 
 def assemble(
@@ -312,7 +324,7 @@ def _assemble_one(
         if frame.header:
             put(gzip_bytes(frame.header), frame.header)
         for key in keys:
-            path = directory / key / f"{fmt.name}.gz"
+            path = _file(directory, key, f"{fmt.name}.gz")
             if not path.exists():
                 continue
             member = path.read_bytes()
@@ -408,16 +420,14 @@ def render_and_write(
 
     stats: dict[str, PieceStats] = {}
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="piece") as pool:
-        for key, piece_stats, problem in pool.map(one, sorted(pieces)):
+        for key, piece_stats, _problem in pool.map(one, sorted(pieces)):
             stats[key] = piece_stats
-            if problem:
-                (directory / key / PROBLEM_FILE).write_text(problem, encoding="utf-8")
     return stats
 
 
 def rdf_xml_problems(directory: Path) -> list[str]:
     """Why pieces cannot be RDF/XML (then the RDF/XML dump is left out)."""
-    return [p.read_text(encoding="utf-8") for p in sorted(directory.glob(f"*/{PROBLEM_FILE}"))]
+    return [p.read_text(encoding="utf-8") for p in sorted(directory.glob(f"*.{PROBLEM_FILE}"))]
 
 
 # --- an incremental build's pieces -------------------------------------------------------
