@@ -16,6 +16,7 @@ from source_corpus import write_corpus
 
 from publisher import formats
 from publisher.cli import main
+from publisher.dataset import dump_pieces
 from publisher.dataset.pipeline import build_dataset
 from publisher.dataset.void import void_statistics
 from publisher.dist import STORE_DIR, BuildInfo
@@ -265,3 +266,21 @@ def test_the_cli_says_what_kind_of_build_it_made(corpus: Path, tmp_path: Path) -
     result = runner.invoke(main, ["build", "--full", *options])
     assert result.exit_code == 0, result.output
     assert "Full build (a full build was asked for)." in result.output
+
+
+def test_big_files_spread_their_subjects_and_still_rebuild_exactly(
+    corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A file above SPREAD_BYTES (a bulk dump, not one document) spreads its subjects over
+    every piece; here every file is 'big', and a rebuild still equals a full build."""
+    monkeypatch.setattr(dump_pieces, "SPREAD_BYTES", 1_000)
+    dist = tmp_path / "dist"
+    build_dataset(settings_for(corpus, dist), full=True)
+    pieces = {p.name.split(".")[0] for p in (tmp_path / "dist.cache" / "incremental").glob("*/*")}
+    assert len(pieces) > 4 * DOCS  # not a piece or two per file
+    target = sources(corpus)[4]
+    text = target.read_text(encoding="utf-8")
+    label = text.split('rdfs:label "', 2)[2].split('"', 1)[0]
+    target.write_text(text.replace(f'"{label}"', '"Ходжалы"', 1), encoding="utf-8")
+    assert build_dataset(settings_for(corpus, dist)).changed_files == [f"sources/{target.name}"]
+    assert_same_as_a_full_build(corpus, dist, tmp_path)

@@ -63,12 +63,23 @@ def bucket_of(home: str) -> int:
     return int.from_bytes(digest, "big") % BUCKETS
 
 
-def default_key(home: str) -> str:
-    return f"d{bucket_of(home):03d}"
+# A file above this size (a bulk dump rather than one document) spreads its subjects over all
+# buckets, so that its pieces stay small and render in parallel.
+SPREAD_BYTES = 4 << 20
 
 
-def named_key(home: str) -> str:
-    return f"n{bucket_of(home):03d}"
+def _bucket(home: str, subject: bytes, spread: frozenset[str]) -> int:
+    if home in spread:
+        return bucket_of(home + " " + subject.decode("utf-8", "surrogateescape"))
+    return bucket_of(home)
+
+
+def default_key(home: str, subject: bytes, spread: frozenset[str] = frozenset()) -> str:
+    return f"d{_bucket(home, subject, spread):03d}"
+
+
+def named_key(home: str, subject: bytes, spread: frozenset[str] = frozenset()) -> str:
+    return f"n{_bucket(home, subject, spread):03d}"
 
 
 def subject_token(line: bytes) -> bytes:
@@ -351,7 +362,7 @@ def merged_examples(stats: Iterable[PieceStats]) -> list[str]:
 
 
 def split_by_home(
-    lines: bytes, home_of: dict[bytes, str], *, fallback: str
+    lines: bytes, home_of: dict[bytes, str], *, fallback: str, spread: frozenset[str]
 ) -> dict[str, list[bytes]]:
     """Lines of a text, by the key of their subject's home."""
     pieces: dict[str, list[bytes]] = defaultdict(list)
@@ -362,7 +373,7 @@ def split_by_home(
         subject = subject_token(line)
         key = keys.get(subject)
         if key is None:
-            key = keys[subject] = default_key(home_of.get(subject, fallback))
+            key = keys[subject] = default_key(home_of.get(subject, fallback), subject, spread)
         pieces[key].append(line)
     return pieces
 
@@ -378,6 +389,7 @@ class Homes:
     subject_home: dict[bytes, str]  # subject (N-Triples) -> home file
     graph_home: dict[str, str | None]  # graph IRI -> its only file, None when several
     pair_home: dict[tuple[str, bytes], str]  # (graph of several files, subject) -> home
+    spread: frozenset[str] = frozenset()  # big files, whose subjects go to every bucket
 
     def in_graph(self, graph: str, subject: bytes) -> str:
         home = self.graph_home.get(graph)
@@ -391,7 +403,7 @@ def write_all(
 ) -> dict[str, PieceStats]:
     """Split the store (union in its default graph) into pieces, render and write them all."""
     union = store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.DefaultGraph())
-    texts = split_by_home(union, homes.subject_home, fallback=ONTOLOGY_HOME)
+    texts = split_by_home(union, homes.subject_home, fallback=ONTOLOGY_HOME, spread=homes.spread)
     del union
     named: dict[str, list[bytes]] = defaultdict(list)
     for graph in store.named_graphs():
@@ -399,12 +411,14 @@ def write_all(
         body = store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=graph)
         quads = body.replace(b" .\n", b" " + token + b" .\n")
         home = homes.graph_home.get(graph.value)
-        if home is not None:
-            named[named_key(home)].append(quads.rstrip(b"\n"))
+        if home is not None and home not in homes.spread:
+            named[named_key(home, b"")].append(quads.rstrip(b"\n"))
             continue
         for line in quads.split(b"\n"):
             if line:
-                named[named_key(homes.in_graph(graph.value, subject_token(line)))].append(line)
+                subject = subject_token(line)
+                home = homes.in_graph(graph.value, subject)
+                named[named_key(home, subject, homes.spread)].append(line)
     pieces = {k: sorted_lines(v) for k, v in texts.items()}
     for key, chunks in named.items():
         pieces[key] = sorted_lines(b"\n".join(chunks).split(b"\n"))
@@ -487,14 +501,17 @@ def changed_pieces(
         before = home_in_store(old_store, subject, old_homes)
         after = home_in_store(new_store, subject, new_homes)
         if before is not None:
-            leaving[default_key(before)].add(token)
+            leaving[default_key(before, token, old_homes.spread)].add(token)
         if after is not None:
-            arriving[default_key(after)].add(token)
+            arriving[default_key(after, token, new_homes.spread)].add(token)
     for (graph, token), (subject, graph_node) in pairs.items():
+        pair = (graph.encode(), token)
         if _graph_has(old_store, subject, graph_node):
-            leaving[named_key(old_homes.in_graph(graph, token))].add((graph.encode(), token))
+            home = old_homes.in_graph(graph, token)
+            leaving[named_key(home, token, old_homes.spread)].add(pair)
         if _graph_has(new_store, subject, graph_node):
-            arriving[named_key(new_homes.in_graph(graph, token))].add((graph.encode(), token))
+            home = new_homes.in_graph(graph, token)
+            arriving[named_key(home, token, new_homes.spread)].add(pair)
     change = PieceChange(old={}, new={})
     for key in sorted(set(leaving) | set(arriving)):
         text = read_lines(old_dir, key)
@@ -563,11 +580,22 @@ def homes_from_dataset(dataset: Dataset, *, data_dir: Path) -> Homes:
                     pair_home[(graph, token)] = name
     for quad in dataset.store.quads_for_pattern(None, None, None, ox.NamedNode(ontology)):
         subject_home[str(quad.subject).encode()] = ONTOLOGY_HOME
-    return Homes(subject_home=subject_home, graph_home=graph_home, pair_home=pair_home)
+    spread = frozenset(
+        str(path.resolve().relative_to(data_dir))
+        for path, forced in dataset.files
+        if forced is None and path.stat().st_size > SPREAD_BYTES
+    )
+    return Homes(
+        subject_home=subject_home, graph_home=graph_home, pair_home=pair_home, spread=spread
+    )
 
 
 def homes_from_files(
-    files: dict[str, list[str]], shared: dict[str, dict[str, list[str]]], *, base: str
+    files: dict[str, list[str]],
+    shared: dict[str, dict[str, list[str]]],
+    *,
+    base: str,
+    spread: frozenset[str],
 ) -> Homes:
     """Homes from a manifest: graphs by file, and the subjects of shared graphs by file."""
     graph_files: dict[str, set[str]] = defaultdict(set)
@@ -585,7 +613,7 @@ def homes_from_files(
         for subject, names in subjects.items()
         if names
     }
-    return Homes(subject_home={}, graph_home=graph_home, pair_home=pair_home)
+    return Homes(subject_home={}, graph_home=graph_home, pair_home=pair_home, spread=spread)
 
 
 STATS_FILE = "stats.json"

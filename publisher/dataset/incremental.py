@@ -181,7 +181,11 @@ def record_full_build(
         fingerprint=fingerprint(settings),
         build_id=info.build_id,
         files={
-            name: {"sha256": digests[name], "graphs": sorted(graphs[name])}
+            name: {
+                "sha256": digests[name],
+                "graphs": sorted(graphs[name]),
+                "size": len(contents[name]),
+            }
             for name in sorted(contents)
         },
         shared_subjects=_shared_subjects(graph_files, file_subjects),
@@ -377,7 +381,11 @@ def next_manifest(plan_: Plan, *, settings: Settings, dataset: Dataset) -> Manif
             graphs_of[name].add(graph)
     for name in plan_.changed:
         if name in plan_.current:
-            files[name] = {"sha256": plan_.current[name], "graphs": sorted(graphs_of[name])}
+            files[name] = {
+                "sha256": plan_.current[name],
+                "graphs": sorted(graphs_of[name]),
+                "size": len(plan_.contents[name]),
+            }
     shared = {g: dict(s) for g, s in manifest.shared_subjects.items()}
     changed = set(plan_.changed)
     for subjects in shared.values():
@@ -457,3 +465,10 @@ def dataset_from(plan_: Plan, *, settings: Settings, store: ox.Store) -> Dataset
         for graph in graphs:
             dataset.graph_files[graph].add(path)
     return dataset
+
+
+def spread_files(manifest: Manifest) -> frozenset[str]:
+    """The files big enough to spread their subjects over every piece (dump_pieces)."""
+    from publisher.dataset.dump_pieces import SPREAD_BYTES
+
+    return frozenset(n for n, v in manifest.files.items() if v.get("size", 0) > SPREAD_BYTES)

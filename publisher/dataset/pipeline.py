@@ -193,11 +193,13 @@ def _changed_pieces(
             {n: v["graphs"] for n, v in plan.manifest.files.items()},
             plan.manifest.shared_subjects,
             base=base,
+            spread=incremental.spread_files(plan.manifest),
         ),
         new_homes=dump_pieces.homes_from_files(
             {n: v["graphs"] for n, v in manifest.files.items()},
             manifest.shared_subjects,
             base=base,
+            spread=incremental.spread_files(manifest),
         ),
         old_dir=old_dir,
     )
