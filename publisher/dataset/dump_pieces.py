@@ -401,10 +401,14 @@ class Homes:
 def write_all(
     store: ox.Store, *, homes: Homes, directory: Path, base: str, workers: int = 4
 ) -> dict[str, PieceStats]:
-    """Split the store (union in its default graph) into pieces, render and write them all."""
+    """Split the store (union in its default graph) into pieces, render and write them all:
+    the default pieces, then the named ones (one text in memory at a time)."""
     union = store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.DefaultGraph())
     texts = split_by_home(union, homes.subject_home, fallback=ONTOLOGY_HOME, spread=homes.spread)
     del union
+    pieces = {key: sorted_lines(texts.pop(key)) for key in sorted(texts)}
+    stats = render_and_write(pieces, directory=directory, base=base, workers=workers)
+    del pieces
     named: dict[str, list[bytes]] = defaultdict(list)
     for graph in store.named_graphs():
         token = str(graph).encode()
@@ -419,11 +423,9 @@ def write_all(
                 subject = subject_token(line)
                 home = homes.in_graph(graph.value, subject)
                 named[named_key(home, subject, homes.spread)].append(line)
-    pieces = {k: sorted_lines(v) for k, v in texts.items()}
-    for key, chunks in named.items():
-        pieces[key] = sorted_lines(b"\n".join(chunks).split(b"\n"))
-    del texts, named
-    return render_and_write(pieces, directory=directory, base=base, workers=workers)
+    pieces = {key: sorted_lines(b"\n".join(named.pop(key)).split(b"\n")) for key in sorted(named)}
+    stats.update(render_and_write(pieces, directory=directory, base=base, workers=workers))
+    return stats
 
 
 def render_and_write(
@@ -546,14 +548,17 @@ def changed_pieces(
 def homes_from_dataset(dataset: Dataset, *, data_dir: Path) -> Homes:
     """A full build's homes, from what the loader noted (a triple-format file, whose
     subjects it did not note, is read again)."""
-    data_dir = data_dir.resolve()
+    from publisher.dataset.incremental import data_name
+
     ontology = dataset.base + ONTOLOGY_GRAPH
     graph_files: dict[str, set[str]] = defaultdict(set)
     subjects_of: dict[str, dict[str, set[str]]] = {}
     for path, forced in dataset.files:
         if forced is not None:
             continue
-        name = str(path.resolve().relative_to(data_dir))
+        name = data_name(path, data_dir)
+        if name is None:
+            continue
         noted = dataset.file_subjects.get(path)
         if noted is None:
             noted = defaultdict(set)
@@ -581,9 +586,11 @@ def homes_from_dataset(dataset: Dataset, *, data_dir: Path) -> Homes:
     for quad in dataset.store.quads_for_pattern(None, None, None, ox.NamedNode(ontology)):
         subject_home[str(quad.subject).encode()] = ONTOLOGY_HOME
     spread = frozenset(
-        str(path.resolve().relative_to(data_dir))
+        name
         for path, forced in dataset.files
-        if forced is None and path.stat().st_size > SPREAD_BYTES
+        if forced is None
+        and path.stat().st_size > SPREAD_BYTES
+        and (name := data_name(path, data_dir)) is not None
     )
     return Homes(
         subject_home=subject_home, graph_home=graph_home, pair_home=pair_home, spread=spread

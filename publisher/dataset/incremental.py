@@ -65,6 +65,20 @@ def _tree_digest(paths: list[Path], *, root: Path | None = None) -> str:
     return digest.hexdigest()
 
 
+def data_name(path: Path, data_dir: Path) -> str | None:
+    """A data file's name relative to the data directory (None: not under it, e.g. the
+    ontology). Path arithmetic first: resolving every path costs seconds at 10k files."""
+    for root in (data_dir, data_dir.resolve()):
+        try:
+            return str(path.relative_to(root))
+        except ValueError:
+            pass
+    try:
+        return str(path.resolve().relative_to(data_dir.resolve()))
+    except ValueError:
+        return None
+
+
 def fingerprint(settings: Settings) -> str:
     """Everything besides the data files that a build's output depends on."""
     code = Path(publisher.__file__).resolve().parent
@@ -92,6 +106,9 @@ class Manifest:
     quads: int
     triples: int
     pieces: str = ""  # the directory (in incremental/) of the dumps' pieces of this build
+    # Whether the gate validated every file of this build: the next build may then validate
+    # only what changed (validation's cache holds the rest).
+    validated: bool = False
     version: int = MANIFEST_VERSION
 
     @classmethod
@@ -154,26 +171,31 @@ def _drop_other_pieces(cache: Path, keep: str) -> None:
 
 
 def record_full_build(
-    settings: Settings, dataset: Dataset, info: BuildInfo, cache: Path, *, pieces: Path
+    settings: Settings,
+    dataset: Dataset,
+    info: BuildInfo,
+    cache: Path,
+    *,
+    pieces: Path,
+    validated: bool,
 ) -> None:
     """After a full build: the manifest the next build compares the files with."""
-    data_dir = Path(settings.data_dir).resolve()
+    data_dir = Path(settings.data_dir)
     contents: dict[str, bytes] = {}
     graphs: dict[str, set[str]] = defaultdict(set)
     graph_files: dict[str, set[str]] = defaultdict(set)
+    names: dict[Path, str | None] = {}
     for path, forced in dataset.files:
-        if forced is not None:
-            continue  # the ontology: part of the fingerprint
-        name = str(path.resolve().relative_to(data_dir))
-        contents[name] = path.read_bytes()
+        names[path] = None if forced is not None else data_name(path, data_dir)
+        if names[path] is not None:  # not the ontology: part of the fingerprint
+            contents[names[path]] = path.read_bytes()
     for graph, paths in dataset.graph_files.items():
         for path in paths:
-            resolved = path.resolve()
-            if resolved.is_relative_to(data_dir):
-                name = str(resolved.relative_to(data_dir))
+            name = names.get(path)
+            if name is not None:
                 graphs[name].add(graph)
                 graph_files[graph].add(name)
-    file_subjects = _file_subjects(dataset, data_dir=data_dir, graph_files=graph_files)
+    file_subjects = _file_subjects(dataset, names=names, graph_files=graph_files)
     directory = incremental_dir(cache)
     digests = {name: sha256_bytes(data) for name, data in contents.items()}
     _keep_copies(directory, wanted=set(digests.values()), new=contents)
@@ -192,12 +214,13 @@ def record_full_build(
         quads=info.quads,
         triples=info.triples,
         pieces=pieces.name,
+        validated=validated,
     ).write(directory)
     _drop_other_pieces(cache, pieces.name)
 
 
 def _file_subjects(
-    dataset: Dataset, *, data_dir: Path, graph_files: dict[str, set[str]]
+    dataset: Dataset, *, names: dict[Path, str | None], graph_files: dict[str, set[str]]
 ) -> dict[str, dict[str, set[str]]]:
     """file -> graph -> subjects, for the graphs several files write. The loader noted them
     for dataset formats; a triple-format file is read again here (rare: two files whose
@@ -206,10 +229,10 @@ def _file_subjects(
     multi = {graph for graph, files in graph_files.items() if len(files) > 1}
     if not multi:
         return result
-    for path, forced in dataset.files:
-        if forced is not None:
+    for path, _forced in dataset.files:
+        name = names[path]
+        if name is None:
             continue
-        name = str(path.resolve().relative_to(data_dir))
         noted = dataset.file_subjects.get(path)
         if noted is None:
             noted = defaultdict(set)
@@ -371,10 +394,11 @@ def next_manifest(plan_: Plan, *, settings: Settings, dataset: Dataset) -> Manif
     data_dir = Path(settings.data_dir).resolve()
     files = {n: v for n, v in manifest.files.items() if n in plan_.current}
     graph_files: dict[str, set[str]] = defaultdict(set)
+    names = {path: data_name(path, data_dir) for path, _forced in dataset.files}
     for graph, paths in dataset.graph_files.items():
         for path in paths:
-            if path.resolve().is_relative_to(data_dir):  # not the ontology's files
-                graph_files[graph].add(str(path.resolve().relative_to(data_dir)))
+            if (name := names.get(path)) is not None:  # not the ontology's files
+                graph_files[graph].add(name)
     graphs_of: dict[str, set[str]] = defaultdict(set)
     for graph, names in graph_files.items():
         for name in names:
@@ -428,7 +452,15 @@ def next_manifest(plan_: Plan, *, settings: Settings, dataset: Dataset) -> Manif
     )
 
 
-def commit(manifest: Manifest, plan_: Plan, *, info: BuildInfo, pieces: Path, cache: Path) -> None:
+def commit(
+    manifest: Manifest,
+    plan_: Plan,
+    *,
+    info: BuildInfo,
+    pieces: Path,
+    cache: Path,
+    validated: bool,
+) -> None:
     """After an incremental build's swap: its manifest, copies and pieces become the ones
     the next build starts from."""
     directory = incremental_dir(cache)
@@ -439,6 +471,7 @@ def commit(manifest: Manifest, plan_: Plan, *, info: BuildInfo, pieces: Path, ca
     manifest.build_id = info.build_id
     manifest.quads, manifest.triples = info.quads, info.triples
     manifest.pieces = pieces.name
+    manifest.validated = validated
     manifest.write(directory)
     _drop_other_pieces(cache, pieces.name)
 

@@ -105,7 +105,9 @@ def build_dataset(
     except BaseException:
         shutil.rmtree(pieces, ignore_errors=True)
         raise
-    incremental.record_full_build(settings, loaded.dataset, info, cache, pieces=pieces)
+    incremental.record_full_build(
+        settings, loaded.dataset, info, cache, pieces=pieces, validated=report is not None
+    )
     return Built(info=info, report=report, changed_files=None, full_because=reason)
 
 
@@ -165,7 +167,9 @@ def _build_incrementally(
         if pieces is not None:
             shutil.rmtree(pieces, ignore_errors=True)
         raise
-    incremental.commit(manifest, plan, info=info, pieces=pieces, cache=cache)
+    incremental.commit(
+        manifest, plan, info=info, pieces=pieces, cache=cache, validated=report is not None
+    )
     return Built(info=info, report=report, changed_files=plan.changed)
 
 
