@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
@@ -33,10 +33,23 @@ from rdflib.plugins.sparql.processor import SPARQLProcessor
 
 from publisher.dataset import shacl_sparql
 from publisher.dataset.load import Dataset
+from publisher.dataset.validation_index import (
+    UnitRecord,
+    ValidationIndex,
+    plan_changes,
+    read_index,
+    write_index,
+)
 from publisher.dataset.validation_units import (
+    SHARED_UNIT,
+    FileFacts,
     Unit,
     canonical_digest,
+    file_key,
+    graph_files,
     plan_units,
+    shared_files,
+    shared_ignore,
     unit_digest,
 )
 
@@ -161,17 +174,25 @@ def validate_dataset(
     workers: int = 1,
     cache_dir: Path | None = None,
     progress: Callable[[int], None] | None = None,
+    changed_files: Collection[Path] | None = None,
 ) -> Report:
     """Validate every source document with its minimal context; merge and explain the results.
 
     File names in the findings are relative to `root` when they lie below it. `progress` is
-    called with the number of documents completed since its last call."""
+    called with the number of documents completed since its last call.
+
+    `changed_files` (with a `cache_dir`): the files added, edited or deleted since the last
+    validation with the same cache directory, shapes, ontology and engine; every other file of
+    `dataset.files` must be byte for byte what it was then. Only the units those files can
+    affect are planned and validated (validation_index.py); the report is the one a full
+    validation gives. When the index of the last validation is missing, damaged, made for
+    other shapes, or does not match the dataset's files, every unit is planned (as with None)."""
     if engine not in ENGINES:
         raise ValueError(f"validation_engine must be one of {', '.join(ENGINES)}, not {engine!r}")
+    shared_graphs = list(shared_graphs)
     shapes_nt = ox.serialize(shapes, format=ox.RdfFormat.N_TRIPLES) or b""
-    plan = plan_units(dataset, shared_graphs=shared_graphs)
     ontology = [
-        ox.Triple(q.subject, q.predicate, q.object)
+        q.triple
         for q in dataset.store.quads_for_pattern(
             None, None, None, ox.NamedNode(dataset.base + ONTOLOGY_GRAPH)
         )
@@ -185,36 +206,90 @@ def validate_dataset(
             canonical_digest(ontology, salt="ontology"),
         )
     )
-    cache = _Cache(cache_dir / "validation" if cache_dir else None)
-    results: dict[str, list[RawResult]] = {}
+    directory = cache_dir / "validation" if cache_dir else None
+    cache = _Cache(directory)
+    incremental = None
+    if changed_files is not None:
+        previous = read_index(directory, salt=salt, base=dataset.base, shared_graphs=shared_graphs)
+        if previous is not None:
+            incremental = plan_changes(
+                dataset, previous, changed_files, shared_graphs=shared_graphs
+            )
+
+    records: dict[str, UnitRecord] = {}
+    if incremental is None:
+        plan = plan_units(dataset, shared_graphs=shared_graphs)
+        units, order, source_count = plan.units, [u.name for u in plan.units], plan.source_count
+        facts = {file_key(p): f for p, f in plan.facts.items()}
+        paths = {file_key(p): p for p in plan.facts}
+        focus_files = _subject_files(plan.facts)
+    else:
+        units, order = incremental.units, incremental.order
+        source_count = incremental.source_count
+        facts, paths = incremental.facts, incremental.paths
+        focus_files = incremental.focus_files
+        records.update(incremental.reused)
+
+    results: dict[str, list[RawResult]] = {
+        name: [RawResult(**row) for row in record.results] for name, record in records.items()
+    }
     todo: list[Unit] = []
-    for unit in plan.units:
+    for unit in units:
         unit.key = unit_digest(unit, salt=salt)
         hit = cache.get(unit.key)
         if hit is None:
             todo.append(unit)
         else:
             results[unit.name] = hit
-    from_cache = len(plan.units) - len(todo)
+    from_cache = len(order) - len(todo)
     if progress and from_cache:
         progress(from_cache)
     for name, raw in _run(todo, shapes_nt, engine=engine, workers=workers, progress=progress):
         results[name] = raw
     for unit in todo:
         cache.put(unit.key, results[unit.name])
+    for unit in units:
+        records[unit.name] = UnitRecord(
+            key=unit.key,
+            results=[asdict(r) for r in results[unit.name]],
+            described=unit.described,
+        )
+    if directory is not None:
+        write_index(
+            directory,
+            ValidationIndex(
+                salt=salt,
+                base=dataset.base,
+                shared_graphs=shared_graphs,
+                files=facts,
+                units={name: records[name] for name in order},
+            ),
+        )
 
+    all_facts = {paths[k]: f for k, f in facts.items()}
+    files_of = graph_files(all_facts)
+    ignore: frozenset[str] = frozenset()
+    if source_count:
+        ignore = shared_ignore(records[name].described for name in order if name != SHARED_UNIT)
     findings: set[Finding] = set()
-    for unit in plan.units:
-        unit_files = tuple(str(_rel(p, root)) for p in unit.files)
-        for raw in results[unit.name]:
-            if raw.focus in unit.ignore_focus:
+    reported: set[RawResult] = set()
+    for name in order:
+        unit_ignore = ignore if name == SHARED_UNIT else frozenset()
+        if name == SHARED_UNIT:
+            files = shared_files(all_facts)
+        else:
+            files = tuple(sorted(files_of.get(name, ())))
+        unit_files = tuple(str(_rel(p, root)) for p in files)
+        for raw in results[name]:
+            if raw.focus in unit_ignore:
                 continue
-            focus_files: list[Path] = []
+            reported.add(raw)
+            focus: list[Path] = []
             if raw.focus.startswith("<"):
-                focus_files = dataset.files_for(raw.focus[1:-1])
+                focus = focus_files(raw.focus[1:-1])
             findings.add(
                 Finding(
-                    files=tuple(str(_rel(p, root)) for p in focus_files) or unit_files,
+                    files=tuple(str(_rel(p, root)) for p in focus) or unit_files,
                     focus=raw.focus_text,
                     path=raw.path_text,
                     severity=raw.severity.rsplit("#", 1)[-1],
@@ -224,18 +299,28 @@ def validate_dataset(
                     component=raw.component.replace(str(SH), "sh:"),
                 )
             )
-    all_raw = sorted(
-        {r for unit in plan.units for r in results[unit.name] if r.focus not in unit.ignore_focus}
-    )
+    all_raw = sorted(reported)
     return Report(
         conforms=not all_raw,
         findings=sorted(findings),
         results_graph=_results_graph(all_raw),
-        groups_validated=plan.source_count or len(plan.units),
+        groups_validated=source_count or len(order),
         validated=len(todo),
         from_cache=from_cache,
         engine=engine,
     )
+
+
+def _subject_files(facts: dict[Path, FileFacts]) -> Callable[[str], list[Path]]:
+    """The files that write a subject (in any graph), looked up only for reported results."""
+    memo: dict[str, list[Path]] = {}
+
+    def lookup(iri: str) -> list[Path]:
+        if iri not in memo:
+            memo[iri] = sorted(path for path, fact in facts.items() if iri in fact.subjects)
+        return memo[iri]
+
+    return lookup
 
 
 ONTOLOGY_GRAPH = "graph/ontology"
