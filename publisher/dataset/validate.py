@@ -79,6 +79,9 @@ class Report:
     validated: int = 0  # documents (units) validated in this run
     from_cache: int = 0  # documents whose results came from the cache
     engine: str = "sparql"
+    # Units whose triples were gathered in this run: all of them, or (changed_files) only
+    # those the changed files can affect; the others' results come from the last run's index.
+    planned: int = 0
 
     def counts(self) -> str:
         return (
@@ -308,6 +311,7 @@ def validate_dataset(
         validated=len(todo),
         from_cache=from_cache,
         engine=engine,
+        planned=len(units),
     )
 
 

@@ -44,10 +44,12 @@ import pyoxigraph as ox
 from publisher.dataset.load import Dataset
 from publisher.dataset.validation_units import (
     SHARED_UNIT,
+    VOLATILE,
     FileFacts,
     Node,
     Unit,
     file_key,
+    file_stamp,
     own_triples,
     scan_file,
     shared_files,
@@ -97,9 +99,10 @@ def read_index(
             files={
                 key: FileFacts(
                     sources=frozenset(f["sources"]),
-                    shared=frozenset(f["shared"]),
+                    shared=dict(f["shared"]),
                     subjects=frozenset(),  # not kept: parse the file when needed
                     blank_shared=bool(f["blank"]),
+                    stamp=(int(f["stamp"][0]), int(f["stamp"][1])),
                 )
                 for key, f in raw["files"].items()
             },
@@ -123,7 +126,12 @@ def write_index(directory: Path | None, index: ValidationIndex) -> None:
         "base": index.base,
         "shared_graphs": index.shared_graphs,
         "files": {
-            key: {"sources": sorted(f.sources), "shared": sorted(f.shared), "blank": f.blank_shared}
+            key: {
+                "sources": sorted(f.sources),
+                "shared": f.shared,
+                "blank": f.blank_shared,
+                "stamp": list(f.stamp),
+            }
             for key, f in index.files.items()
         },
         "units": {
@@ -185,6 +193,12 @@ def plan_changes(
     paths = {file_key(path): path for path, _forced in dataset.files}
     forced = {file_key(path): graph for path, graph in dataset.files}
     changed = {file_key(p) for p in changed_files}
+    # A file the caller did not name but whose size or time is not what it was: changed too.
+    changed |= {
+        k
+        for k, path in paths.items()
+        if k not in changed and k in index.files and file_stamp(path) != index.files[k].stamp
+    }
     if any(k not in index.files and k not in changed for k in paths) or any(
         k not in paths and k not in changed for k in index.files
     ):
@@ -214,13 +228,21 @@ def plan_changes(
     def unowned(iri: str, writers: dict[str, list[str]], files: dict[str, FileFacts]) -> bool:
         return iri in writers and not all(files[k].sources for k in writers[iri])
 
-    touched: set[str] = set()  # T: subjects a changed file writes in a shared graph
+    touched: set[str] = set()  # T: subjects whose triples in a shared graph a changed file changed
     direct: set[str] = set()  # source graphs a changed file writes
     blank = False
     for k in changed:
-        for fact in (index.files.get(k), scanned.get(k)):
+        before, after = index.files.get(k), scanned.get(k)
+        old_shared = before.shared if before else {}
+        new_shared = after.shared if after else {}
+        if bool(before and before.sources) != bool(after and after.sources):
+            touched |= {*old_shared, *new_shared}  # its subjects may change owner
+        for iri in {*old_shared, *new_shared}:
+            digest = old_shared.get(iri)
+            if digest != new_shared.get(iri) or digest == VOLATILE:
+                touched.add(iri)
+        for fact in (before, after):
             if fact is not None:
-                touched |= fact.shared
                 direct |= fact.sources
                 blank = blank or fact.blank_shared
 

@@ -57,9 +57,23 @@ class FileFacts:
     """What one file writes, as far as planning units needs it (from one parse of the file)."""
 
     sources: frozenset[str]  # the source (non-shared) graphs it writes
-    shared: frozenset[str]  # IRIs of the subjects it writes in a shared graph
+    # IRI of each subject it writes in a shared graph -> a digest of those triples (VOLATILE
+    # when one of them points at a blank node, whose id changes with every parse).
+    shared: dict[str, str]
     subjects: frozenset[str]  # IRIs of the subjects it writes in any graph
     blank_shared: bool  # it writes a blank-node subject in a shared graph
+    stamp: tuple[int, int] = (0, 0)  # size and mtime (ns) when parsed: a cheap "did it change"
+
+
+def file_stamp(path: Path) -> tuple[int, int]:
+    try:
+        stat = path.stat()
+    except OSError:
+        return (-1, -1)
+    return (stat.st_size, stat.st_mtime_ns)
+
+
+VOLATILE = "*"
 
 
 @dataclass
@@ -78,31 +92,53 @@ def scan_file(path: Path, *, forced_graph: str | None, base: str, shared: set[st
     """Parse one file as the loader does (the same graph for triples outside a named graph)."""
     rdf_format = AUTHORING_FORMATS[path.suffix.lower()]
     fallback = base + (forced_graph or f"graph/{slugify(path.stem)}")
+
+    def graph_of(graph: object) -> str:
+        return graph.value if isinstance(graph, ox.NamedNode) and not forced_graph else fallback
+
+    stamp = file_stamp(path)
     by_graph: dict[object, set] = defaultdict(set)
+    in_shared: dict[object, bool] = {}
+    shared_quads: list[ox.Quad] = []
     try:
         with path.open("rb") as stream:
             for quad in ox.parse(stream, format=rdf_format, base_iri=base):
-                by_graph[quad.graph_name].add(quad.subject)
+                graph = quad.graph_name
+                by_graph[graph].add(quad.subject)
+                if graph not in in_shared:
+                    in_shared[graph] = graph_of(graph) in shared
+                if in_shared[graph]:
+                    shared_quads.append(quad)
     except (SyntaxError, ValueError) as error:
         raise BuildError(f"{path}: cannot parse as {rdf_format.name}: {error}") from error
     sources: set[str] = set()
-    shared_subjects: set[str] = set()
     subjects: set[str] = set()
-    blank_shared = False
     for graph, nodes in by_graph.items():
-        name = graph.value if isinstance(graph, ox.NamedNode) and not forced_graph else fallback
-        named = {n.value for n in nodes if isinstance(n, ox.NamedNode)}
-        subjects |= named
-        if name in shared:
-            shared_subjects |= named
-            blank_shared = blank_shared or len(named) < len(nodes)
-        else:
-            sources.add(name)
+        subjects |= {n.value for n in nodes if isinstance(n, ox.NamedNode)}
+        if not in_shared[graph]:
+            sources.add(graph_of(graph))
+    lines: dict[str, set[str]] = defaultdict(set)
+    volatile: set[str] = set()
+    blank_shared = False
+    for quad in shared_quads:
+        if not isinstance(quad.subject, ox.NamedNode):
+            blank_shared = True
+            continue
+        iri = quad.subject.value
+        if isinstance(quad.object, ox.BlankNode):
+            volatile.add(iri)
+        lines[iri].add(f"{quad.predicate} {quad.object}")
     return FileFacts(
         sources=frozenset(sources),
-        shared=frozenset(shared_subjects),
+        shared={
+            iri: VOLATILE
+            if iri in volatile
+            else hashlib.sha256("\n".join(sorted(found)).encode()).hexdigest()[:20]
+            for iri, found in lines.items()
+        },
         subjects=frozenset(subjects),
         blank_shared=blank_shared,
+        stamp=stamp,
     )
 
 
