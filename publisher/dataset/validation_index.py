@@ -190,8 +190,11 @@ def plan_changes(
 ) -> IncrementalPlan | None:
     base = dataset.base
     shared_names = {base + s for s in shared_graphs}
-    paths = {file_key(path): path for path, _forced in dataset.files}
-    forced = {file_key(path): graph for path, graph in dataset.files}
+    paths: dict[str, Path] = {}
+    forced: dict[str, str | None] = {}
+    for path, graph in dataset.files:
+        key = file_key(path)
+        paths[key], forced[key] = path, graph
     changed = {file_key(p) for p in changed_files}
     # A file the caller did not name but whose size or time is not what it was: changed too.
     changed |= {
