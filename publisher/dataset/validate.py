@@ -17,7 +17,7 @@ import json
 import os
 import re
 from collections.abc import Callable, Collection, Iterator
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -47,7 +47,9 @@ from publisher.dataset.validation_units import (
     canonical_digest,
     file_key,
     graph_files,
-    plan_units,
+    plan_lazily,
+    scan_file,
+    scan_files,
     shared_files,
     shared_ignore,
     unit_digest,
@@ -218,35 +220,49 @@ def validate_dataset(
         incremental = plan_changes(dataset, previous, changed_files, shared_graphs=shared_graphs)
 
     records: dict[str, UnitRecord] = {}
-    if incremental is None:
-        plan = plan_units(dataset, shared_graphs=shared_graphs)
-        units, order, source_count = plan.units, [u.name for u in plan.units], plan.source_count
-        facts = {file_key(p): f for p, f in plan.facts.items()}
-        paths = {file_key(p): p for p in plan.facts}
-        focus_files = _subject_files(plan.facts)
-    else:
-        units, order = incremental.units, incremental.order
-        source_count = incremental.source_count
-        facts, paths = incremental.facts, incremental.paths
-        focus_files = incremental.focus_files
-        records.update(incremental.reused)
-
-    results: dict[str, list[RawResult]] = {
-        name: [RawResult(**row) for row in record.results] for name, record in records.items()
-    }
+    results: dict[str, list[RawResult]] = {}
     todo: list[Unit] = []
-    for unit in units:
-        unit.key = unit_digest(unit, salt=salt)
-        hit = cache.get(unit.key)
-        if hit is None:
-            todo.append(unit)
+    hits = 0
+    expected = len(dataset.files) if incremental is None else len(incremental.units)
+    with _Validator(
+        shapes_nt, engine=engine, workers=workers, expected=expected, progress=progress
+    ) as validator:
+        if incremental is None:
+            facts_by_path = validator.scan(dataset, shared_graphs=shared_graphs)
+            plan, stream = plan_lazily(dataset, shared_graphs=shared_graphs, facts=facts_by_path)
+            source_count = plan.source_count
+            facts = {file_key(p): f for p, f in facts_by_path.items()}
+            paths = {file_key(p): p for p in facts_by_path}
+            focus_files = _subject_files(facts_by_path)
         else:
-            results[unit.name] = hit
+            stream = iter(incremental.units)
+            source_count = incremental.source_count
+            facts, paths = incremental.facts, incremental.paths
+            focus_files = incremental.focus_files
+            records.update(incremental.reused)
+            for name, record in records.items():
+                results[name] = [RawResult(**row) for row in record.results]
+            hits = len(records)
+        units: list[Unit] = []
+        for unit in stream:
+            unit.key = unit_digest(unit, salt=salt)
+            hit = cache.get(unit.key)
+            if hit is None:
+                todo.append(unit)
+                validator.add(unit)
+            else:
+                results[unit.name] = hit
+                hits += 1
+            if progress and hits >= _BATCH:
+                progress(hits)
+                hits = 0
+            unit.triples, unit.data = [], b""  # sent, or not needed: keep the memory low
+            units.append(unit)
+        if progress and hits:
+            progress(hits)
+        results.update(validator.finish())
+    order = incremental.order if incremental is not None else [u.name for u in units]
     from_cache = len(order) - len(todo)
-    if progress and from_cache:
-        progress(from_cache)
-    for name, raw in _run(todo, shapes_nt, engine=engine, workers=workers, progress=progress):
-        results[name] = raw
     for unit in todo:
         cache.put(unit.key, results[unit.name])
     cache.flush()
@@ -341,35 +357,99 @@ def validate_units(
     return dict(_validate_batch(units))
 
 
-def _run(
-    units: list[Unit],
-    shapes_nt: bytes,
-    *,
-    engine: str,
-    workers: int,
-    progress: Callable[[int], None] | None,
-) -> Iterator[tuple[str, list[RawResult]]]:
-    if not units:
-        return
-    workers = workers or os.cpu_count() or 1
-    size = max(1, min(_BATCH, -(-len(units) // workers)))
-    batches = [[(u.name, u.data) for u in units[i : i + size]] for i in range(0, len(units), size)]
-    if workers == 1 or len(batches) == 1 or len(units) < _MIN_PARALLEL:
-        _init_worker(shapes_nt, engine)
-        for batch in batches:
-            yield from _validate_batch(batch)
-            if progress:
-                progress(len(batch))
-        return
-    with ProcessPoolExecutor(
-        max_workers=min(workers, len(batches)),
-        initializer=_init_worker,
-        initargs=(shapes_nt, engine),
-    ) as pool:
-        for batch, done in zip(batches, pool.map(_validate_batch, batches), strict=True):
-            yield from done
-            if progress:
-                progress(len(batch))
+class _Validator:
+    """Validates units as they are planned: in batches, in worker processes once there is a full
+    batch to send (the pool starts then, or earlier to parse the files), else in this process.
+    While the workers validate one batch, this process plans the next."""
+
+    def __init__(
+        self,
+        shapes_nt: bytes,
+        *,
+        engine: str,
+        workers: int,
+        expected: int,
+        progress: Callable[[int], None] | None,
+    ) -> None:
+        self.shapes_nt, self.engine, self.progress = shapes_nt, engine, progress
+        self.workers = workers or os.cpu_count() or 1
+        self.size = max(1, min(_BATCH, -(-expected // self.workers)))
+        self.parallel = self.workers > 1 and expected >= _MIN_PARALLEL
+        self.pool: ProcessPoolExecutor | None = None
+        self.pending: list[tuple[str, bytes]] = []
+        self.futures: list[tuple[int, Future]] = []
+        self.results: dict[str, list[RawResult]] = {}
+
+    def __enter__(self) -> _Validator:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+
+    def _start(self) -> ProcessPoolExecutor:
+        if self.pool is None:
+            # Shapes are compiled by a worker's first batch, not at its start: a pool started
+            # to parse files may have no batch to validate (everything from the cache).
+            self.pool = ProcessPoolExecutor(max_workers=self.workers)
+        return self.pool
+
+    def scan(self, dataset: Dataset, *, shared_graphs: list[str]) -> dict[Path, FileFacts]:
+        """Parse every file once (validation_units.scan_file), in the workers when many."""
+        files = list(dataset.files)
+        if not (self.workers > 1 and len(files) >= _MIN_PARALLEL_SCAN):
+            return scan_files(dataset, shared_graphs=shared_graphs)
+        shared = {dataset.base + s for s in shared_graphs}
+        size = -(-len(files) // (self.workers * 4))
+        chunks = [files[i : i + size] for i in range(0, len(files), size)]
+        found = self._start().map(
+            _scan_chunk, chunks, [dataset.base] * len(chunks), [shared] * len(chunks)
+        )
+        return {path: fact for chunk in found for path, fact in chunk}
+
+    def add(self, unit: Unit) -> None:
+        self.pending.append((unit.name, unit.data))
+        if len(self.pending) >= self.size:
+            self._send(start=self.parallel)
+
+    def _send(self, *, start: bool) -> None:
+        batch, self.pending = self.pending, []
+        if not batch:
+            return
+        if self.pool is not None or start:
+            future = self._start().submit(_validate_in_worker, self.shapes_nt, self.engine, batch)
+            self.futures.append((len(batch), future))
+            while self.futures and self.futures[0][1].done():
+                self._collect()
+            return
+        _init_worker(self.shapes_nt, self.engine)
+        self.results.update(_validate_batch(batch))
+        if self.progress:
+            self.progress(len(batch))
+
+    def _collect(self) -> None:
+        count, future = self.futures.pop(0)
+        self.results.update(future.result())
+        if self.progress:
+            self.progress(count)
+
+    def finish(self) -> dict[str, list[RawResult]]:
+        self._send(start=False)
+        while self.futures:
+            self._collect()
+        return self.results
+
+
+_MIN_PARALLEL_SCAN = 200  # files: below this they are parsed in this process
+
+
+def _scan_chunk(
+    files: list[tuple[Path, str | None]], base: str, shared: set[str]
+) -> list[tuple[Path, FileFacts]]:
+    return [
+        (path, scan_file(path, forced_graph=forced, base=base, shared=shared))
+        for path, forced in files
+    ]
 
 
 # -- in a worker process (or inline) ------------------------------------------------------------
@@ -391,6 +471,13 @@ def _init_worker(shapes_nt: bytes, engine: str) -> None:
             if compiled.fallback
             else None
         )
+
+
+def _validate_in_worker(
+    shapes_nt: bytes, engine: str, batch: list[tuple[str, bytes]]
+) -> list[tuple[str, list[RawResult]]]:
+    _init_worker(shapes_nt, engine)
+    return _validate_batch(batch)
 
 
 def _validate_batch(batch: list[tuple[str, bytes]]) -> list[tuple[str, list[RawResult]]]:

@@ -22,7 +22,7 @@ from __future__ import annotations
 import hashlib
 import os
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -210,6 +210,19 @@ def plan_units(
     shared_graphs: list[str],
     facts: dict[Path, FileFacts] | None = None,
 ) -> Plan:
+    plan, units = plan_lazily(dataset, shared_graphs=shared_graphs, facts=facts)
+    plan.units = list(units)
+    return plan
+
+
+def plan_lazily(
+    dataset: Dataset,
+    *,
+    shared_graphs: list[str],
+    facts: dict[Path, FileFacts] | None = None,
+) -> tuple[Plan, Iterator[Unit]]:
+    """The plan (without its units) and its units one by one, the source graphs' first: a
+    caller can validate the first units while the next are gathered."""
     names = dataset.graph_names()
     shared_names = {dataset.base + s for s in shared_graphs}
     shared = [g for g in names if g in shared_names]
@@ -243,26 +256,28 @@ def plan_units(
     plan = Plan(source_count=len(sources), facts=facts)
     files_of = graph_files(facts)
     about = by_subject.get
-    for graph_name in sources:
-        plan.units.append(
-            source_unit(
+
+    def units() -> Iterator[Unit]:
+        described: list[frozenset[str]] = []
+        for graph_name in sources:
+            unit = source_unit(
                 graph_name,
                 own=own_triples(store, graph_name),
                 owned=owned.get(graph_name, ()),
                 about=about,
                 files=files_of.get(graph_name, ()),
             )
-        )
-    if unowned or not sources:
-        plan.units.append(
-            Unit(
+            described.append(unit.described)
+            yield unit
+        if unowned or not sources:
+            yield Unit(
                 name=SHARED_UNIT,
                 triples=unowned,
                 files=shared_files(facts),
-                ignore_focus=shared_ignore(plan.units) if sources else frozenset(),
+                ignore_focus=shared_ignore(described) if sources else frozenset(),
             )
-        )
-    return plan
+
+    return plan, units()
 
 
 def _closure(seeds: list[Node], about: About) -> list[ox.Triple]:
