@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,8 +35,14 @@ def load(settings: Settings, *, progress: Progress = SILENT) -> Loaded:
 
 
 def validate(
-    settings: Settings, loaded: Loaded | None = None, *, progress: Progress = SILENT
+    settings: Settings,
+    loaded: Loaded | None = None,
+    *,
+    progress: Progress = SILENT,
+    changed_files: Collection[Path] | None = None,
 ) -> Report:
+    """`changed_files`: the files added, edited or deleted since the last validation with the
+    same cache (see validate_dataset); None validates as if nothing were known."""
     loaded = loaded or load(settings, progress=progress)
     shared_graphs = settings.shared_graphs.split()
     shared = {settings.base_uri + graph for graph in shared_graphs}
@@ -50,6 +57,7 @@ def validate(
             workers=settings.validation_workers,
             cache_dir=cache_root(settings.dist_dir, settings.cache_dir),
             progress=advance,
+            changed_files=changed_files,
         )
 
 
