@@ -250,3 +250,96 @@ def test_the_reference_engine_agrees_after_an_incremental_validation(tmp_path: P
     report, *_ = corpus.validate([doc])
     assert (report.validated, report.planned) == (1, 1)
     assert not report.conforms
+
+
+PLACE_SHAPES = """\
+@prefix sh: <http://www.w3.org/ns/shacl#> .
+@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+<shapes#Place> a sh:NodeShape ;
+    sh:targetClass <def/Place> ;
+    sh:property [ sh:path rdfs:label ; sh:minCount 1 ; sh:message "A place needs a label." ] ;
+    sh:property [ sh:path ( <def/near> <def/to> ) ; sh:class <def/Place> ;
+                  sh:message "A place is near places only." ] .
+"""
+P = "@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .\n"
+
+
+def test_unusual_files_give_the_answer_of_a_full_validation(tmp_path: Path) -> None:
+    """A Turtle file that lands in a shared graph (curated.ttl), blank nodes in the shared data,
+    a file that writes two source graphs, a graph written by two files: every edit, validated
+    with changed_files, gives what a cold full validation gives."""
+    data = tmp_path / "data"
+    data.mkdir()
+    (tmp_path / "shapes.ttl").write_text(PLACE_SHAPES, encoding="utf-8")
+    shapes = load_shapes_file(tmp_path / "shapes.ttl")
+    files = {
+        "curated.ttl": P
+        + '<id/place/a> a <def/Place> ; rdfs:label "A" . <id/place/b> a <def/Place> ; rdfs:label "B" ;'
+        ' <def/near> [ <def/to> <id/place/c> ] . <id/place/c> a <def/Place> ; rdfs:label "C" .\n',
+        "one.trig": P + '<graph/one> { <id/place/a> rdfs:label "Xocalı"@az .'
+        " <id/doc/one> <def/mentions> <id/place/b> . }\n"
+        "<graph/provenance> { <graph/one> <def/from> <id/doc/one> . }\n",
+        "two.trig": P + "<graph/two> { <id/doc/two> <def/mentions> <id/place/c> . }\n"
+        '<graph/three> { <id/place/c> rdfs:label "Ходжалы"@ru . }\n'
+        "<graph/provenance> { <graph/two> <def/from> <id/doc/two> . }\n",
+        "four.ttl": "<id/place/d> a <def/Place> .\n",
+        "four.nt": f'<{BASE}id/place/d> <{RDFS}label> "D" .\n',
+    }
+    for name, text in files.items():
+        (data / name).write_text(text, encoding="utf-8")
+    cache = tmp_path / "cache"
+
+    def check(changed: list[str] | None) -> Report:
+        report = validate_dataset(
+            load_dataset(base=BASE, ontology_dir=None, data_dir=data),
+            shapes,
+            shared_graphs=["graph/curated", "graph/provenance"],
+            root=tmp_path,
+            cache_dir=cache,
+            changed_files=None if changed is None else [data / n for n in changed],
+        )
+        cold = validate_dataset(
+            load_dataset(base=BASE, ontology_dir=None, data_dir=data),
+            shapes,
+            shared_graphs=["graph/curated", "graph/provenance"],
+            root=tmp_path,
+        )
+        assert report.text() == cold.text()
+        assert isomorphic(report.results_graph, cold.results_graph)
+        return report
+
+    first = check(None)
+    assert first.conforms, first.text()
+    edits: list[tuple[str, str | None]] = [
+        # b loses its label: found in the shared data and in one (which mentions b)
+        ("curated.ttl", files["curated.ttl"].replace(' rdfs:label "B" ;', "")),
+        # the blank node now points at something that is not a place
+        ("curated.ttl", files["curated.ttl"].replace("<def/to> <id/place/c>", "<def/to> <id/x>")),
+        # graph/three is gone (c keeps the label curated.ttl gives it)
+        ("two.trig", files["two.trig"].split("<graph/three>")[0]),
+        ("four.nt", None),  # d loses its label
+        ("five.ttl", '<id/place/c> <http://www.w3.org/2000/01/rdf-schema#label> "C" .\n'),
+        ("curated.ttl", files["curated.ttl"]),
+        ("two.trig", files["two.trig"]),
+        ("four.nt", files["four.nt"]),
+    ]
+    outcomes = []
+    for name, text in edits:
+        if text is None:
+            (data / name).unlink()
+        else:
+            (data / name).write_text(text, encoding="utf-8")
+        report = check([name])
+        assert report.planned <= 6
+        outcomes.append(report.conforms)
+    # conforms again only once every edit is undone (four.nt back: d has its label)
+    assert outcomes == [False] * 7 + [True]
+
+
+def load_shapes_file(path: Path):
+    import pyoxigraph as ox
+
+    return [
+        ox.Triple(q.subject, q.predicate, q.object)
+        for q in ox.parse(path=str(path), format=ox.RdfFormat.TURTLE, base_iri=BASE)
+    ]
