@@ -8,7 +8,9 @@ compiled to SPARQL and run on pyoxigraph over many documents per query (shacl_sp
 "pyshacl", the reference. Both give the same findings (tests/test_validate_differential.py).
 Work is spread over processes (`validation_workers`) and every unit's results are cached under
 `<cache_dir>/validation/`, keyed by a hash of its triples, the shapes and the engine: editing one
-document re-validates that document only; a cached failure is still reported as a failure.
+document re-validates that document only; a cached failure is still reported as a failure. A
+caller that knows which files changed (`changed_files`) saves gathering and hashing the units
+that cannot have changed (validation_index.py).
 """
 
 from __future__ import annotations

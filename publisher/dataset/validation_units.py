@@ -13,8 +13,10 @@ and the source graph. The shared triples no single source owns form one more uni
 "shared" unit, validated once), so that problems of the shared data alone are found even where no
 document refers to them.
 
-Each unit's cache key hashes its triples in a canonical order (blank nodes named by a hash of
-their own triples, since parsing gives them fresh ids every run), plus the engine and shapes.
+Which file writes which subject comes from one parse of every file (scan_file: the store does
+not say which file a provenance triple came from). Each unit's cache key hashes its triples in
+a canonical order (blank nodes named by a hash of their own triples, since parsing gives them
+fresh ids every run), plus the engine and shapes.
 """
 
 from __future__ import annotations
