@@ -343,3 +343,54 @@ def load_shapes_file(path: Path):
         ox.Triple(q.subject, q.predicate, q.object)
         for q in ox.parse(path=str(path), format=ox.RdfFormat.TURTLE, base_iri=BASE)
     ]
+
+
+def test_random_edits_give_the_answer_of_a_full_validation(tmp_path: Path) -> None:
+    """A seeded walk of edits of every kind (figures, curated entities and their types,
+    references between documents, provenance, publishers, new and deleted documents)."""
+    import random
+
+    corpus = Corpus(tmp_path, docs=8)
+    corpus.validate(None)
+    rng = random.Random(9)
+    curated = corpus.data / "curated.trig"
+    for step in range(12):
+        sources = corpus.sources()
+        doc = rng.choice(sources)
+        text = doc.read_text(encoding="utf-8")
+        graph, document = graph_of(doc), document_of(doc)
+        changed = [doc]
+        kind = rng.choice(["figure", "entity", "type", "ref", "prov", "publisher", "new", "delete"])
+        if kind == "figure":
+            value = re.search(r"schema:value (\d+) ;", text)
+            if value:
+                bumped = f"schema:value {int(value.group(1)) + 1} ;"
+                doc.write_text(text.replace(value.group(0), bumped, 1), encoding="utf-8")
+        elif kind in ("entity", "type"):
+            shared = curated.read_text(encoding="utf-8")
+            entity = rng.choice(re.findall(r"^\s*(<id/[^>]+>) a ", shared, re.M))
+            if kind == "entity":
+                shared += f'\n<graph/curated> {{ {entity} <{RDFS}comment> "Xocalı {step}"@az . }}\n'
+            else:
+                shared = shared.replace(f"{entity} a ", f"{entity} <{RDFS}seeAlso> ", 1)
+            curated.write_text(shared, encoding="utf-8")
+            changed = [curated]
+        elif kind == "ref":
+            other = document_of(rng.choice(sources))
+            append(doc, f"\n<{graph}> {{ <{document}> <{DCT}references> <{other}> . }}\n")
+        elif kind == "prov":
+            append(doc, f'\n<graph/provenance> {{ <{document}> <{RDFS}comment> "Ходжалы" . }}\n')
+        elif kind == "publisher":
+            organisations = re.findall(r"<id/organisation/[^>]+>", curated.read_text("utf-8"))
+            publisher = re.search(r"dct:publisher (<[^>]+>)", text)
+            assert publisher is not None
+            doc.write_text(text.replace(publisher.group(1), rng.choice(organisations)), "utf-8")
+        elif kind == "new":
+            new = doc.with_name(f"synthetic-source-{900 + step:05d}.trig")
+            new.write_text(text.replace(doc.stem, new.stem), encoding="utf-8")
+            changed = [new]
+        elif len(sources) > 3:
+            doc.unlink()
+        report, changed_units, unseen = corpus.validate(changed)  # compared with a cold one
+        assert report.validated == unseen
+        assert report.planned >= changed_units
