@@ -303,6 +303,7 @@ def plan_changes(
         paths=paths,
         focus_files=focus_files,
     )
+    links: dict[Node, list[Node]] = {}
     for graph_name in sources:
         plan.order.append(graph_name)
         if graph_name not in affected:
@@ -318,6 +319,7 @@ def plan_changes(
                 owned=dict.fromkeys(owned),
                 about=view,
                 files=(paths[k] for k in files_of.get(graph_name, ())),
+                links=links,
             )
         )
     if shared_affected:

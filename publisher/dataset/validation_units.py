@@ -176,18 +176,18 @@ def source_unit(
     owned: Iterable[Node],
     about: About,
     files: Iterable[Path],
+    links: dict[Node, list[Node]] | None = None,
 ) -> Unit:
     """One source graph's unit: its triples plus the shared triples reachable from them."""
-    seeds: list[Node] = list(owned)
-    for triple in own:
-        seeds.append(triple.subject)
-        if not isinstance(triple.object, ox.Literal):
-            seeds.append(triple.object)
-    context = _closure(seeds, about)
+    seeds: list[Node] = [*owned, *(t.subject for t in own)]
+    seeds += [t.object for t in own if not isinstance(t.object, ox.Literal)]
+    context = _closure(seeds, about, {} if links is None else links)
     described = frozenset(str(s) for s in {t.subject for t in own} if about(s))
     return Unit(
         name=name,
-        triples=list(dict.fromkeys([*own, *context])),
+        # A triple both in the source graph and a shared one is listed twice: harmless (the
+        # digest hashes the set of lines, and loading N-Triples keeps one).
+        triples=[*own, *context],
         files=tuple(sorted(files)),
         described=described,
     )
@@ -258,6 +258,7 @@ def plan_lazily(
     plan = Plan(source_count=len(sources), facts=facts)
     files_of = graph_files(facts)
     about = by_subject.get
+    links: dict[Node, list[Node]] = {}
 
     def units() -> Iterator[Unit]:
         described: list[frozenset[str]] = []
@@ -268,6 +269,7 @@ def plan_lazily(
                 owned=owned.get(graph_name, ()),
                 about=about,
                 files=files_of.get(graph_name, ()),
+                links=links,
             )
             described.append(unit.described)
             yield unit
@@ -282,7 +284,9 @@ def plan_lazily(
     return plan, units()
 
 
-def _closure(seeds: list[Node], about: About) -> list[ox.Triple]:
+def _closure(seeds: list[Node], about: About, links: dict[Node, list[Node]]) -> list[ox.Triple]:
+    """The shared triples reachable from the seeds. `links` (a node's non-literal objects) is
+    kept across the units of one plan: most units reach the same shared entities and classes."""
     seen: set = set()
     out: list[ox.Triple] = []
     stack = list(seeds)
@@ -291,10 +295,16 @@ def _closure(seeds: list[Node], about: About) -> list[ox.Triple]:
         if node in seen:
             continue
         seen.add(node)
-        for triple in about(node) or ():
-            out.append(triple)
-            if not isinstance(triple.object, ox.Literal) and triple.object not in seen:
-                stack.append(triple.object)
+        triples = about(node)
+        if not triples:
+            continue
+        out.extend(triples)
+        nodes = links.get(node)
+        if nodes is None:
+            nodes = links[node] = [
+                t.object for t in triples if not isinstance(t.object, ox.Literal)
+            ]
+        stack.extend(nodes)
     return out
 
 
