@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/validate_scale.py [--docs 1000 10000] [--compare 100]
                                              [--workers 0] [--out bench/out/validate]
+                                             [--data DIR] [--only-incremental]
 
 For each size: writes (once, reused later) a corpus with tests/source_corpus.py (about 250
 triples per document, a few injected errors), loads it, then times `validate_dataset` with the
@@ -10,6 +11,18 @@ default engine ("sparql": shapes compiled to SPARQL on pyoxigraph):
   full     a cold cache: every document validated;
   edit     after appending one triple to one document and reloading: that document only;
   warm     nothing changed: everything from the cache.
+
+Then the incremental path (`validate_dataset(..., changed_files=[...])`, what a rebuild that knows
+which files changed calls), same corpus, its own cache:
+
+  cold     a cold cache, every unit planned and validated (and the dependency index written);
+  edit+    after changing one figure of one document (a real change: that document is
+           validated again), told which file changed: only the units it can affect planned;
+  edit     the same edit undone, without changed_files (the full path with a warm cache),
+           the baseline edit+ saves against.
+
+--data DIR validates a copy of an existing corpus (e.g. bench/corpus.py's) instead of writing
+one; the edited file is restored afterwards. --only-incremental skips the other rows.
 
 Then the baseline, same run: pySHACL (the reference engine) against the SPARQL engine on the
 same `--compare` documents without cache, and whether their findings are identical. Prints the
@@ -21,6 +34,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import resource
 import shutil
 import sys
@@ -60,7 +74,14 @@ def corpus(out: Path, docs: int) -> Path:
     return directory
 
 
-def timed_validate(data: Path, *, engine: str, workers: int, cache: Path | None) -> tuple:
+def timed_validate(
+    data: Path,
+    *,
+    engine: str,
+    workers: int,
+    cache: Path | None,
+    changed: list[Path] | None = None,
+) -> tuple:
     started = time.perf_counter()
     dataset = load_dataset(base=BASE, ontology_dir=ROOT / "ontology", data_dir=data)
     shapes = load_shapes(ROOT / "shapes", base=BASE)
@@ -73,6 +94,7 @@ def timed_validate(data: Path, *, engine: str, workers: int, cache: Path | None)
         engine=engine,
         workers=workers,
         cache_dir=cache,
+        changed_files=changed,
     )
     done = time.perf_counter()
     return report, len(dataset), loaded - started, done - loaded
@@ -82,7 +104,7 @@ def line(label: str, report: Report, quads: int, load_s: float, validate_s: floa
     print(
         f"  {label:<6} {quads:>9} quads  load {load_s:6.1f} s  validate {validate_s:7.2f} s  "
         f"validated {report.validated:>6}  from cache {report.from_cache:>6}  "
-        f"findings {len(report.findings):>4}  engine {report.engine}"
+        f"findings {len(report.findings):>4}  planned {report.planned:>6}  engine {report.engine}"
     )
 
 
@@ -103,6 +125,32 @@ def scale(out: Path, docs: int, workers: int) -> None:
             )
         line("edit", *timed_validate(data, engine="sparql", workers=workers, cache=cache))
         line("warm", *timed_validate(data, engine="sparql", workers=workers, cache=cache))
+    finally:
+        edited.write_bytes(original)
+
+
+def incremental(out: Path, docs: int, workers: int, data: Path | None) -> None:
+    data = data or corpus(out, docs)
+    count = len(list((data / "sources").glob("*.trig")))
+    print(f"\nIncremental, {count} documents (workers {workers or os.cpu_count()}):")
+    cache = out / f"cache-incremental-{count}"
+    shutil.rmtree(cache, ignore_errors=True)
+    line("cold", *timed_validate(data, engine="sparql", workers=workers, cache=cache))
+    edited = sorted((data / "sources").glob("*.trig"))[count // 2]
+    original = edited.read_bytes()
+    text = original.decode("utf-8")
+    figure = re.search(r"schema:value (\d+) ;", text)
+    if figure is None:
+        raise SystemExit(f"{edited}: no schema:value to change")
+    changed = text.replace(figure.group(0), f"schema:value {int(figure.group(1)) + 1} ;", 1)
+    try:
+        edited.write_text(changed, encoding="utf-8")
+        line(
+            "edit+",
+            *timed_validate(data, engine="sparql", workers=workers, cache=cache, changed=[edited]),
+        )
+        edited.write_bytes(original)
+        line("edit", *timed_validate(data, engine="sparql", workers=workers, cache=cache))
     finally:
         edited.write_bytes(original)
 
@@ -130,14 +178,20 @@ def main() -> None:
     parser.add_argument("--compare", type=int, default=100, help="documents for pySHACL vs SPARQL")
     parser.add_argument("--workers", type=int, default=0, help="validation_workers (0 = CPUs)")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "out" / "validate")
+    parser.add_argument("--data", type=Path, help="an existing corpus directory (edited, restored)")
+    parser.add_argument(
+        "--only-incremental", action="store_true", help="only the cold / edit+ / edit rows"
+    )
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     print(f"Machine: {describe()}")
     started = time.perf_counter()
-    if args.compare:
+    if args.compare and not args.only_incremental:
         compare(args.out, args.compare, args.workers)
     for docs in args.docs:
-        scale(args.out, docs, args.workers)
+        if not args.only_incremental and not args.data:
+            scale(args.out, docs, args.workers)
+        incremental(args.out, docs, args.workers, args.data)
     own, children = peak_memory_mb()
     print(
         f"\nPeak memory: this process {own:.0f} MB, largest worker {children:.0f} MB. "

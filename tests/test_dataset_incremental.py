@@ -124,6 +124,8 @@ def test_editing_one_document_rebuilds_only_its_delta(corpus: Path, tmp_path: Pa
     built = build_dataset(settings_for(corpus, dist))
     assert built.changed_files == [f"sources/{target.name}"]
     assert built.report is not None and built.report.conforms
+    # The gate was told what changed: it planned and validated that document only.
+    assert (built.report.validated, built.report.planned) == (1, 1)
     store = ox.Store.read_only(str(dist / STORE_DIR))
     relabelled = ox.Literal("Xocalı — Ходжалы, relabelled", language="en")
     assert len(list(store.quads_for_pattern(None, None, relabelled, ox.DefaultGraph()))) == 1

@@ -391,7 +391,7 @@ def apply_delta(store: ox.Store, delta: Delta) -> None:
 def next_manifest(plan_: Plan, *, settings: Settings, dataset: Dataset) -> Manifest:
     """The manifest of the build being made (its build id and counts come at commit)."""
     manifest = plan_.manifest
-    data_dir = Path(settings.data_dir).resolve()
+    data_dir = Path(settings.data_dir)
     files = {n: v for n, v in manifest.files.items() if n in plan_.current}
     graph_files: dict[str, set[str]] = defaultdict(set)
     names = {path: data_name(path, data_dir) for path, _forced in dataset.files}
@@ -479,7 +479,7 @@ def commit(
 def dataset_from(plan_: Plan, *, settings: Settings, store: ox.Store) -> Dataset:
     """The Dataset the gate and the writers expect, over the updated store, without loading
     the files again: which files write which graphs comes from the manifest and the delta."""
-    data_dir = Path(settings.data_dir).resolve()
+    data_dir = Path(settings.data_dir)  # as load_dataset names the files
     dataset = Dataset(base=settings.base_uri, store=store)
     if settings.ontology_dir:
         from publisher.dataset.load import ONTOLOGY_GRAPH

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,8 +41,14 @@ def load(settings: Settings, *, progress: Progress = SILENT) -> Loaded:
 
 
 def validate(
-    settings: Settings, loaded: Loaded | None = None, *, progress: Progress = SILENT
+    settings: Settings,
+    loaded: Loaded | None = None,
+    *,
+    progress: Progress = SILENT,
+    changed_files: Collection[Path] | None = None,
 ) -> Report:
+    """`changed_files`: the files added, edited or deleted since the last validation with the
+    same cache (see validate_dataset); None validates as if nothing were known."""
     loaded = loaded or load(settings, progress=progress)
     shared_graphs = settings.shared_graphs.split()
     shared = {settings.base_uri + graph for graph in shared_graphs}
@@ -56,6 +63,7 @@ def validate(
             workers=settings.validation_workers,
             cache_dir=cache_root(settings.dist_dir, settings.cache_dir),
             progress=advance,
+            changed_files=changed_files,
         )
 
 
@@ -135,7 +143,16 @@ def _build_incrementally(
         shapes = load_shapes(shapes_dir, base=settings.base_uri) if shapes_dir else []
         report = None
         if check and shapes:
-            report = validate(settings, Loaded(dataset=dataset, shapes=shapes), progress=progress)
+            # Validate what changed when the previous build validated everything (the
+            # validation cache holds the rest); else everything.
+            data_dir = Path(settings.data_dir)  # as load_dataset names them
+            changed = [data_dir / name for name in plan.changed]
+            report = validate(
+                settings,
+                Loaded(dataset=dataset, shapes=shapes),
+                progress=progress,
+                changed_files=changed if plan.manifest.validated else None,
+            )
             if not report.conforms:
                 raise ValidationFailed(report.text(), findings=report.findings)
         with progress.step("pieces", total=1) as advance:

@@ -8,7 +8,9 @@ compiled to SPARQL and run on pyoxigraph over many documents per query (shacl_sp
 "pyshacl", the reference. Both give the same findings (tests/test_validate_differential.py).
 Work is spread over processes (`validation_workers`) and every unit's results are cached under
 `<cache_dir>/validation/`, keyed by a hash of its triples, the shapes and the engine: editing one
-document re-validates that document only; a cached failure is still reported as a failure.
+document re-validates that document only; a cached failure is still reported as a failure. A
+caller that knows which files changed (`changed_files`) saves gathering and hashing the units
+that cannot have changed (validation_index.py).
 """
 
 from __future__ import annotations
@@ -16,8 +18,8 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable, Collection, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -33,10 +35,25 @@ from rdflib.plugins.sparql.processor import SPARQLProcessor
 
 from publisher.dataset import shacl_sparql
 from publisher.dataset.load import Dataset
+from publisher.dataset.validation_index import (
+    UnitRecord,
+    ValidationIndex,
+    plan_changes,
+    read_index,
+    write_index,
+)
 from publisher.dataset.validation_units import (
+    SHARED_UNIT,
+    FileFacts,
     Unit,
     canonical_digest,
-    plan_units,
+    file_key,
+    graph_files,
+    plan_lazily,
+    scan_file,
+    scan_files,
+    shared_files,
+    shared_ignore,
     unit_digest,
 )
 
@@ -66,6 +83,9 @@ class Report:
     validated: int = 0  # documents (units) validated in this run
     from_cache: int = 0  # documents whose results came from the cache
     engine: str = "sparql"
+    # Units whose triples were gathered in this run: all of them, or (changed_files) only
+    # those the changed files can affect; the others' results come from the last run's index.
+    planned: int = 0
 
     def counts(self) -> str:
         return (
@@ -161,17 +181,25 @@ def validate_dataset(
     workers: int = 1,
     cache_dir: Path | None = None,
     progress: Callable[[int], None] | None = None,
+    changed_files: Collection[Path] | None = None,
 ) -> Report:
     """Validate every source document with its minimal context; merge and explain the results.
 
     File names in the findings are relative to `root` when they lie below it. `progress` is
-    called with the number of documents completed since its last call."""
+    called with the number of documents completed since its last call.
+
+    `changed_files` (with a `cache_dir`): the files added, edited or deleted since the last
+    validation with the same cache directory, shapes, ontology and engine; every other file of
+    `dataset.files` must be byte for byte what it was then. Only the units those files can
+    affect are planned and validated (validation_index.py); the report is the one a full
+    validation gives. When the index of the last validation is missing, damaged, made for
+    other shapes, or does not match the dataset's files, every unit is planned (as with None)."""
     if engine not in ENGINES:
         raise ValueError(f"validation_engine must be one of {', '.join(ENGINES)}, not {engine!r}")
+    shared_graphs = list(shared_graphs)
     shapes_nt = ox.serialize(shapes, format=ox.RdfFormat.N_TRIPLES) or b""
-    plan = plan_units(dataset, shared_graphs=shared_graphs)
     ontology = [
-        ox.Triple(q.subject, q.predicate, q.object)
+        q.triple
         for q in dataset.store.quads_for_pattern(
             None, None, None, ox.NamedNode(dataset.base + ONTOLOGY_GRAPH)
         )
@@ -185,36 +213,103 @@ def validate_dataset(
             canonical_digest(ontology, salt="ontology"),
         )
     )
-    cache = _Cache(cache_dir / "validation" if cache_dir else None)
+    directory = cache_dir / "validation" if cache_dir else None
+    previous = read_index(directory, salt=salt, base=dataset.base, shared_graphs=shared_graphs)
+    known = {r.key: r.results for r in previous.units.values()} if previous else None
+    cache = _Cache(directory, known)
+    incremental = None
+    if changed_files is not None and previous is not None:
+        incremental = plan_changes(dataset, previous, changed_files, shared_graphs=shared_graphs)
+
+    records: dict[str, UnitRecord] = {}
     results: dict[str, list[RawResult]] = {}
     todo: list[Unit] = []
-    for unit in plan.units:
-        unit.key = unit_digest(unit, salt=salt)
-        hit = cache.get(unit.key)
-        if hit is None:
-            todo.append(unit)
+    hits = 0
+    expected = len(dataset.files) if incremental is None else len(incremental.units)
+    with _Validator(
+        shapes_nt, engine=engine, workers=workers, expected=expected, progress=progress
+    ) as validator:
+        if incremental is None:
+            facts_by_path = validator.scan(dataset, shared_graphs=shared_graphs)
+            plan, stream = plan_lazily(dataset, shared_graphs=shared_graphs, facts=facts_by_path)
+            source_count = plan.source_count
+            facts = {file_key(p): f for p, f in facts_by_path.items()}
+            paths = {file_key(p): p for p in facts_by_path}
+            focus_files = _subject_files(facts_by_path)
         else:
-            results[unit.name] = hit
-    from_cache = len(plan.units) - len(todo)
-    if progress and from_cache:
-        progress(from_cache)
-    for name, raw in _run(todo, shapes_nt, engine=engine, workers=workers, progress=progress):
-        results[name] = raw
+            stream = iter(incremental.units)
+            source_count = incremental.source_count
+            facts, paths = incremental.facts, incremental.paths
+            focus_files = incremental.focus_files
+            records.update(incremental.reused)
+            for name, record in records.items():
+                results[name] = [RawResult(**row) for row in record.results]
+            hits = len(records)
+        units: list[Unit] = []
+        for unit in stream:
+            unit.key = unit_digest(unit, salt=salt)
+            hit = cache.get(unit.key)
+            if hit is None:
+                todo.append(unit)
+                validator.add(unit)
+            else:
+                results[unit.name] = hit
+                hits += 1
+            if progress and hits >= _BATCH:
+                progress(hits)
+                hits = 0
+            unit.triples, unit.data = [], b""  # sent, or not needed: keep the memory low
+            units.append(unit)
+        if progress and hits:
+            progress(hits)
+        results.update(validator.finish())
+    order = incremental.order if incremental is not None else [u.name for u in units]
+    from_cache = len(order) - len(todo)
     for unit in todo:
         cache.put(unit.key, results[unit.name])
+    cache.flush()
+    for unit in units:
+        records[unit.name] = UnitRecord(
+            key=unit.key,
+            results=[asdict(r) for r in results[unit.name]],
+            described=unit.described,
+        )
+    if directory is not None:
+        write_index(
+            directory,
+            ValidationIndex(
+                salt=salt,
+                base=dataset.base,
+                shared_graphs=shared_graphs,
+                files=facts,
+                units={name: records[name] for name in order},
+            ),
+        )
 
+    all_facts = {paths[k]: f for k, f in facts.items()}
+    files_of = graph_files(all_facts)
+    ignore: frozenset[str] = frozenset()
+    if source_count:
+        ignore = shared_ignore(records[name].described for name in order if name != SHARED_UNIT)
     findings: set[Finding] = set()
-    for unit in plan.units:
-        unit_files = tuple(str(_rel(p, root)) for p in unit.files)
-        for raw in results[unit.name]:
-            if raw.focus in unit.ignore_focus:
+    reported: set[RawResult] = set()
+    for name in order:
+        unit_ignore = ignore if name == SHARED_UNIT else frozenset()
+        if name == SHARED_UNIT:
+            files = shared_files(all_facts)
+        else:
+            files = tuple(sorted(files_of.get(name, ())))
+        unit_files = tuple(str(_rel(p, root)) for p in files)
+        for raw in results[name]:
+            if raw.focus in unit_ignore:
                 continue
-            focus_files: list[Path] = []
+            reported.add(raw)
+            focus: list[Path] = []
             if raw.focus.startswith("<"):
-                focus_files = dataset.files_for(raw.focus[1:-1])
+                focus = focus_files(raw.focus[1:-1])
             findings.add(
                 Finding(
-                    files=tuple(str(_rel(p, root)) for p in focus_files) or unit_files,
+                    files=tuple(str(_rel(p, root)) for p in focus) or unit_files,
                     focus=raw.focus_text,
                     path=raw.path_text,
                     severity=raw.severity.rsplit("#", 1)[-1],
@@ -224,18 +319,29 @@ def validate_dataset(
                     component=raw.component.replace(str(SH), "sh:"),
                 )
             )
-    all_raw = sorted(
-        {r for unit in plan.units for r in results[unit.name] if r.focus not in unit.ignore_focus}
-    )
+    all_raw = sorted(reported)
     return Report(
         conforms=not all_raw,
         findings=sorted(findings),
         results_graph=_results_graph(all_raw),
-        groups_validated=plan.source_count or len(plan.units),
+        groups_validated=source_count or len(order),
         validated=len(todo),
         from_cache=from_cache,
         engine=engine,
+        planned=len(units),
     )
+
+
+def _subject_files(facts: dict[Path, FileFacts]) -> Callable[[str], list[Path]]:
+    """The files that write a subject (in any graph), looked up only for reported results."""
+    memo: dict[str, list[Path]] = {}
+
+    def lookup(iri: str) -> list[Path]:
+        if iri not in memo:
+            memo[iri] = sorted(path for path, fact in facts.items() if iri in fact.subjects)
+        return memo[iri]
+
+    return lookup
 
 
 ONTOLOGY_GRAPH = "graph/ontology"
@@ -253,35 +359,99 @@ def validate_units(
     return dict(_validate_batch(units))
 
 
-def _run(
-    units: list[Unit],
-    shapes_nt: bytes,
-    *,
-    engine: str,
-    workers: int,
-    progress: Callable[[int], None] | None,
-) -> Iterator[tuple[str, list[RawResult]]]:
-    if not units:
-        return
-    workers = workers or os.cpu_count() or 1
-    size = max(1, min(_BATCH, -(-len(units) // workers)))
-    batches = [[(u.name, u.data) for u in units[i : i + size]] for i in range(0, len(units), size)]
-    if workers == 1 or len(batches) == 1 or len(units) < _MIN_PARALLEL:
-        _init_worker(shapes_nt, engine)
-        for batch in batches:
-            yield from _validate_batch(batch)
-            if progress:
-                progress(len(batch))
-        return
-    with ProcessPoolExecutor(
-        max_workers=min(workers, len(batches)),
-        initializer=_init_worker,
-        initargs=(shapes_nt, engine),
-    ) as pool:
-        for batch, done in zip(batches, pool.map(_validate_batch, batches), strict=True):
-            yield from done
-            if progress:
-                progress(len(batch))
+class _Validator:
+    """Validates units as they are planned: in batches, in worker processes once there is a full
+    batch to send (the pool starts then, or earlier to parse the files), else in this process.
+    While the workers validate one batch, this process plans the next."""
+
+    def __init__(
+        self,
+        shapes_nt: bytes,
+        *,
+        engine: str,
+        workers: int,
+        expected: int,
+        progress: Callable[[int], None] | None,
+    ) -> None:
+        self.shapes_nt, self.engine, self.progress = shapes_nt, engine, progress
+        self.workers = workers or os.cpu_count() or 1
+        self.size = max(1, min(_BATCH, -(-expected // self.workers)))
+        self.parallel = self.workers > 1 and expected >= _MIN_PARALLEL
+        self.pool: ProcessPoolExecutor | None = None
+        self.pending: list[tuple[str, bytes]] = []
+        self.futures: list[tuple[int, Future]] = []
+        self.results: dict[str, list[RawResult]] = {}
+
+    def __enter__(self) -> _Validator:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+
+    def _start(self) -> ProcessPoolExecutor:
+        if self.pool is None:
+            # Shapes are compiled by a worker's first batch, not at its start: a pool started
+            # to parse files may have no batch to validate (everything from the cache).
+            self.pool = ProcessPoolExecutor(max_workers=self.workers)
+        return self.pool
+
+    def scan(self, dataset: Dataset, *, shared_graphs: list[str]) -> dict[Path, FileFacts]:
+        """Parse every file once (validation_units.scan_file), in the workers when many."""
+        files = list(dataset.files)
+        if not (self.workers > 1 and len(files) >= _MIN_PARALLEL_SCAN):
+            return scan_files(dataset, shared_graphs=shared_graphs)
+        shared = {dataset.base + s for s in shared_graphs}
+        size = -(-len(files) // (self.workers * 4))
+        chunks = [files[i : i + size] for i in range(0, len(files), size)]
+        found = self._start().map(
+            _scan_chunk, chunks, [dataset.base] * len(chunks), [shared] * len(chunks)
+        )
+        return {path: fact for chunk in found for path, fact in chunk}
+
+    def add(self, unit: Unit) -> None:
+        self.pending.append((unit.name, unit.data))
+        if len(self.pending) >= self.size:
+            self._send(start=self.parallel)
+
+    def _send(self, *, start: bool) -> None:
+        batch, self.pending = self.pending, []
+        if not batch:
+            return
+        if self.pool is not None or start:
+            future = self._start().submit(_validate_in_worker, self.shapes_nt, self.engine, batch)
+            self.futures.append((len(batch), future))
+            while self.futures and self.futures[0][1].done():
+                self._collect()
+            return
+        _init_worker(self.shapes_nt, self.engine)
+        self.results.update(_validate_batch(batch))
+        if self.progress:
+            self.progress(len(batch))
+
+    def _collect(self) -> None:
+        count, future = self.futures.pop(0)
+        self.results.update(future.result())
+        if self.progress:
+            self.progress(count)
+
+    def finish(self) -> dict[str, list[RawResult]]:
+        self._send(start=False)
+        while self.futures:
+            self._collect()
+        return self.results
+
+
+_MIN_PARALLEL_SCAN = 200  # files: below this they are parsed in this process
+
+
+def _scan_chunk(
+    files: list[tuple[Path, str | None]], base: str, shared: set[str]
+) -> list[tuple[Path, FileFacts]]:
+    return [
+        (path, scan_file(path, forced_graph=forced, base=base, shared=shared))
+        for path, forced in files
+    ]
 
 
 # -- in a worker process (or inline) ------------------------------------------------------------
@@ -303,6 +473,13 @@ def _init_worker(shapes_nt: bytes, engine: str) -> None:
             if compiled.fallback
             else None
         )
+
+
+def _validate_in_worker(
+    shapes_nt: bytes, engine: str, batch: list[tuple[str, bytes]]
+) -> list[tuple[str, list[RawResult]]]:
+    _init_worker(shapes_nt, engine)
+    return _validate_batch(batch)
 
 
 def _validate_batch(batch: list[tuple[str, bytes]]) -> list[tuple[str, list[RawResult]]]:
@@ -486,32 +663,58 @@ def _pyshacl_results(data: bytes, shapes: rdflib.Graph) -> list[RawResult]:
 
 
 class _Cache:
-    """One JSON file per unit: its results (an empty list when it conforms)."""
+    """Each unit's results (an empty list when it conforms) by key, in 256 JSON files (one per
+    first two hex digits of the key): one file per unit cost about 1 ms each on a slow disk,
+    10 s for 10k documents. `known` (the results in the last run's index) is looked in first."""
 
-    def __init__(self, directory: Path | None) -> None:
+    def __init__(self, directory: Path | None, known: dict[str, list[dict]] | None = None) -> None:
         self.directory = directory
+        self.known = known or {}
+        self.shards: dict[str, dict[str, list[dict]]] = {}
+        self.dirty: set[str] = set()
 
-    def _path(self, key: str) -> Path:
-        assert self.directory is not None
-        return self.directory / key[:2] / f"{key}.json"
+    def _shard(self, key: str) -> dict[str, list[dict]]:
+        name = key[:2]
+        if name not in self.shards:
+            shard: dict = {}
+            if self.directory is not None:
+                try:
+                    shard = json.loads((self.directory / f"{name}.json").read_text("utf-8"))
+                except (OSError, ValueError):
+                    shard = {}  # absent or damaged: validate again
+            self.shards[name] = shard if isinstance(shard, dict) else {}
+        return self.shards[name]
 
     def get(self, key: str) -> list[RawResult] | None:
         if self.directory is None:
             return None
+        rows = self.known.get(key)
+        if rows is None:
+            rows = self._shard(key).get(key)
         try:
-            rows = json.loads(self._path(key).read_text(encoding="utf-8"))
-            return [RawResult(**row) for row in rows]
-        except (OSError, ValueError, TypeError):
-            return None  # absent or damaged: validate again
+            return None if rows is None else [RawResult(**row) for row in rows]
+        except TypeError:
+            return None  # damaged: validate again
 
     def put(self, key: str, results: list[RawResult]) -> None:
         if self.directory is None:
             return
-        path = self._path(key)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_text(json.dumps([asdict(r) for r in results]), encoding="utf-8")
-        tmp.replace(path)
+        self._shard(key)[key] = [asdict(r) for r in results]
+        self.dirty.add(key[:2])
+
+    def flush(self) -> None:
+        if self.directory is None or not self.dirty:
+            return
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            for name in sorted(self.dirty):
+                path = self.directory / f"{name}.json"
+                tmp = path.with_suffix(f".{os.getpid()}.tmp")
+                tmp.write_text(json.dumps(self.shards[name]), encoding="utf-8")
+                tmp.replace(path)
+        except OSError:
+            pass  # a cache that cannot be written is a cache that misses
+        self.dirty.clear()
 
 
 def _results_graph(results: list[RawResult]) -> rdflib.Graph:
