@@ -77,4 +77,4 @@ def test_publisher_build_writes_no_progress_to_a_pipe(tmp_path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""
-    assert result.stdout.startswith("Built 1 quads")
+    assert result.stdout.startswith("Full build (no manifest of a previous build).\nBuilt 1 quads")
