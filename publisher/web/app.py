@@ -80,7 +80,8 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     else:
         app.wsgi_app = untrusted_mount(app.wsgi_app)  # type: ignore[method-assign]
     # Fresh SPARQL GETs answered without Flask; what is not the plain case reaches the app.
-    app.wsgi_app = fresh_queries(app.wsgi_app, app.extensions["publisher"])  # type: ignore[method-assign]
+    if settings.sparql_fresh_path:
+        app.wsgi_app = fresh_queries(app.wsgi_app, app.extensions["publisher"])  # type: ignore[method-assign]
     # Outermost: answers kept for this build are replayed before anything else runs.
     app.wsgi_app = replayed(app.wsgi_app, app.extensions["publisher"])  # type: ignore[method-assign]
 
