@@ -184,6 +184,14 @@ SETTINGS: tuple[Setting, ...] = (
         "Accept-Language, Accept-Encoding headers); 0 disables the replay.",
     ),
     Setting(
+        "replay_memory_max_bytes",
+        32 * 1024 * 1024,
+        "bytes",
+        "Most bytes of the replayed answers (response_cache_max_bytes) also kept in each "
+        "process's memory, the most recently replayed first, ready to send (0: every replay "
+        "reads its file).",
+    ),
+    Setting(
         "sparql_fresh_path",
         True,
         "on/off",
