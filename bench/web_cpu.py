@@ -5,7 +5,7 @@
 
 On a shared machine req/s move with the neighbours' load; the CPU a server spends per request
 moves much less, and it is what bounds req/s when the cores are busy. For each variant (a
-`publisher serve` with one web process and some settings; the first variant is the baseline,
+`publisher serve` with `--web-workers` processes (1) and some settings or GRANIAN_* variables; the first variant is the baseline,
 default: the settings' defaults) and each load, wrk runs `--seconds` with 4 connections, and
 the user+system CPU of the server's processes (/proc) is divided by the requests answered:
 the web process (granian and the app) and the query workers. The variants are measured in
@@ -85,6 +85,7 @@ def main() -> None:
     parser.add_argument("--triples", type=int, default=20_000)
     parser.add_argument("--seconds", type=float, default=3)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--web-workers", type=int, default=1, help="web processes per server")
     parser.add_argument("--docs", type=int, default=300, help="entities whose /doc/ is asked")
     parser.add_argument("--variant", action="append", default=[], help="NAME:SETTING=VALUE,...")
     options = parser.parse_args()
@@ -110,11 +111,16 @@ def main() -> None:
             port = free_port()
             env = {k: v for k, v in os.environ.items() if not k.startswith("PUBLISHER_")}
             env["PUBLISHER_CACHE_DIR"] = str(work / f"cache-{name}")
-            env.update({f"PUBLISHER_{k.upper()}": v for k, v in settings.items()})
+            # Settings by name; GRANIAN_* variables (granian's own options) as they are.
+            env.update(
+                {k if k.startswith("GRANIAN_") else f"PUBLISHER_{k.upper()}": v
+                 for k, v in settings.items()}
+            )  # fmt: skip
             with (work / f"{name}.log").open("wb") as log:
                 process = subprocess.Popen(
                     [sys.executable, "-m", "publisher", "serve", "--dist", str(work / "dist"),
-                     "--host", "127.0.0.1", "--port", str(port), "--workers", "1"],
+                     "--host", "127.0.0.1", "--port", str(port),
+                     "--workers", str(options.web_workers)],
                     cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
                     start_new_session=True,
                 )  # fmt: skip
@@ -149,7 +155,7 @@ def main() -> None:
                     figures.setdefault((load, name), []).append(
                         (result["rps"], per["web"], per["workers"])
                     )
-        print(f"\nvariants: {variants}; 1 web process, wrk 4 connections, "
+        print(f"\nvariants: {variants}; {options.web_workers} web process(es), wrk 4 connections, "
               f"{options.seconds:.0f} s x {options.rounds} rounds (median)\n")  # fmt: skip
         print(f"{'load':16} {'variant':12} {'req/s':>8} {'web µs/req':>11} {'workers µs/req':>15}")
         for (load, name), rows in figures.items():
