@@ -2,6 +2,8 @@
 
     .venv/bin/python bench/serving_stacks.py [--dist dist] [--slow 300] [--seconds 10]
                                              [--stacks gthread,gevent,granian]
+(granian variants: granian-nolog, granian-threads4, granian-threads64, granian-rt2,
+granian-bp32; see GRANIAN_VARIANTS)
 
 For each stack, on a free 127.0.0.1 port (stopped by its pid), with 2 worker processes:
 1. `--slow` connections each send the start of a request and then one more header line
@@ -42,16 +44,29 @@ def command(stack: str, port: int) -> list[str]:
         return [sys.executable, "-m", "gunicorn", *bind, "-k", "gthread", "--threads", "4", APP]
     if stack == "gevent":
         return [sys.executable, "-m", "gunicorn", *bind, "-k", "gevent", APP]
-    if stack == "granian":
+    if stack == "granian" or stack in GRANIAN_VARIANTS:
         return [sys.executable, "-m", "publisher", "serve", "--port", str(port), "--workers", "2"]
     raise SystemExit(f"unknown stack {stack}")
+
+
+# `publisher serve` (granian) with other settings or granian options (issue 10: measured side
+# by side; the slowloris column says whether a variant keeps the slow-client protection).
+GRANIAN_VARIANTS: dict[str, dict[str, str]] = {
+    "granian-nolog": {"PUBLISHER_ACCESS_LOG": "0"},
+    "granian-threads4": {"PUBLISHER_THREADS": "4"},
+    "granian-threads64": {"PUBLISHER_THREADS": "64"},
+    "granian-rt2": {"GRANIAN_RUNTIME_THREADS": "2"},
+    "granian-bp32": {"GRANIAN_BACKPRESSURE": "32"},
+}
 
 
 def start(stack: str, dist: Path, port: int) -> subprocess.Popen:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PUBLISHER_")}
     env.update({"PUBLISHER_DIST_DIR": str(dist), "PUBLISHER_HOST": "127.0.0.1"})
+    env.update(GRANIAN_VARIANTS.get(stack, {}))
+    granian = stack.startswith("granian")
     process = subprocess.Popen(
-        [*command(stack, port), *(["--dist", str(dist)] if stack == "granian" else [])],
+        [*command(stack, port), *(["--dist", str(dist)] if granian else [])],
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,

@@ -17,3 +17,14 @@ def create_app(settings: Mapping[str, Any] | None = None) -> Flask:
     from publisher.web.app import create_app as factory
 
     return factory(settings)
+
+
+def serving_app() -> Any:
+    """What `publisher serve` runs under granian: the app, behind the access log when the
+    setting `access_log` is on (``publisher.web.access_log``, in place of granian's own)."""
+    from publisher.web.access_log import AccessLog, logged
+
+    app = create_app()
+    if app.extensions["publisher"].settings.access_log:
+        return logged(app, AccessLog())
+    return app

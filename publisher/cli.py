@@ -370,6 +370,7 @@ def granian_command(settings: Settings) -> list[str]:
         # granian accepts 1..60000 ms
         str(min(max(int(settings.header_timeout_ms), 1), 60_000)),
         "--respawn-failed-workers",
-        "--access-log",
-        "publisher:create_app",
+        # The app writes the access log itself, in batches (publisher/web/access_log.py).
+        "--no-access-log",
+        "publisher:serving_app",
     ]

@@ -103,6 +103,13 @@ SETTINGS: tuple[Setting, ...] = (
         "use them all.",
     ),
     Setting(
+        "access_log",
+        True,
+        "on/off",
+        "`serve` writes a line per request to its output, in granian's format, within about a "
+        "second (written in batches: granian's own log cost a third of a replayed answer's CPU).",
+    ),
+    Setting(
         "header_timeout_ms",
         10_000,
         "ms",
@@ -182,6 +189,22 @@ SETTINGS: tuple[Setting, ...] = (
         "Most bytes of complete GET answers of /sparql and /doc/ kept on disk for the current "
         "build and replayed, before the app runs, to the same request (same URL and Accept, "
         "Accept-Language, Accept-Encoding headers); 0 disables the replay.",
+    ),
+    Setting(
+        "replay_memory_max_bytes",
+        32 * 1024 * 1024,
+        "bytes",
+        "Most bytes of the replayed answers (response_cache_max_bytes) also kept in each "
+        "process's memory, the most recently replayed first, ready to send (0: every replay "
+        "reads its file).",
+    ),
+    Setting(
+        "sparql_fresh_path",
+        True,
+        "on/off",
+        "Answer plain SPARQL GETs (a query, any result format but the HTML page) before the "
+        "web framework runs: the same checks, limits, bytes and headers, less CPU per query. "
+        "Off: every request goes through the app.",
     ),
     Setting(
         "doc_cache_max_bytes",

@@ -5,6 +5,7 @@ preconditions, ranges, HEAD, POST, errors) still reaches the app."""
 from __future__ import annotations
 
 import gzip
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlencode
@@ -90,3 +91,46 @@ def test_errors_are_never_replayed(client) -> None:
         assert wrong.status_code == 400
         missing = client.get("/doc/place/nowhere-xocalı")
         assert missing.status_code == 404
+
+
+def test_hot_replays_stay_within_their_byte_bound() -> None:
+    from publisher.web.fast_path import HotReplays, Kept
+
+    def kept(body: bytes) -> Kept:
+        headers = [["Content-Type", "text/turtle"], ["ETag", 'W/"b-1"']]
+        return Kept.from_entry(json.dumps(headers).encode() + b"\n" + body)
+
+    hot = HotReplays(max_bytes=4_000)
+    for number in range(200):
+        label = ("Xocalı " if number % 2 else "Ходжалы ").encode() * (number % 40)
+        hot.put(f"/doc/{number}\0Ходжалы", kept(label))
+        assert hot.bytes <= hot.max_bytes
+    assert 0 < len(hot) < 200
+    assert hot.get("/doc/199\0Ходжалы") is not None  # the most recent stays
+    assert hot.get("/doc/0\0Ходжалы") is None  # the oldest went first
+    hot.put("/doc/huge", kept(b"x" * 5_000))  # larger than the whole bound: not kept
+    assert hot.get("/doc/huge") is None and hot.bytes <= hot.max_bytes
+    assert hot.get("/doc/199\0Ходжалы") is not None
+    replay = hot.get("/doc/199\0Ходжалы")
+    assert replay is not None and replay.etag == 'W/"b-1"'
+    assert ("Content-Type", "text/turtle") not in replay.not_modified_headers
+
+
+def test_without_memory_replays_are_read_from_disk_and_the_same(
+    sample_dist: Path, tmp_path: Path
+) -> None:
+    """replay_memory_max_bytes 0: every replay reads its file; the answer is the same."""
+    answers = []
+    for memory in (0, 1_000_000):
+        app = in_process_app(
+            sample_dist, cache_dir=str(tmp_path / str(memory)), replay_memory_max_bytes=memory
+        )
+        client = app.test_client()
+        for _ in range(3):
+            answer = client.get(QUERY_PATH, headers={"Accept": "text/csv"})
+        assert answer.headers["Server-Timing"] == "replay"
+        answers.append(answer)
+    shutdown_all()
+    without, with_memory = answers
+    assert without.data == with_memory.data
+    assert dict(without.headers) == dict(with_memory.headers)

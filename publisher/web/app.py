@@ -26,7 +26,12 @@ from publisher.web import (
 from publisher.web import sparql as sparql_endpoint
 from publisher.web.describe import file_quads
 from publisher.web.fast_path import replayed
-from publisher.web.http import enforce_preconditions, ignore_multiple_ranges
+from publisher.web.fresh_path import fresh_queries
+from publisher.web.http import (
+    SECURITY_HEADERS,
+    enforce_preconditions,
+    ignore_multiple_ranges,
+)
 from publisher.web.links import local_link
 from publisher.web.state import BuildSwitcher, Preload, served_build
 
@@ -74,6 +79,9 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
         )
     else:
         app.wsgi_app = untrusted_mount(app.wsgi_app)  # type: ignore[method-assign]
+    # Fresh SPARQL GETs answered without Flask; what is not the plain case reaches the app.
+    if settings.sparql_fresh_path:
+        app.wsgi_app = fresh_queries(app.wsgi_app, app.extensions["publisher"])  # type: ignore[method-assign]
     # Outermost: answers kept for this build are replayed before anything else runs.
     app.wsgi_app = replayed(app.wsgi_app, app.extensions["publisher"])  # type: ignore[method-assign]
 
@@ -94,21 +102,11 @@ PRELOAD: tuple[Preload, ...] = (
     (SEARCH_FILE, search.index_of),
 )
 
-# The pages run only this server's scripts (search completion; the JSON-LD block is data,
-# which CSP does not execute), load their stylesheets from this server, and submit their
-# forms here; nothing may frame them.
-CONTENT_SECURITY_POLICY = (
-    "default-src 'self'; script-src 'self'; object-src 'none'; style-src 'self'; "
-    "img-src 'self' data:; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
-)
-
 
 def security_headers(response: Response) -> Response:
     """On every response, errors and files included."""
-    response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
-    response.headers.setdefault("X-Frame-Options", "DENY")
+    for name, value in SECURITY_HEADERS:
+        response.headers.setdefault(name, value)
     return response
 
 

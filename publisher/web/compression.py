@@ -14,6 +14,8 @@ from __future__ import annotations
 import gzip
 
 from flask import Flask, Response, request
+from werkzeug.datastructures import Accept
+from werkzeug.http import parse_accept_header
 
 from publisher.web.state import served_build
 
@@ -33,9 +35,20 @@ COMPRESSIBLE = (
 
 
 def accepts_gzip() -> bool:
-    return request.accept_encodings["gzip"] > 0 or (
-        "gzip" not in request.accept_encodings and request.accept_encodings["*"] > 0
-    )
+    return accepts_gzip_in(request.accept_encodings)
+
+
+def accepts_gzip_header(accept_encoding: str | None) -> bool:
+    """The same decision from the raw Accept-Encoding header (web/fresh_path.py)."""
+    return accepts_gzip_in(parse_accept_header(accept_encoding))
+
+
+def accepts_gzip_in(encodings: Accept) -> bool:
+    return encodings["gzip"] > 0 or ("gzip" not in encodings and encodings["*"] > 0)
+
+
+def gzipped(body: bytes) -> bytes:
+    return gzip.compress(body, compresslevel=6, mtime=0)
 
 
 def compressible(response: Response) -> bool:
@@ -67,7 +80,7 @@ def compress(response: Response) -> Response:
     body = response.get_data()
     if len(body) < minimum:
         return response
-    response.set_data(gzip.compress(body, compresslevel=6, mtime=0))
+    response.set_data(gzipped(body))
     response.headers["Content-Encoding"] = "gzip"
     return response
 

@@ -18,16 +18,22 @@ it matches the kept ETag (compared weakly, as the app does), the kept answer oth
 
 The entries live in the build's disk cache (``web.disk_cache``): shared by the server's
 processes, bounded in bytes (setting `response_cache_max_bytes`), dropped with the build.
+The hottest are also kept in each process's memory (`HotReplays`, setting
+`replay_memory_max_bytes`), keyed by the request's key itself, with their header lists ready:
+a replay from memory is a dictionary lookup and a `start_response`, no hash, file or JSON.
 """
 
 from __future__ import annotations
 
 import json
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from publisher.web.disk_cache import DiskCache, for_build
-from publisher.web.state import BuildSwitcher
+from publisher.web.state import BuildSwitcher, ServedBuild
 
 MAX_BODY = 1 << 20
 # Kept from a request's second sighting in a process: a fresh query writes nothing.
@@ -71,10 +77,77 @@ def request_key(environ: dict[str, Any]) -> str:
     return "\0".join(parts)
 
 
-def _cache(switcher: BuildSwitcher) -> DiskCache:
-    state = switcher.get()
+def _cache(state: ServedBuild) -> DiskCache:
     limit = int(state.settings.response_cache_max_bytes)
     return for_build(state, "responses", max_bytes=limit, min_uses=MIN_USES)
+
+
+@dataclass(frozen=True)
+class Kept:
+    """A kept answer, ready to send: its headers as sent with a 200 and with a 304."""
+
+    body: bytes
+    etag: str
+    ok_headers: list[tuple[str, str]]
+    not_modified_headers: list[tuple[str, str]]
+
+    @classmethod
+    def from_entry(cls, entry: bytes) -> Kept:
+        """From the disk cache's entry: the headers as a JSON line, then the body."""
+        head, _, body = entry.partition(b"\n")
+        headers = [(str(k), str(v)) for k, v in json.loads(head)]
+        return cls(
+            body=body,
+            etag=next((v for k, v in headers if k.lower() == "etag"), ""),
+            ok_headers=[REPLAY if k == "Server-Timing" else (k, v) for k, v in headers],
+            not_modified_headers=[(k, v) for k, v in headers if k.lower() not in BODY_HEADERS],
+        )
+
+    @property
+    def size(self) -> int:
+        # The body, and roughly what the header lists hold.
+        return len(self.body) + sum(len(k) + len(v) + 64 for k, v in self.ok_headers)
+
+
+class HotReplays:
+    """A process's most recently replayed answers, bounded in bytes (least recently used go
+    first). Threads of one process share it, hence the lock; a build has its own."""
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max(0, int(max_bytes))
+        self.bytes = 0
+        self._kept: OrderedDict[str, Kept] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self._kept)
+
+    def get(self, key: str) -> Kept | None:
+        with self._lock:
+            kept = self._kept.get(key)
+            if kept is not None:
+                self._kept.move_to_end(key)
+            return kept
+
+    def put(self, key: str, kept: Kept) -> None:
+        size = kept.size + len(key)
+        if size > self.max_bytes:
+            return
+        with self._lock:
+            previous = self._kept.pop(key, None)
+            if previous is not None:
+                self.bytes -= previous.size + len(key)
+            self._kept[key] = kept
+            self.bytes += size
+            while self.bytes > self.max_bytes:
+                dropped_key, dropped = self._kept.popitem(last=False)
+                self.bytes -= dropped.size + len(dropped_key)
+
+
+def _hot(state: ServedBuild) -> HotReplays:
+    return state.memo(
+        "fast_path:hot", lambda: HotReplays(int(state.settings.replay_memory_max_bytes))
+    )
 
 
 def _matches(if_none_match: str, etag: str) -> bool:
@@ -96,27 +169,26 @@ def replayed(app: WSGIApp, switcher: BuildSwitcher) -> WSGIApp:
             or any(name in environ for name in APP_ONLY)
         ):
             return app(environ, start_response)
-        cache = _cache(switcher)
+        state = switcher.get()
+        cache = _cache(state)
         if not cache.enabled:
             return app(environ, start_response)
         key = request_key(environ)
-        kept = cache.get(key)
-        if kept is not None:
-            head, _, body = kept.partition(b"\n")
-            headers = [tuple(pair) for pair in json.loads(head)]
-            etag = next((v for k, v in headers if k.lower() == "etag"), "")
-            if_none_match = environ.get("HTTP_IF_NONE_MATCH")
-            if if_none_match is not None and _matches(if_none_match, etag):
-                start_response(
-                    "304 NOT MODIFIED",
-                    [(k, v) for k, v in headers if k.lower() not in BODY_HEADERS],
-                )
-                return []
-            start_response(
-                "200 OK", [REPLAY if k == "Server-Timing" else (k, v) for k, v in headers]
-            )
-            return [body]
-        return _keep_answer(app, environ, start_response, cache, key)
+        hot = _hot(state)
+        kept = hot.get(key)
+        if kept is None:
+            entry = cache.get(key)
+            if entry is None:
+                return _keep_answer(app, environ, start_response, cache, key, hot)
+            kept = Kept.from_entry(entry)
+            hot.put(key, kept)
+        if_none_match = environ.get("HTTP_IF_NONE_MATCH")
+        if if_none_match is not None and _matches(if_none_match, kept.etag):
+            start_response("304 NOT MODIFIED", list(kept.not_modified_headers))
+            return []
+        # A copy: a server or middleware may add to the list it is given.
+        start_response("200 OK", list(kept.ok_headers))
+        return [kept.body]
 
     return application
 
@@ -127,6 +199,7 @@ def _keep_answer(
     start_response: StartResponse,
     cache: DiskCache,
     key: str,
+    hot: HotReplays,
 ) -> Iterable[bytes]:
     """Run the app; keep its answer when it qualifies (see the module's docstring)."""
     seen: dict[str, Any] = {}
@@ -159,5 +232,7 @@ def _keep_answer(
         head = json.dumps([list(pair) for pair in headers], ensure_ascii=False).encode("utf-8")
         # A description is the same few kilobytes for every reader, and crawlers ask once.
         first_time = environ.get("PATH_INFO", "").startswith("/doc/")
-        cache.put(key, head + b"\n" + data, min_uses=1 if first_time else None)
+        entry = head + b"\n" + data
+        if cache.put(key, entry, min_uses=1 if first_time else None):
+            hot.put(key, Kept.from_entry(entry))
     return [data]

@@ -6,6 +6,21 @@ from flask import Response, request
 
 from publisher.web.state import served_build
 
+# The pages run only this server's scripts (search completion; the JSON-LD block is data,
+# which CSP does not execute), load their stylesheets from this server, and submit their
+# forms here; nothing may frame them.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; object-src 'none'; style-src 'self'; "
+    "img-src 'self' data:; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+# On every response (web/app.py security_headers; web/fresh_path.py writes them itself).
+SECURITY_HEADERS: tuple[tuple[str, str], ...] = (
+    ("Content-Security-Policy", CONTENT_SECURITY_POLICY),
+    ("X-Content-Type-Options", "nosniff"),
+    ("Referrer-Policy", "strict-origin-when-cross-origin"),
+    ("X-Frame-Options", "DENY"),
+)
+
 
 def cached(response: Response, *, etag_suffix: str = "") -> Response:
     """Stamp the build identity on a response and answer conditional requests with 304.

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
+from dataclasses import dataclass
 from typing import Any
 
 from flask import Blueprint, Response, render_template, request, url_for
@@ -126,9 +127,18 @@ def format_override(values: tuple[str, ...], offered: tuple[Format, ...]) -> For
     return None
 
 
-def negotiate(overrides: tuple[str, ...], offered: tuple[Format, ...], what: str) -> Format:
-    """Override, else Accept (``negotiation.choose``, as everywhere); 406 if nothing fits."""
-    fmt = format_override(overrides, offered) or choose(request.headers.get("Accept"), offered)
+def negotiate(
+    overrides: tuple[str, ...],
+    offered: tuple[Format, ...],
+    what: str,
+    *,
+    accept: str | None = None,
+) -> Format:
+    """Override, else Accept (``negotiation.choose``, as everywhere); 406 if nothing fits.
+    `accept`: the request's Accept header (default: the Flask request's)."""
+    if accept is None:
+        accept = request.headers.get("Accept")
+    fmt = format_override(overrides, offered) or choose(accept, offered)
     if fmt is None:
         raise NotAcceptable(
             f"none of the formats of {what} is acceptable; available: "
@@ -140,9 +150,9 @@ def negotiate(overrides: tuple[str, ...], offered: tuple[Format, ...], what: str
     return fmt
 
 
-def _choose_format(shape: QueryShape, overrides: tuple[str, ...]) -> Format:
+def _choose_format(shape: QueryShape, overrides: tuple[str, ...], accept: str | None) -> Format:
     offered = GRAPH_OFFERS if shape.is_graph else SOLUTION_OFFERS
-    return negotiate(overrides, offered, f"{shape.form} results")
+    return negotiate(overrides, offered, f"{shape.form} results", accept=accept)
 
 
 def protocol_input() -> ProtocolInput:
@@ -164,6 +174,9 @@ def protocol_input() -> ProtocolInput:
     )
 
 
+# What a web page's script may read of an answer (CORS).
+EXPOSED_HEADERS = "X-SPARQL-Truncated, X-SPARQL-Rows, Warning, Server-Timing"
+
 # Other methods are routed here too, so that they get the endpoint's JSON 405.
 METHODS = ["GET", "POST", "PUT", "DELETE", "PATCH"]
 
@@ -183,29 +196,8 @@ def endpoint() -> Response:
         if request.method == "POST":
             raise BadRequest("no query: send query=... (form) or the query as the body")
         return _describe_or_page(state, sparql)
-    shape = check_query(
-        sparql.query,
-        base=state.base,
-        graphs=state.graph_sizes,
-        protocol_dataset=sparql.protocol_dataset,
-        max_tokens=state.settings.sparql_max_query_tokens,
-        max_depth=state.settings.sparql_max_nesting_depth,
-    )
-    fmt = _choose_format(shape, sparql.format_names)
-    job = QueryJob(
-        query=sparql.query,
-        base=state.base,
-        format_name=(formats.SPARQL_JSON if fmt is formats.HTML else fmt).name,
-        dataset=sparql.dataset(has_dataset_clause=shape.has_dataset_clause),
-        prefixes=prefixes(state.base),
-    )
-    settings = state.settings
-    limits = QueryLimits(
-        rows=settings.sparql_max_rows,
-        bytes=settings.sparql_max_response_bytes,
-        time_ms=settings.sparql_time_limit_ms,
-    )
-    key = request_key(job, limits)
+    planned = plan_query(state, sparql, accept=request.headers.get("Accept"))
+    shape, fmt, key = planned.shape, planned.fmt, planned.key
     etag = None
     if request.method in ("GET", "HEAD"):
         # Derived from the build and the request, not from the answer: a client revalidating
@@ -213,9 +205,15 @@ def endpoint() -> Response:
         etag = answer_etag(state, key, fmt)
         if request.if_none_match.contains_weak(etag):
             return _not_modified(state, etag)
-    started = time.perf_counter()
-    answer, from_cache = _answer(state, job, limits, key)
-    elapsed_ms = (time.perf_counter() - started) * 1000
+    handed = request.environ.pop(HANDED_OVER, None)
+    if isinstance(handed, HandedOver) and handed.key == key:
+        # The fresh path (web/fresh_path.py) ran this very query already: its outcome is
+        # rendered here (an error, a truncated answer), never run a second time.
+        answer, from_cache, elapsed_ms = handed.outcome()
+    else:
+        started = time.perf_counter()
+        answer, from_cache = answer_of(state, planned.job, planned.limits, key)
+        elapsed_ms = (time.perf_counter() - started) * 1000
     if fmt is formats.HTML:
         response = Response(
             _page(state, query=sparql.query, shape=shape, answer=answer),
@@ -233,10 +231,75 @@ def endpoint() -> Response:
         response.cache_control.no_cache = True
     elif etag is not None:
         _validators(response, state, etag)
-    response.headers["Access-Control-Expose-Headers"] = (
-        "X-SPARQL-Truncated, X-SPARQL-Rows, Warning, Server-Timing"
-    )
+    response.headers["Access-Control-Expose-Headers"] = EXPOSED_HEADERS
     return response
+
+
+@dataclass(frozen=True)
+class PlannedQuery:
+    """A checked query request: what runs, with which limits, answered in which format."""
+
+    sparql: QueryRequest
+    shape: QueryShape
+    fmt: Format
+    job: QueryJob
+    limits: QueryLimits
+    key: str  # the result cache's key (`request_key`)
+
+
+def plan_query(state: ServedBuild, sparql: QueryRequest, *, accept: str | None) -> PlannedQuery:
+    """Check the query and negotiate its format (domain errors and NotAcceptable raise);
+    shared by the endpoint and the fresh path, so both run exactly the same checks."""
+    assert sparql.query is not None
+    settings = state.settings
+    shape = check_query(
+        sparql.query,
+        base=state.base,
+        graphs=state.graph_sizes,
+        protocol_dataset=sparql.protocol_dataset,
+        max_tokens=settings.sparql_max_query_tokens,
+        max_depth=settings.sparql_max_nesting_depth,
+    )
+    fmt = _choose_format(shape, sparql.format_names, accept)
+    job = QueryJob(
+        query=sparql.query,
+        base=state.base,
+        format_name=(formats.SPARQL_JSON if fmt is formats.HTML else fmt).name,
+        dataset=sparql.dataset(has_dataset_clause=shape.has_dataset_clause),
+        # Only graphs are written with prefixes; a solution's job crosses the pipe without them
+        # (about 1 KB of JSON less to encode and decode per query).
+        prefixes=_prefixes(state) if shape.is_graph else {},
+    )
+    limits = QueryLimits(
+        rows=settings.sparql_max_rows,
+        bytes=settings.sparql_max_response_bytes,
+        time_ms=settings.sparql_time_limit_ms,
+    )
+    return PlannedQuery(sparql, shape, fmt, job, limits, request_key(job, limits))
+
+
+def _prefixes(state: ServedBuild) -> dict[str, str]:
+    return state.memo("sparql_prefixes", lambda: prefixes(state.base))
+
+
+# What the fresh path hands the endpoint with the request (environ key): the outcome of the
+# query it ran, for the endpoint to render.
+HANDED_OVER = "publisher.sparql.handed_over"
+
+
+@dataclass(frozen=True)
+class HandedOver:
+    key: str  # the request's result cache key: only this request's outcome is used
+    answer: QueryAnswer | None = None
+    from_cache: bool = False
+    elapsed_ms: float = 0.0
+    error: BaseException | None = None
+
+    def outcome(self) -> tuple[QueryAnswer, bool, float]:
+        if self.error is not None:
+            raise self.error
+        assert self.answer is not None
+        return self.answer, self.from_cache, self.elapsed_ms
 
 
 # --- the result cache and HTTP validators (issue 10) ----------------------------------------
@@ -271,7 +334,7 @@ def _result_cache(state: ServedBuild) -> DiskCache:
     return for_build(state, "sparql", max_bytes=limit, min_uses=2)
 
 
-def _answer(
+def answer_of(
     state: ServedBuild, job: QueryJob, limits: QueryLimits, key: str
 ) -> tuple[QueryAnswer, bool]:
     """(answer, from the cache?): a complete answer is computed at most once per build while
