@@ -38,6 +38,23 @@ def test_fold(text: str, folded: str) -> None:
     assert fold(text) == folded
 
 
+def test_fold_all_folds_as_fold_does(corpus_store) -> None:
+    """The build folds every name at once (fold_all); each must come out as `fold` gives it,
+    on every literal of a generated corpus (en/az/ru) and on text chosen to break the batch:
+    the separator itself, astral letters and marks, final sigma, punctuation outside ASCII."""
+    import pyoxigraph as ox
+
+    from publisher.textsearch import _COMMON_PUNCTUATION
+
+    texts = [q.object.value for q in corpus_store if isinstance(q.object, ox.Literal)]
+    texts += ["", " ", "\x00", "a\x00b", "_", "a _ b", "  _Xocalı_  ", "Xocalı\nХоджалы\t"]
+    texts += ["𝐀𝐁 x", "𝐀\u0301", "e\u0301\U0001d400", "ΟΔΟΣ", "İstanbul", "ǰ", "ﬁ", "ß", "Ꭰ", "½"]
+    texts += ["«Xocalı»—Ходжалы…", "¡¿x?!", "a·b•c", "x\u200by", "\u3000\u00a0Ə", "Ağdam's"]
+    texts += [_COMMON_PUNCTUATION, "x" * 5000, "NEAR(a b)*"]
+    assert fold_all(texts) == [fold.__wrapped__(text) for text in texts]
+    assert not any(c.isalnum() for c in _COMMON_PUNCTUATION)
+
+
 def test_match_expression_quotes_every_word() -> None:
     assert match_expression("near a") == '"near"* "a"*'
     # Even a quote that `fold` would never leave is doubled inside the FTS5 string.
