@@ -423,10 +423,24 @@ def test_an_update_answers_as_a_fresh_index(corpus_store, tmp_path: Path) -> Non
     assert SearchIndex(updated).search("Ходжалы", limit=1)[0].match == "Ходжалы"
     assert SearchIndex(updated).search("synthetic source 09999", limit=1)
 
-    # A second update from the first one's file: the edit undone.
-    subjects = _apply(store, removed=new, added=old)
+    # A second update from the first one's file: the edit undone, and the ontology's labels
+    # of a class (every Count hit shows it) and of a property changed.
+    relabelled = []
+    for term, text in (("def/Count", "Xocalı count"), ("def/nameUsed", "Ходжалы name")):
+        node = ox.NamedNode(UPDATE_BASE + term)
+        for quad in store.quads_for_pattern(node, label, None, None):
+            if not isinstance(quad.graph_name, ox.DefaultGraph):
+                changed = ox.Literal(text, language=quad.object.language)
+                relabelled.append((quad, ox.Quad(node, label, changed, quad.graph_name)))
+    assert len(relabelled) >= 2
+    subjects = _apply(
+        store,
+        removed=[*new, *(was for was, _ in relabelled)],
+        added=[*old, *(now for _, now in relabelled)],
+    )
     again = _update(updated, store, subjects, tmp_path)
     _assert_same_as_fresh(again, store, tmp_path)
+    assert "Xocalı count" in {label for _iri, label, _n in SearchIndex(again).classes()}
     hits = SearchIndex(again).search("Ходжалы", limit=50)
     assert hits and not any(h.iri.endswith("-incident-1") for h in hits)
 

@@ -310,8 +310,9 @@ def _fill(
     connection.execute("INSERT INTO meta VALUES ('rowid_gap', ?)", (str(ROWID_GAP),))
 
 
-class NoRoom(Exception):
-    """No row ids left between two names for the names an update adds (never in practice)."""
+class _WriteAfresh(Exception):
+    """The previous file cannot be updated (an older layout, or no row ids left between two
+    names for the names an update adds: never in practice): the index is written whole."""
 
 
 def update_search_index(
@@ -321,7 +322,10 @@ def update_search_index(
     `store` for `subjects`: the IRIs whose triples changed in some graph (every subject of
     every quad the change added or removed). The file answers every query as
     `write_search_index(store, base=base, target=target)` would: the same rows in every
-    table, row ids in the same order. A file of an older layout is written afresh."""
+    table, row ids in the same order. A file of an older layout is written afresh.
+
+    A blank node among `subjects` is given as "_:" + its id; only the predicates of its
+    triples matter here (the property table), as blank nodes are never indexed."""
     path = target / SEARCH_FILE
     if path.resolve() == previous.resolve():
         raise ValueError(f"{path}: the update writes a copy, not the previous file itself")
@@ -333,12 +337,12 @@ def update_search_index(
             connection.executescript(_PRAGMAS)
             layout = connection.execute("SELECT value FROM meta WHERE key = 'rowid_gap'").fetchone()
             if layout is None or layout[0] != str(ROWID_GAP):
-                raise NoRoom(f"{previous}: written by an older build")
+                raise _WriteAfresh(f"{previous}: written by an older build")
             _Update(connection, store, base=base).run(subjects)
             connection.commit()
         finally:
             connection.close()
-    except NoRoom:
+    except _WriteAfresh:
         return write_search_index(store, base=base, target=target)
     except BaseException:
         path.unlink(missing_ok=True)
@@ -526,7 +530,7 @@ class _Update:
             if (end - start) // (existing + count + 1) >= ROWID_GAP // 2:
                 break
             if start == 1 and end == MAX_ROWID:
-                raise NoRoom("no row ids left")
+                raise _WriteAfresh("no row ids left")
             radius *= 2
         moved = db.execute(
             "SELECT rowid, folded FROM name WHERE rowid BETWEEN ? AND ? ORDER BY rowid",
