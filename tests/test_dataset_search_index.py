@@ -485,3 +485,19 @@ def test_an_update_with_nothing_changed_keeps_every_answer(corpus_store, tmp_pat
         _update_in_place.update_search_index(
             updated, corpus_store, base=UPDATE_BASE, target=updated.parent, subjects=subjects
         )
+
+
+def test_a_file_of_an_older_layout_is_written_afresh(corpus_store, tmp_path: Path) -> None:
+    """A previous file whose names are not in the layout updates rely on (spaced row ids in
+    the ranking order, written by an older build): the update writes the whole index."""
+    from publisher.dataset.search_index import write_search_index
+
+    first = tmp_path / "first"
+    first.mkdir()
+    previous = write_search_index(corpus_store, base=UPDATE_BASE, target=first)
+    with sqlite3.connect(previous) as db:
+        db.execute("DELETE FROM meta WHERE key = 'rowid_gap'")
+        db.execute("UPDATE name SET rowid = -rowid")  # the order reversed: not trustworthy
+    subjects = {UPDATE_BASE + "id/event/synthetic-event-0001"}
+    updated = _update(previous, corpus_store, subjects, tmp_path)
+    _assert_same_as_fresh(updated, corpus_store, tmp_path)

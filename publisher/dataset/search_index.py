@@ -60,6 +60,9 @@ DEFAULT_GRAPH = ox.DefaultGraph()
 # costs a byte more per row id in FTS5's doclists (rowid deltas are varints).
 ROWID_GAP = 1 << 10
 MAX_ROWID = (1 << 63) - 1
+# An update places each new name by a bisection of the row ids (some 60 point reads): past
+# this many names (a hundred documents or so) writing the whole index is the quicker way.
+UPDATE_MAX_NAMES = 5_000
 
 SCHEMA = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -369,6 +372,8 @@ class _Update:
         changed = set(subjects)
         labels, raw, types, predicates = self._read(changed)
         names = _index_names(raw)
+        if len(names) > UPDATE_MAX_NAMES:
+            raise _WriteAfresh(f"{len(names)} names to place")
         entity_ids = self._replace_entities(changed, names, labels, types)
         self._place_names(names, entity_ids)
         class_labels = self._update_classes(changed, labels)
