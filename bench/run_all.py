@@ -55,6 +55,13 @@ BENCHES = (
         timeout_s=3600,
     ),
     Bench(
+        "search-update",
+        "search_index_update.py",
+        ("--docs", "10000"),
+        ("--docs", "30"),
+        timeout_s=3600,
+    ),
+    Bench(
         "build",
         "build_scale.py",
         ("--triples", "1000000", "--docs", "1000,10000"),

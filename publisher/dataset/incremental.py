@@ -261,7 +261,10 @@ class Delta:
 
     def subjects(self) -> set[str]:
         """IRIs (and blank nodes) whose statements changed in some graph."""
-        return {q.subject.value for q in self.removed | self.added}
+        return {
+            f"_:{q.subject.value}" if isinstance(q.subject, ox.BlankNode) else q.subject.value
+            for q in self.removed | self.added
+        }
 
 
 @dataclass

@@ -23,7 +23,7 @@ import pyoxigraph as ox
 from publisher import formats
 from publisher.dataset import dump_pieces
 from publisher.dataset.load import ONTOLOGY_GRAPH, Dataset
-from publisher.dataset.search_index import write_search_index
+from publisher.dataset.search_index import update_search_index, write_search_index
 from publisher.dataset.void import Statistics, void_description, void_statistics
 from publisher.dist import (
     CONTEXT_FILE,
@@ -287,13 +287,6 @@ def _write_store(store: ox.Store, *, target: Path) -> None:
     disk_store.flush()
     disk_store.optimize()
     del disk_store
-
-
-def update_search_index(
-    previous: Path, store: ox.Store, *, base: str, target: Path, subjects: frozenset[str]
-) -> Path:
-    """The search index of an incremental build (for now written afresh from the store)."""
-    return write_search_index(store, base=base, target=target)
 
 
 def store_union_in_rust(store: ox.Store) -> None:
