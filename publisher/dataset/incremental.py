@@ -36,6 +36,7 @@ import pyoxigraph as ox
 
 import publisher
 from publisher.dataset.load import Dataset, file_quads, rdf_files
+from publisher.dataset.trash import remove_later
 from publisher.dist import STORE_DIR, BuildInfo
 from publisher.settings import Settings
 
@@ -68,11 +69,10 @@ def _tree_digest(paths: list[Path], *, root: Path | None = None) -> str:
 def data_name(path: Path, data_dir: Path) -> str | None:
     """A data file's name relative to the data directory (None: not under it, e.g. the
     ontology). Path arithmetic first: resolving every path costs seconds at 10k files."""
-    for root in (data_dir, data_dir.resolve()):
-        try:
-            return str(path.relative_to(root))
-        except ValueError:
-            pass
+    try:
+        return str(path.relative_to(data_dir))
+    except ValueError:
+        pass
     try:
         return str(path.resolve().relative_to(data_dir.resolve()))
     except ValueError:
@@ -165,9 +165,7 @@ def new_pieces_dir(cache: Path) -> Path:
 
 
 def _drop_other_pieces(cache: Path, keep: str) -> None:
-    for directory in incremental_dir(cache).glob("pieces-*"):
-        if directory.name != keep:
-            shutil.rmtree(directory, ignore_errors=True)
+    remove_later([d for d in incremental_dir(cache).glob("pieces-*") if d.name != keep])
 
 
 def record_full_build(

@@ -9,6 +9,7 @@ validation report can name the file a curator has to open.
 
 from __future__ import annotations
 
+import os
 import re
 from collections import defaultdict
 from collections.abc import Callable
@@ -81,13 +82,18 @@ def rdf_files(directory: Path) -> list[Path]:
     """Authoring files below a directory, in a stable order (hidden files skipped)."""
     if not directory.is_dir():
         return []
-    return sorted(
-        p
-        for p in directory.rglob("*")
-        if p.is_file()
-        and p.suffix.lower() in AUTHORING_FORMATS
-        and not any(part.startswith(".") for part in p.relative_to(directory).parts)
-    )
+    # os.walk and strings, not rglob and Path objects: a second at 10,000 files. Sorted by
+    # path parts, as Path objects sort.
+    found: list[tuple[str, ...]] = []
+    for folder, folders, names in os.walk(directory):
+        folders[:] = [f for f in folders if not f.startswith(".")]
+        parts = Path(folder).relative_to(directory).parts
+        for name in names:
+            if name.startswith(".") or os.path.splitext(name)[1].lower() not in AUTHORING_FORMATS:
+                continue
+            if os.path.isfile(os.path.join(folder, name)):
+                found.append((*parts, name))
+    return [directory.joinpath(*parts) for parts in sorted(found)]
 
 
 # Above this size a file goes through the store's bulk loader (parallel, no transaction);

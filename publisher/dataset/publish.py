@@ -24,6 +24,7 @@ from publisher import formats
 from publisher.dataset import dump_pieces
 from publisher.dataset.load import ONTOLOGY_GRAPH, Dataset
 from publisher.dataset.search_index import update_search_index, write_search_index
+from publisher.dataset.trash import remove_later
 from publisher.dataset.void import Statistics, void_description, void_statistics
 from publisher.dist import (
     CONTEXT_FILE,
@@ -367,8 +368,7 @@ def _swap_into_place(staging: Path, out: Path) -> None:
     serving processes may still read its store until they notice the new build
     (reload_check_ms); older retired builds are removed first.
     """
-    for old in out.parent.glob(f".{out.name}.retired-*"):
-        shutil.rmtree(old, ignore_errors=True)
+    remove_later(list(out.parent.glob(f".{out.name}.retired-*")))
     retired = out.with_name(f".{out.name}.retired-{os.getpid()}-{time.time_ns()}")
     if out.exists():
         if not out.is_dir():
