@@ -278,7 +278,9 @@ def test_big_files_spread_their_subjects_and_still_rebuild_exactly(
     monkeypatch.setattr(dump_pieces, "SPREAD_BYTES", 1_000)
     dist = tmp_path / "dist"
     build_dataset(settings_for(corpus, dist), full=True)
-    pieces = {p.name.split(".")[0] for p in (tmp_path / "dist.cache" / "incremental").glob("*/*")}
+    pieces = {
+        p.name.split(".")[0] for p in (tmp_path / "dist.cache" / "incremental").glob("pieces-*/*")
+    }
     assert len(pieces) > 4 * DOCS  # not a piece or two per file
     target = sources(corpus)[4]
     text = target.read_text(encoding="utf-8")
