@@ -15,7 +15,6 @@ import argparse
 import io
 import random
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -25,12 +24,10 @@ from urllib.parse import quote
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
-from corpus import TRIPLES_PER_ENTITY, write_corpus  # noqa: E402
+from corpus import TRIPLES_PER_ENTITY  # noqa: E402
 from machine import describe  # noqa: E402
 from support import in_process_app  # noqa: E402
-
-BASE = "http://bench.example/"
-LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
+from web_speed import BASE, LABEL, build_toy_dist  # noqa: E402
 
 
 def lookup(entity: int) -> str:
@@ -77,14 +74,8 @@ def main() -> None:
     print("machine:", describe())
     work = Path(tempfile.mkdtemp(prefix="fresh-profile-"))
     try:
-        write_corpus(work / "data", triples=options.triples, base=BASE)
+        build_toy_dist(work, triples=options.triples)
         entities = -(-options.triples // TRIPLES_PER_ENTITY)
-        subprocess.run(
-            [sys.executable, "-m", "publisher", "build", "--data", str(work / "data"),
-             "--out", str(work / "dist"), "--no-validate", "--base", BASE,
-             "--ontology", "", "--shapes", ""],
-            cwd=ROOT, check=True, capture_output=True,
-        )  # fmt: skip
         from publisher import formats
         from publisher.namespaces import prefixes
         from publisher.sparql.job import QueryJob, QueryLimits

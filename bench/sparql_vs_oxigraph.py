@@ -31,10 +31,9 @@ from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))  # the helpers bench/ shares with the tests
-from corpus import write_corpus  # noqa: E402
 from support import stop_process_group as stop  # noqa: E402
+from web_speed import BASE, build_toy_dist  # noqa: E402
 
-BASE = "http://bench.example/"
 RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
 QUERIES: dict[str, Callable[[int], str]] = {
     "lookup": lambda i: (
@@ -162,14 +161,8 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="sparql-bench-"))
     servers: list[subprocess.Popen] = []
     try:
-        corpus = write_corpus(work / "data", triples=options.triples, base=BASE)
+        corpus = build_toy_dist(work, triples=options.triples)
         print(f"corpus: {options.triples} triples in {corpus}")
-        subprocess.run(
-            [sys.executable, "-m", "publisher", "build", "--data", str(work / "data"),
-             "--out", str(work / "dist"), "--no-validate", "--base", BASE,
-             "--ontology", "", "--shapes", ""],
-            cwd=ROOT, check=True, capture_output=True,
-        )  # fmt: skip
         oxigraph = shutil.which("oxigraph", path=str(Path(sys.executable).parent)) or "oxigraph"
         subprocess.run(
             [oxigraph, "load", "--location", str(work / "oxigraph"), "--file", str(corpus)],

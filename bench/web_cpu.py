@@ -33,10 +33,18 @@ from urllib.parse import quote
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
-from corpus import TRIPLES_PER_ENTITY, write_corpus  # noqa: E402
+from corpus import TRIPLES_PER_ENTITY  # noqa: E402
 from machine import describe  # noqa: E402
 from support import stop_process_group  # noqa: E402
-from web_speed import BASE, LABEL, free_port, random_path_script, wait_up, wrk  # noqa: E402
+from web_speed import (  # noqa: E402
+    BASE,
+    LABEL,
+    build_toy_dist,
+    free_port,
+    random_path_script,
+    wait_up,
+    wrk,
+)
 
 TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -99,14 +107,8 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="web-cpu-"))
     servers: dict[str, tuple[subprocess.Popen, int]] = {}
     try:
-        write_corpus(work / "data", triples=options.triples, base=BASE)
+        build_toy_dist(work, triples=options.triples)
         entities = -(-options.triples // TRIPLES_PER_ENTITY)
-        subprocess.run(
-            [sys.executable, "-m", "publisher", "build", "--data", str(work / "data"),
-             "--out", str(work / "dist"), "--no-validate", "--base", BASE,
-             "--ontology", "", "--shapes", ""],
-            cwd=ROOT, check=True, capture_output=True,
-        )  # fmt: skip
         for name, settings in variants.items():
             port = free_port()
             env = {k: v for k, v in os.environ.items() if not k.startswith("PUBLISHER_")}

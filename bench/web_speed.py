@@ -60,6 +60,19 @@ NTRIPLES = "application/n-triples"
 SHAPES = ("lookup", "range", "aggregate", "provenance", "construct")
 
 
+def build_toy_dist(work: Path, *, triples: int) -> Path:
+    """The toy corpus (tests/corpus.py) in work/data, built into work/dist without validation;
+    returns the corpus file. Every web bench serves this."""
+    corpus = write_corpus(work / "data", triples=triples, base=BASE)
+    subprocess.run(
+        [sys.executable, "-m", "publisher", "build", "--data", str(work / "data"),
+         "--out", str(work / "dist"), "--no-validate", "--base", BASE,
+         "--ontology", "", "--shapes", ""],
+        cwd=ROOT, check=True, capture_output=True,
+    )  # fmt: skip
+    return corpus
+
+
 # -- the five query shapes, each with its constants drawn from `rng` -------------------------
 def make_query(shape: str, rng: random.Random, entities: int) -> str:
     entity = f"<{BASE}id/entity/{rng.randrange(entities)}>"
@@ -352,16 +365,10 @@ def main() -> None:
     servers: list[subprocess.Popen] = []
     virtuoso = None
     try:
-        corpus = write_corpus(work / "data", triples=options.triples, base=BASE)
         entities = -(-options.triples // TRIPLES_PER_ENTITY)
-        print(f"corpus: {options.triples} triples, {entities} entities ({corpus})")
         started = time.perf_counter()
-        subprocess.run(
-            [sys.executable, "-m", "publisher", "build", "--data", str(work / "data"),
-             "--out", str(work / "dist"), "--no-validate", "--base", BASE,
-             "--ontology", "", "--shapes", ""],
-            cwd=ROOT, check=True, capture_output=True,
-        )  # fmt: skip
+        corpus = build_toy_dist(work, triples=options.triples)
+        print(f"corpus: {options.triples} triples, {entities} entities ({corpus})")
         print(f"publisher build: {time.perf_counter() - started:.1f} s")
         engine = ox.Store.read_only(str(work / "dist" / "store"))
 
