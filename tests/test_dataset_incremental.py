@@ -288,3 +288,29 @@ def test_big_files_spread_their_subjects_and_still_rebuild_exactly(
     target.write_text(text.replace(f'"{label}"', '"Ходжалы"', 1), encoding="utf-8")
     assert build_dataset(settings_for(corpus, dist)).changed_files == [f"sources/{target.name}"]
     assert_same_as_a_full_build(corpus, dist, tmp_path)
+
+
+def test_a_graph_another_file_starts_writing(corpus: Path, tmp_path: Path) -> None:
+    """A new file writes into a document's graph, about that document's subjects and a new
+    one: the graph is now written by two files, and every subject in it keeps one home."""
+    dist = tmp_path / "dist"
+    document = sources(corpus)[2]
+    graph = document.stem
+    text = document.read_text(encoding="utf-8")
+    subject = text.split(f"<graph/{graph}> {{", 1)[1].split("<", 1)[1].split(">", 1)[0]
+    (corpus / "addendum.trig").write_text(
+        f"<graph/{graph}> {{\n"
+        f'  <{subject}> <http://www.w3.org/2004/02/skos/core#altLabel> "Xocalı"@az .\n'
+        f'  <id/thing/addendum> <http://www.w3.org/2000/01/rdf-schema#label> "Ходжалы"@ru .\n'
+        "}\n",
+        encoding="utf-8",
+    )
+    built = build_dataset(settings_for(corpus, dist), check=False)
+    assert built.changed_files == ["addendum.trig"]
+    assert_same_as_a_full_build(corpus, dist, tmp_path)
+    label = text.split('rdfs:label "', 2)[2].split('"', 1)[0]
+    document.write_text(text.replace(f'"{label}"', '"Xocalı (edited)"', 1), encoding="utf-8")
+    assert build_dataset(settings_for(corpus, dist), check=False).changed_files == [
+        f"sources/{document.name}"
+    ]
+    assert_same_as_a_full_build(corpus, dist, tmp_path)

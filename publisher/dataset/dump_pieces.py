@@ -38,7 +38,7 @@ import pyoxigraph as ox
 from isal import igzip
 
 from publisher import formats, xmlsafe
-from publisher.dataset.load import ONTOLOGY_GRAPH, Dataset, file_quads
+from publisher.dataset.load import ONTOLOGY_GRAPH, Dataset
 from publisher.dataset.void import Statistics
 from publisher.namespaces import STANDARD_PREFIXES, prefixes
 
@@ -570,20 +570,13 @@ def homes_from_dataset(dataset: Dataset, *, data_dir: Path) -> Homes:
         name = data_name(path, data_dir)
         if name is None:
             continue
-        noted = dataset.file_subjects.get(path)
-        if noted is None:
-            noted = defaultdict(set)
-            for quad in file_quads(path, base=dataset.base):
-                noted[quad.graph_name.value].add(str(quad.subject))
+        noted = dataset.subjects_by_graph(path)
         subjects_of[name] = noted
         for graph in noted:
             graph_files[graph].add(name)
     subject_home: dict[bytes, str] = {}
     pair_home: dict[tuple[str, bytes], str] = {}
-    graph_home: dict[str, str | None] = {ontology: ONTOLOGY_HOME}
-    for graph, names in graph_files.items():
-        if graph != ontology:
-            graph_home[graph] = next(iter(names)) if len(names) == 1 else None
+    graph_home = _graph_homes(graph_files, ontology=ontology)
     for name in sorted(subjects_of, reverse=True):  # the smallest name written last wins
         for graph, subjects in subjects_of[name].items():
             shared = graph_home.get(graph) is None
@@ -608,6 +601,17 @@ def homes_from_dataset(dataset: Dataset, *, data_dir: Path) -> Homes:
     )
 
 
+def _graph_homes(graph_files: dict[str, set[str]], *, ontology: str) -> dict[str, str | None]:
+    """graph -> its only file, None when several files write it; the ontology's graph is at
+    home in the ontology."""
+    homes: dict[str, str | None] = {
+        graph: next(iter(names)) if len(names) == 1 else None
+        for graph, names in graph_files.items()
+    }
+    homes[ontology] = ONTOLOGY_HOME
+    return homes
+
+
 def homes_from_files(
     files: dict[str, list[str]],
     shared: dict[str, dict[str, list[str]]],
@@ -620,11 +624,7 @@ def homes_from_files(
     for name, graphs in files.items():
         for graph in graphs:
             graph_files[graph].add(name)
-    ontology = base + ONTOLOGY_GRAPH
-    graph_home: dict[str, str | None] = {ontology: ONTOLOGY_HOME}
-    for graph, names in graph_files.items():
-        if graph != ontology:
-            graph_home[graph] = next(iter(names)) if len(names) == 1 else None
+    graph_home = _graph_homes(graph_files, ontology=base + ONTOLOGY_GRAPH)
     pair_home = {
         (graph, subject.encode()): min(names)
         for graph, subjects in shared.items()

@@ -231,11 +231,7 @@ def _file_subjects(
         name = names[path]
         if name is None:
             continue
-        noted = dataset.file_subjects.get(path)
-        if noted is None:
-            noted = defaultdict(set)
-            for quad in file_quads(path, base=dataset.base):
-                noted[quad.graph_name.value].add(str(quad.subject))
+        noted = dataset.subjects_by_graph(path)
         result[name] = {g: set(s) for g, s in noted.items() if g in multi}
     return result
 
@@ -396,13 +392,13 @@ def next_manifest(plan_: Plan, *, settings: Settings, dataset: Dataset) -> Manif
     files = {n: v for n, v in manifest.files.items() if n in plan_.current}
     graph_files: dict[str, set[str]] = defaultdict(set)
     names = {path: data_name(path, data_dir) for path, _forced in dataset.files}
-    for graph, paths in dataset.graph_files.items():
-        for path in paths:
+    for graph, written_by in dataset.graph_files.items():
+        for path in written_by:
             if (name := names.get(path)) is not None:  # not the ontology's files
                 graph_files[graph].add(name)
     graphs_of: dict[str, set[str]] = defaultdict(set)
-    for graph, names in graph_files.items():
-        for name in names:
+    for graph, writers in graph_files.items():
+        for name in writers:
             graphs_of[name].add(graph)
     for name in plan_.changed:
         if name in plan_.current:
@@ -411,38 +407,26 @@ def next_manifest(plan_: Plan, *, settings: Settings, dataset: Dataset) -> Manif
                 "graphs": sorted(graphs_of[name]),
                 "size": len(plan_.contents[name]),
             }
-    shared = {g: dict(s) for g, s in manifest.shared_subjects.items()}
+    # Graphs several files write: who states each subject there. Graphs shared before keep
+    # their lists, less the changed files, plus what the changed files state now; a graph
+    # that becomes shared with this change gets every file's subjects.
+    multi = {g for g, writers in graph_files.items() if len(writers) > 1}
     changed = set(plan_.changed)
-    for subjects in shared.values():
-        for subject in list(subjects):
-            kept = [f for f in subjects[subject] if f not in changed]
-            if kept:
-                subjects[subject] = kept
-            else:
-                del subjects[subject]
-    multi = {g for g, names in graph_files.items() if len(names) > 1}
-    for name in plan_.changed:
-        if name not in plan_.current:
-            continue
-        for quad in file_quads(data_dir / name, base=settings.base_uri):
-            graph = quad.graph_name.value
-            if graph in multi:
-                listed = shared.setdefault(graph, {}).setdefault(str(quad.subject), [])
-                if name not in listed:
-                    listed.append(name)
-                    listed.sort()
-    for graph in list(shared):
-        if graph not in multi:
-            del shared[graph]
-    for graph in multi - set(shared):
-        # A graph that became shared by this change: note every file's subjects in it.
-        shared[graph] = {}
-        for name in sorted(graph_files[graph]):
-            for quad in file_quads(data_dir / name, base=settings.base_uri):
-                if quad.graph_name.value == graph:
-                    listed = shared[graph].setdefault(str(quad.subject), [])
-                    if name not in listed:
-                        listed.append(name)
+    shared: dict[str, dict[str, list[str]]] = {}
+    for graph, subjects in manifest.shared_subjects.items():
+        if graph in multi:
+            kept = {s: [f for f in by if f not in changed] for s, by in subjects.items()}
+            shared[graph] = {s: by for s, by in kept.items() if by}
+    paths = {name: path for path, name in names.items() if name is not None}
+    for graph in sorted(multi):
+        writers = graph_files[graph] if graph not in shared else changed & graph_files[graph]
+        listed = shared.setdefault(graph, {})
+        for name in sorted(writers):
+            for subject in dataset.subjects_by_graph(paths[name]).get(graph, ()):
+                files_of_subject = listed.setdefault(subject, [])
+                if name not in files_of_subject:
+                    files_of_subject.append(name)
+                    files_of_subject.sort()
     return Manifest(
         fingerprint=manifest.fingerprint,
         build_id="",
@@ -493,7 +477,11 @@ def dataset_from(plan_: Plan, *, settings: Settings, store: ox.Store) -> Dataset
         path = data_dir / name
         dataset.files.append((path, None))
         if name in changed:
-            graphs = {q.graph_name.value for q in file_quads(path, base=settings.base_uri)}
+            noted: dict[str, set[str]] = defaultdict(set)
+            for quad in file_quads(path, base=settings.base_uri):
+                noted[quad.graph_name.value].add(str(quad.subject))
+            dataset.file_subjects[path] = noted
+            graphs = set(noted)
         else:
             graphs = set(plan_.manifest.files[name]["graphs"])
         for graph in graphs:

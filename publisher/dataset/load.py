@@ -66,6 +66,16 @@ class Dataset:
                         self._subject_files[quad.subject.value].add(path)
         return self._subject_files
 
+    def subjects_by_graph(self, path: Path) -> dict[str, set[str]]:
+        """graph -> the subjects (N-Triples form) this file states there: noted by the loader
+        for dataset formats; a triple-format file is read again."""
+        noted = self.file_subjects.get(path)
+        if noted is None:
+            noted = defaultdict(set)
+            for quad in file_quads(path, base=self.base):
+                noted[quad.graph_name.value].add(str(quad.subject))
+        return noted
+
     def files_for(self, term: str) -> list[Path]:
         return sorted(self.subject_files.get(term, ()))
 
