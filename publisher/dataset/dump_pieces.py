@@ -444,16 +444,14 @@ def render_and_write(
 ) -> dict[str, PieceStats]:
     directory.mkdir(parents=True, exist_ok=True)
 
-    def one(key: str) -> tuple[str, PieceStats, str | None]:
+    def one(key: str) -> PieceStats:
         rendered = render_piece(key, pieces[key], base=base)
         write_piece(directory, pieces[key], rendered)
-        return key, rendered.stats, rendered.rdf_xml_problem
+        return rendered.stats
 
-    stats: dict[str, PieceStats] = {}
+    keys = sorted(pieces)
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="piece") as pool:
-        for key, piece_stats, _problem in pool.map(one, sorted(pieces)):
-            stats[key] = piece_stats
-    return stats
+        return dict(zip(keys, pool.map(one, keys), strict=True))
 
 
 def rdf_xml_problems(directory: Path) -> list[str]:

@@ -31,6 +31,7 @@ import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pyoxigraph as ox
 
@@ -39,6 +40,9 @@ from publisher.dataset.load import Dataset, file_quads, rdf_files
 from publisher.dataset.trash import remove_later
 from publisher.dist import STORE_DIR, BuildInfo
 from publisher.settings import Settings
+
+if TYPE_CHECKING:
+    from publisher.dataset.dump_pieces import Homes
 
 log = logging.getLogger(__name__)
 
@@ -282,6 +286,8 @@ def plan(settings: Settings, cache: Path) -> Plan:
         raise NotIncremental(f"no previous build in {dist}") from error
     if previous.build_id != manifest.build_id or not (dist / STORE_DIR).is_dir():
         raise NotIncremental(f"{dist} is not the build the manifest describes")
+    if not manifest.pieces or not (directory / manifest.pieces).is_dir():
+        raise NotIncremental("the previous build's dump pieces are missing")
     if manifest.fingerprint != fingerprint(settings):
         raise NotIncremental("settings, ontology, shapes or publisher code changed")
     data_dir = Path(settings.data_dir).resolve()
@@ -489,8 +495,17 @@ def dataset_from(plan_: Plan, *, settings: Settings, store: ox.Store) -> Dataset
     return dataset
 
 
-def spread_files(manifest: Manifest) -> frozenset[str]:
-    """The files big enough to spread their subjects over every piece (dump_pieces)."""
-    from publisher.dataset.dump_pieces import SPREAD_BYTES
+def homes_of(manifest: Manifest, *, base: str) -> Homes:
+    """Where the statements of the build a manifest describes live (dump_pieces.Homes)."""
+    from publisher.dataset import dump_pieces
 
-    return frozenset(n for n, v in manifest.files.items() if v.get("size", 0) > SPREAD_BYTES)
+    return dump_pieces.homes_from_files(
+        {name: values["graphs"] for name, values in manifest.files.items()},
+        manifest.shared_subjects,
+        base=base,
+        spread=frozenset(
+            name
+            for name, values in manifest.files.items()
+            if values.get("size", 0) > dump_pieces.SPREAD_BYTES
+        ),
+    )

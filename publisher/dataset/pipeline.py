@@ -203,25 +203,13 @@ def _changed_pieces(
     """The new build's pieces (the changed ones rendered, the others linked) and statistics."""
     base = settings.base_uri
     old_dir = incremental.incremental_dir(cache) / plan.manifest.pieces
-    if not plan.manifest.pieces or not old_dir.is_dir():
-        raise incremental.NotIncremental("the previous build's dump pieces are missing")
     old_store = ox.Store.read_only(str(out / STORE_DIR))
     change = dump_pieces.changed_pieces(
         delta.touched,
         old_store=old_store,
         new_store=store,
-        old_homes=dump_pieces.homes_from_files(
-            {n: v["graphs"] for n, v in plan.manifest.files.items()},
-            plan.manifest.shared_subjects,
-            base=base,
-            spread=incremental.spread_files(plan.manifest),
-        ),
-        new_homes=dump_pieces.homes_from_files(
-            {n: v["graphs"] for n, v in manifest.files.items()},
-            manifest.shared_subjects,
-            base=base,
-            spread=incremental.spread_files(manifest),
-        ),
+        old_homes=incremental.homes_of(plan.manifest, base=base),
+        new_homes=incremental.homes_of(manifest, base=base),
         old_dir=old_dir,
     )
     new_dir = incremental.new_pieces_dir(cache)

@@ -165,11 +165,11 @@ def _write_dist(
     """Every file of dist/ into `target`; the dumps' pieces into `pieces_dir` (a full build
     writes them all; an incremental one has written the changed ones already).
 
-    The dumps, the on-disk store and the VoID statistics are independent once the union is in
-    the store, so they run in threads: pyoxigraph's serializers, queries and bulk loader and
-    the ISA-L compressor release the GIL (the JSON-LD compactor, pure Python, holds it; it
-    starts first). The store is loaded from the N-Quads dump's bytes by Oxigraph's parallel
-    bulk loader. void.ttl and SHA256SUMS come last: they describe every other file.
+    The dump pieces, the on-disk store, the search index and the VoID statistics are
+    independent once the union is in the store, so they run in threads (pyoxigraph's writers,
+    queries and bulk loader, zlib and ISA-L release the GIL). An incremental build has its
+    store and statistics already: it assembles the dumps and updates the search index.
+    void.ttl and SHA256SUMS come last: they describe every other file.
     """
     base = settings.base_uri
     store = dataset.store
@@ -190,11 +190,12 @@ def _write_dist(
 
     with (
         ThreadPoolExecutor(max_workers=_workers(), thread_name_prefix="dist") as pool,
-        progress.step("dumps+store", total=4) as advance,
+        progress.step("dumps+store", total=4 if updated is None else 2) as advance,
     ):
         tasks: list[Future] = []
+        statistics: Future[Statistics] | None = None
         if updated is None:
-            statistics: Future[Statistics] = pool.submit(void_statistics, store, base=base)
+            statistics = pool.submit(void_statistics, store, base=base)
             # The store serving opens, bulk-loaded from the same quads (union included).
             disk = pool.submit(_write_store, store, target=target)
             # dist/search.sqlite (/search, /reconcile), from the same in-memory store.
@@ -210,8 +211,6 @@ def _write_dist(
             )
             tasks += [statistics, disk, search, pieces]
         else:
-            statistics = Future()
-            statistics.set_result(updated.statistics)
             search = pool.submit(
                 update_search_index,
                 updated.previous_search,
@@ -227,9 +226,12 @@ def _write_dist(
         for task in tasks:
             task.result()
         written = pieces.result()
+    if statistics is not None:
         stats = statistics.result()
-    if updated is None:
         dump_pieces.save_statistics(pieces_dir, stats, piece_stats=written.piece_stats)
+    else:
+        assert updated is not None
+        stats = updated.statistics
 
     plain_dumps = {
         d.name.removesuffix(".gz"): (d.plain_size, d.plain_sha256) for d in written.dumps
