@@ -52,6 +52,10 @@ COPIES_DIR = "files"
 # Above this share of changed files a full build is about as fast, and simpler.
 MAX_CHANGED_SHARE = 0.1
 MIN_CHANGED_LIMIT = 50
+# A file whose size and modification time are as recorded is taken as unchanged without
+# reading it (as git's index does), unless it was modified this close to when it was recorded:
+# a second write within the filesystem's timestamp granularity would keep the same mtime.
+RACY_NS = 2_000_000_000
 
 
 def incremental_dir(cache: Path) -> Path:
@@ -104,7 +108,9 @@ class Manifest:
 
     fingerprint: str
     build_id: str
-    files: dict[str, dict]  # data-dir-relative path -> {"sha256", "graphs"}
+    # data-dir-relative path -> {"sha256", "graphs", "size", "stat"}; "stat" is
+    # [size, mtime_ns, inode] when the file can be trusted unchanged while they stay so
+    files: dict[str, dict]
     # graph written by several files -> subject (N-Triples form) -> files stating it there
     shared_subjects: dict[str, dict[str, list[str]]]
     quads: int
@@ -187,9 +193,11 @@ def record_full_build(
     graphs: dict[str, set[str]] = defaultdict(set)
     graph_files: dict[str, set[str]] = defaultdict(set)
     names: dict[Path, str | None] = {}
+    stats: dict[str, list[int] | None] = {}
     for path, forced in dataset.files:
         names[path] = None if forced is not None else data_name(path, data_dir)
         if names[path] is not None:  # not the ontology: part of the fingerprint
+            stats[names[path]] = trusted_stat(path)
             contents[names[path]] = path.read_bytes()
     for graph, paths in dataset.graph_files.items():
         for path in paths:
@@ -209,6 +217,7 @@ def record_full_build(
                 "sha256": digests[name],
                 "graphs": sorted(graphs[name]),
                 "size": len(contents[name]),
+                "stat": stats[name],
             }
             for name in sorted(contents)
         },
@@ -271,6 +280,17 @@ class Plan:
     current: dict[str, str]  # name -> sha256 of the files now
     contents: dict[str, bytes]  # name -> bytes of the changed files that exist now
     changed: list[str]
+    stats: dict[str, list[int] | None] = field(default_factory=dict)  # name -> trusted_stat
+
+
+def trusted_stat(path: Path, *, now_ns: int | None = None) -> list[int] | None:
+    """[size, mtime_ns, inode] of a file read now, or None when it was modified too recently
+    for an unchanged stat to prove unchanged content later (RACY_NS)."""
+    status = path.stat()
+    now_ns = time.time_ns() if now_ns is None else now_ns
+    if status.st_mtime_ns > now_ns - RACY_NS:
+        return None
+    return [status.st_size, status.st_mtime_ns, status.st_ino]
 
 
 def plan(settings: Settings, cache: Path) -> Plan:
@@ -294,11 +314,18 @@ def plan(settings: Settings, cache: Path) -> Plan:
     current: dict[str, str] = {}
     contents: dict[str, bytes] = {}
     changed: list[str] = []
+    stats: dict[str, list[int] | None] = {}
+    now_ns = time.time_ns()
     for path in rdf_files(data_dir):
         name = str(path.relative_to(data_dir))
+        recorded = manifest.files.get(name, {})
+        stats[name] = trusted_stat(path, now_ns=now_ns)
+        if stats[name] is not None and recorded.get("stat") == stats[name]:
+            current[name] = recorded["sha256"]
+            continue
         data = path.read_bytes()
         current[name] = sha256_bytes(data)
-        if manifest.files.get(name, {}).get("sha256") != current[name]:
+        if recorded.get("sha256") != current[name]:
             changed.append(name)
             contents[name] = data
     changed += sorted(set(manifest.files) - set(current))
@@ -307,7 +334,13 @@ def plan(settings: Settings, cache: Path) -> Plan:
     limit = max(MIN_CHANGED_LIMIT, int(MAX_CHANGED_SHARE * len(current)))
     if len(changed) > limit:
         raise NotIncremental(f"{len(changed)} files changed (more than {limit})")
-    return Plan(manifest=manifest, current=current, contents=contents, changed=sorted(changed))
+    return Plan(
+        manifest=manifest,
+        current=current,
+        contents=contents,
+        changed=sorted(changed),
+        stats=stats,
+    )
 
 
 def _quads_of(path: Path, *, base: str) -> set[ox.Quad]:
@@ -395,7 +428,11 @@ def next_manifest(plan_: Plan, *, settings: Settings, dataset: Dataset) -> Manif
     """The manifest of the build being made (its build id and counts come at commit)."""
     manifest = plan_.manifest
     data_dir = Path(settings.data_dir)
-    files = {n: v for n, v in manifest.files.items() if n in plan_.current}
+    files = {
+        n: {**v, "stat": plan_.stats.get(n)}
+        for n, v in manifest.files.items()
+        if n in plan_.current
+    }
     graph_files: dict[str, set[str]] = defaultdict(set)
     names = {path: data_name(path, data_dir) for path, _forced in dataset.files}
     for graph, written_by in dataset.graph_files.items():
@@ -412,6 +449,7 @@ def next_manifest(plan_: Plan, *, settings: Settings, dataset: Dataset) -> Manif
                 "sha256": plan_.current[name],
                 "graphs": sorted(graphs_of[name]),
                 "size": len(plan_.contents[name]),
+                "stat": plan_.stats.get(name),
             }
     # Graphs several files write: who states each subject there. Graphs shared before keep
     # their lists, less the changed files, plus what the changed files state now; a graph

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Collection
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -129,6 +130,13 @@ def _build_incrementally(
     staging = staging_dir(out)
     staging.mkdir(parents=True)
     pieces: Path | None = None
+    # The previous search index (hundreds of MB at 10k documents) is copied while the store
+    # is updated and the change validated: the copy is the kernel's work, without the GIL.
+    copier = ThreadPoolExecutor(max_workers=1, thread_name_prefix="search-copy")
+    search_copy = copier.submit(
+        shutil.copyfile, out / SEARCH_FILE, staging / f".{SEARCH_FILE}.previous"
+    )
+    copier.shutdown(wait=False)
     try:
         with progress.step("store delta", total=1) as advance:
             ox.Store.read_only(str(out / STORE_DIR)).backup(str(staging / STORE_DIR))
@@ -168,6 +176,7 @@ def _build_incrementally(
             previous_search=out / SEARCH_FILE,
             subjects=frozenset(delta.subjects()),
             statistics=statistics,
+            search_copy=search_copy,
         )
         info = publish(
             dataset,
@@ -180,6 +189,7 @@ def _build_incrementally(
             pieces_dir=pieces,
         )
     except BaseException:
+        wait([search_copy])  # it writes into staging
         shutil.rmtree(staging, ignore_errors=True)
         if pieces is not None:
             shutil.rmtree(pieces, ignore_errors=True)

@@ -13,6 +13,7 @@ import logging
 import os
 import shutil
 import time
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -110,6 +111,8 @@ class UpdatedStore:
     previous_search: Path  # the previous build's search.sqlite
     subjects: frozenset[str]  # whose statements changed
     statistics: Statistics  # of the updated store
+    # A copy of previous_search, being made while the build validates (or None: copy it then)
+    search_copy: Future[Path] | None = None
 
 
 def publish(
@@ -199,7 +202,9 @@ def _write_dist(
             # The store serving opens, bulk-loaded from the same quads (union included).
             disk = pool.submit(_write_store, store, target=target)
             # dist/search.sqlite (/search, /reconcile), from the same in-memory store.
-            search = pool.submit(write_search_index, store, base=base, target=target)
+            search = pool.submit(
+                _hashed, lambda: write_search_index(store, base=base, target=target)
+            )
             homes = dump_pieces.homes_from_dataset(dataset, data_dir=Path(settings.data_dir))
             pieces = pool.submit(
                 _write_pieces_and_dumps,
@@ -211,13 +216,17 @@ def _write_dist(
             )
             tasks += [statistics, disk, search, pieces]
         else:
+            copy = updated.search_copy
             search = pool.submit(
-                update_search_index,
-                updated.previous_search,
-                store,
-                base=base,
-                target=target,
-                subjects=updated.subjects,
+                _hashed,
+                lambda: update_search_index(
+                    updated.previous_search,
+                    store,
+                    base=base,
+                    target=target,
+                    subjects=updated.subjects,
+                    copied=copy.result() if copy is not None else None,
+                ),
             )
             pieces = pool.submit(_assemble_dumps, pieces_dir, target=target, base=base)
             tasks += [search, pieces]
@@ -237,6 +246,7 @@ def _write_dist(
         d.name.removesuffix(".gz"): (d.plain_size, d.plain_sha256) for d in written.dumps
     }
     gz_sums = {d.name: d.gz_sha256 for d in written.dumps}
+    search_name, search_sha256 = search.result()
     info = BuildInfo(
         build_id=_build_id(gz_sums[formats.dump_name(formats.N_QUADS)], moment),
         built_at=moment.isoformat().replace("+00:00", "Z"),
@@ -252,9 +262,16 @@ def _write_dist(
         settings=settings,
         info=info,
         plain_dumps=plain_dumps,
-        known_sums=gz_sums,
+        known_sums={**gz_sums, search_name: search_sha256},
     )
     return info
+
+
+def _hashed(write: Callable[[], Path]) -> tuple[str, str]:
+    """Write a file; its name and checksum, computed in the same worker thread (hashlib
+    releases the GIL) rather than after every other file is written."""
+    path = write()
+    return path.name, sha256_file(path)
 
 
 @dataclass(frozen=True)

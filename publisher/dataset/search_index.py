@@ -22,6 +22,7 @@ without renumbering; only the order of row ids is ever read, never their values.
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import sqlite3
@@ -320,7 +321,13 @@ class _WriteAfresh(Exception):
 
 
 def update_search_index(
-    previous: Path, store: ox.Store, *, base: str, target: Path, subjects: Collection[str]
+    previous: Path,
+    store: ox.Store,
+    *,
+    base: str,
+    target: Path,
+    subjects: Collection[str],
+    copied: Path | None = None,
 ) -> Path:
     """`previous` (a build's search.sqlite) copied into `target` and brought up to date with
     `store` for `subjects`: the IRIs whose triples changed in some graph (every subject of
@@ -329,12 +336,17 @@ def update_search_index(
     table, row ids in the same order. A file of an older layout is written afresh.
 
     A blank node among `subjects` is given as "_:" + its id; only the predicates of its
-    triples matter here (the property table), as blank nodes are never indexed."""
+    triples matter here (the property table), as blank nodes are never indexed. `copied`: a
+    copy of `previous` made already (the build copies it while it validates), moved into
+    place instead of copying again."""
     path = target / SEARCH_FILE
     if path.resolve() == previous.resolve():
         raise ValueError(f"{path}: the update writes a copy, not the previous file itself")
     path.unlink(missing_ok=True)
-    shutil.copyfile(previous, path)
+    if copied is not None:
+        os.replace(copied, path)
+    else:
+        shutil.copyfile(previous, path)
     try:
         connection = sqlite3.connect(path)
         try:
