@@ -44,7 +44,8 @@ from publisher.namespaces import STANDARD_PREFIXES, prefixes
 
 BUCKETS = 512
 ONTOLOGY_HOME = ""  # sorts before every data file name: the ontology's subjects stay there
-LINES_FILE = "lines.nq.gz"
+PIECE_FILE = "piece"
+LINES_SECTION = "lines.nq.gz"
 PROBLEM_FILE = "rdf-xml-problem.txt"
 RDF_TYPE = STANDARD_PREFIXES["rdf"] + "type"
 EXAMPLES = 5
@@ -257,31 +258,60 @@ def _stats(store: ox.Store, *, named: bool, base: str) -> PieceStats:
 
 
 def _file(directory: Path, key: str, name: str) -> Path:
-    # One flat directory (d017.turtle.gz, d017.lines.nq.gz): a directory per piece made the
-    # removal of an old build's pieces cost seconds (rmdir is slow on ext4).
+    # One flat directory (d017.piece): a directory per piece made the removal of an old
+    # build's pieces cost seconds (rmdir is slow on ext4).
     return directory / f"{key}.{name}"
 
 
 def write_piece(directory: Path, lines: bytes, rendered: Rendered) -> None:
-    """A piece's files: its canonical text, and a member per format with its decoded bytes
-    beside it. Those are kept because a dump's checksum is also stated for its decoded
+    """A piece's file: its canonical text, and a member per format with its decoded bytes,
+    as sections of one file (PIECE_FILE: a JSON line of offsets, then the bytes). One file,
+    not thirteen: an incremental build hard-links every unchanged piece into its own
+    directory, and ten thousand links cost most of a second.
+
+    The decoded bytes are kept because a dump's checksum is also stated for its decoded
     content (void.ttl), and SHA-256 cannot be combined from the pieces' checksums: every
     build hashes every dump's decoded bytes again, and reading them costs a quarter of
     decoding the members (which was most of an incremental build's time at 10k documents)."""
     directory.mkdir(parents=True, exist_ok=True)
-    _file(directory, rendered.key, LINES_FILE).write_bytes(_gzip_lines(lines))
+    sections = [(LINES_SECTION, _gzip_lines(lines))]
     for name, member in rendered.members.items():
-        _file(directory, rendered.key, f"{name}.gz").write_bytes(member)
-        _file(directory, rendered.key, name).write_bytes(rendered.plains[name])
+        sections += [(f"{name}.gz", member), (name, rendered.plains[name])]
+    offsets, at = {}, 0
+    for name, body in sections:
+        offsets[name] = [at, len(body)]
+        at += len(body)
+    with _file(directory, rendered.key, PIECE_FILE).open("wb") as stream:
+        stream.write(json.dumps(offsets, sort_keys=True).encode() + b"\n")
+        for _name, body in sections:
+            stream.write(body)
     if rendered.rdf_xml_problem:
         _file(directory, rendered.key, PROBLEM_FILE).write_text(
             rendered.rdf_xml_problem, encoding="utf-8"
         )
 
 
+def read_sections(directory: Path, key: str, names: Iterable[str]) -> dict[str, bytes]:
+    """Sections of a piece's file (absent ones left out; no file: none)."""
+    try:
+        stream = _file(directory, key, PIECE_FILE).open("rb")
+    except FileNotFoundError:
+        return {}
+    with stream:
+        offsets = json.loads(stream.readline())
+        start = stream.tell()
+        found = {}
+        for name in names:
+            if name in offsets:
+                at, length = offsets[name]
+                stream.seek(start + at)
+                found[name] = stream.read(length)
+        return found
+
+
 def read_lines(directory: Path, key: str) -> bytes:
-    path = _file(directory, key, LINES_FILE)
-    return igzip.decompress(path.read_bytes()) if path.exists() else b""
+    member = read_sections(directory, key, [LINES_SECTION]).get(LINES_SECTION)
+    return igzip.decompress(member) if member else b""
 
 
 def link_pieces(source: Path, target: Path, *, skip: Iterable[str]) -> None:
@@ -324,8 +354,8 @@ def piece_keys(directory: Path) -> list[str]:
 def assemble(
     directory: Path, *, target: Path, base: str, left_out: set[str]
 ) -> list[AssembledDump]:
-    """Every dump into `target`, from the pieces in `directory` (a thread per format: ISA-L
-    and hashlib release the GIL)."""
+    """Every dump into `target`, from the pieces in `directory` (a thread per format: file
+    reads and hashlib release the GIL)."""
     keys = piece_keys(directory)
     framing = frames(base)
     wanted = [f for f in formats.DUMP_FORMATS if f.name not in left_out]
@@ -358,11 +388,10 @@ def _assemble_one(
         if frame.header:
             put(gzip_bytes(frame.header), frame.header)
         for key in keys:
-            path = _file(directory, key, f"{fmt.name}.gz")
-            if not path.exists():
+            sections = read_sections(directory, key, [f"{fmt.name}.gz", fmt.name])
+            if not sections:
                 continue
-            member = path.read_bytes()
-            plain = _file(directory, key, fmt.name).read_bytes()
+            member, plain = sections[f"{fmt.name}.gz"], sections[fmt.name]
             if first and fmt is formats.JSON_LD:
                 plain = plain[1:]  # the first piece has no comma before it
                 member = gzip_bytes(plain)

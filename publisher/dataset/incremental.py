@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING
 import pyoxigraph as ox
 
 import publisher
-from publisher.dataset.load import Dataset, file_quads, rdf_files
+from publisher.dataset.load import Dataset, authoring_files, file_quads, rdf_files
 from publisher.dataset.trash import remove_later
 from publisher.dist import STORE_DIR, BuildInfo
 from publisher.settings import Settings
@@ -283,10 +283,10 @@ class Plan:
     stats: dict[str, list[int] | None] = field(default_factory=dict)  # name -> trusted_stat
 
 
-def trusted_stat(path: Path, *, now_ns: int | None = None) -> list[int] | None:
+def trusted_stat(path: Path | str, *, now_ns: int | None = None) -> list[int] | None:
     """[size, mtime_ns, inode] of a file read now, or None when it was modified too recently
     for an unchanged stat to prove unchanged content later (RACY_NS)."""
-    status = path.stat()
+    status = os.stat(path)
     now_ns = time.time_ns() if now_ns is None else now_ns
     if status.st_mtime_ns > now_ns - RACY_NS:
         return None
@@ -316,14 +316,14 @@ def plan(settings: Settings, cache: Path) -> Plan:
     changed: list[str] = []
     stats: dict[str, list[int] | None] = {}
     now_ns = time.time_ns()
-    for path in rdf_files(data_dir):
-        name = str(path.relative_to(data_dir))
+    for name, path in authoring_files(data_dir):
         recorded = manifest.files.get(name, {})
         stats[name] = trusted_stat(path, now_ns=now_ns)
         if stats[name] is not None and recorded.get("stat") == stats[name]:
             current[name] = recorded["sha256"]
             continue
-        data = path.read_bytes()
+        with open(path, "rb") as stream:
+            data = stream.read()
         current[name] = sha256_bytes(data)
         if recorded.get("sha256") != current[name]:
             changed.append(name)

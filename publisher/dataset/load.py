@@ -90,20 +90,32 @@ def slugify(text: str) -> str:
 
 def rdf_files(directory: Path) -> list[Path]:
     """Authoring files below a directory, in a stable order (hidden files skipped)."""
+    return [Path(full) for _name, full in authoring_files(directory)]
+
+
+def authoring_files(directory: Path) -> list[tuple[str, str]]:
+    """(name relative to `directory`, path) of its authoring files, as strings, in the order
+    Path objects sort (by path parts); hidden files and folders skipped. os.scandir and
+    strings: a file's type comes with its directory entry (no stat per file), and 10,000
+    Path objects cost a noticeable part of a second."""
     if not directory.is_dir():
         return []
-    # os.walk and strings, not rglob and Path objects: a second at 10,000 files. Sorted by
-    # path parts, as Path objects sort.
-    found: list[tuple[str, ...]] = []
-    for folder, folders, names in os.walk(directory):
-        folders[:] = [f for f in folders if not f.startswith(".")]
-        parts = Path(folder).relative_to(directory).parts
-        for name in names:
-            if name.startswith(".") or os.path.splitext(name)[1].lower() not in AUTHORING_FORMATS:
-                continue
-            if os.path.isfile(os.path.join(folder, name)):
-                found.append((*parts, name))
-    return [directory.joinpath(*parts) for parts in sorted(found)]
+    found: list[tuple[tuple[str, ...], str]] = []
+    pending: list[tuple[tuple[str, ...], str]] = [((), str(directory))]
+    while pending:
+        parts, folder = pending.pop()
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                if entry.name.startswith("."):
+                    continue
+                if entry.is_dir(follow_symlinks=False):  # as os.walk: links not followed
+                    pending.append(((*parts, entry.name), entry.path))
+                elif (
+                    os.path.splitext(entry.name)[1].lower() in AUTHORING_FORMATS and entry.is_file()
+                ):
+                    found.append(((*parts, entry.name), entry.path))
+    found.sort()
+    return [("/".join(parts), full) for parts, full in found]
 
 
 # Above this size a file goes through the store's bulk loader (parallel, no transaction);

@@ -38,8 +38,11 @@ def _n(iri: str) -> ox.NamedNode:
     return ox.NamedNode(iri)
 
 
+_INTEGER = ox.NamedNode(XSD + "integer")
+
+
 def _int(value: int) -> ox.Literal:
-    return ox.Literal(str(value), datatype=_n(XSD + "integer"))
+    return ox.Literal(str(value), datatype=_INTEGER)
 
 
 def _select(store: ox.Store, query: str) -> list[ox.QuerySolution]:
@@ -63,15 +66,20 @@ class _Description:
         self.settings = settings
         self.dataset = _n(dataset_iri(self.base))
         self.modified = ox.Literal(info.built_at, datatype=_n(XSD + "dateTime"))
-        self.triples: list[ox.Triple] = []
+        # Grouped by subject, in order of first mention, so each reads as one Turtle block.
+        self._by_subject: dict[Subject, list[ox.Triple]] = {}
+        # A description states the same few predicates ten thousand times (a named graph's
+        # subset at 10k documents): each made once.
+        self._predicates: dict[str, ox.NamedNode] = {}
 
     def add(self, subject: Subject, predicate: str, value: Subject | ox.Literal) -> None:
-        self.triples.append(ox.Triple(subject, _n(predicate), value))
+        node = self._predicates.get(predicate)
+        if node is None:
+            node = self._predicates[predicate] = _n(predicate)
+        self._by_subject.setdefault(subject, []).append(ox.Triple(subject, node, value))
 
     def turtle(self) -> bytes:
-        # Grouped by subject (in order of first mention) so each reads as one Turtle block.
-        order = {s: i for i, s in reversed(list(enumerate(t.subject for t in self.triples)))}
-        ordered = sorted(self.triples, key=lambda t: order[t.subject])
+        ordered = [t for triples in self._by_subject.values() for t in triples]
         return ox.serialize(ordered, format=ox.RdfFormat.TURTLE, prefixes=prefixes(self.base))
 
 
@@ -214,10 +222,11 @@ def _state_partitions(
 
 def _state_named_graphs(d: _Description, stats: Statistics) -> None:
     """Each named graph is a subset with its own triple count."""
+    dataset_class, named_graph = _n(VOID + "Dataset"), _n(SD + "NamedGraph")
     for graph, count in stats.graph_triples:
         d.add(d.dataset, VOID + "subset", graph)
-        d.add(graph, RDF + "type", _n(VOID + "Dataset"))
-        d.add(graph, RDF + "type", _n(SD + "NamedGraph"))
+        d.add(graph, RDF + "type", dataset_class)
+        d.add(graph, RDF + "type", named_graph)
         d.add(graph, SD + "name", graph)
         d.add(graph, VOID + "triples", _int(count))
 
