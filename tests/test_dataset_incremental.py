@@ -5,9 +5,11 @@ what a full build of the same files publishes."""
 from __future__ import annotations
 
 import gzip
+import hashlib
 import os
 import shutil
 import sqlite3
+import time
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -112,6 +114,37 @@ def assert_same_as_a_full_build(data: Path, dist: Path, tmp_path: Path) -> None:
     ]
     assert stats[0] == stats[1]
     assert search_rows(dist) == search_rows(full)
+    # The checksums (resumed after the unchanged pieces: resumable_sha256) are the files'.
+    assert stated_checksums(dist) == stated_checksums(full) == real_checksums(dist)
+
+
+SPDX = "http://spdx.org/rdf/terms#"
+
+
+def stated_checksums(dist: Path) -> dict[str, str]:
+    """Each dump's checksum as void.ttl and SHA256SUMS state it (plain names: decoded)."""
+    void = list(ox.parse(path=dist / "void.ttl", format=ox.RdfFormat.TURTLE))
+    value = {t.subject: t.object.value for t in void if t.predicate.value == SPDX + "checksumValue"}
+    stated = {
+        t.subject.value.rsplit("/", 1)[1]: value[t.object]
+        for t in void
+        if t.predicate.value == SPDX + "checksum" and "/dumps/dataset." in t.subject.value
+    }
+    for line in (dist / "SHA256SUMS").read_text().splitlines():
+        digest, name = line.split("  ", 1)
+        if name.startswith("dataset."):
+            assert stated[name] == digest, name
+    return stated
+
+
+def real_checksums(dist: Path) -> dict[str, str]:
+    sums = {}
+    for fmt in formats.DUMP_FORMATS:
+        name = formats.dump_name(fmt)
+        body = (dist / name).read_bytes()
+        sums[name] = hashlib.sha256(body).hexdigest()
+        sums[name.removesuffix(".gz")] = hashlib.sha256(gzip.decompress(body)).hexdigest()
+    return sums
 
 
 def test_editing_one_document_rebuilds_only_its_delta(corpus: Path, tmp_path: Path) -> None:
@@ -127,6 +160,12 @@ def test_editing_one_document_rebuilds_only_its_delta(corpus: Path, tmp_path: Pa
     assert built.report is not None and built.report.conforms
     # The gate was told what changed: it planned and validated that document only.
     assert (built.report.validated, built.report.planned) == (1, 1)
+    # Every dump's checksum chain is kept with the pieces, for the next build to resume.
+    settings = settings_for(corpus, dist)
+    directory = incremental.incremental_dir(cache_root(settings.dist_dir, settings.cache_dir))
+    manifest = incremental.Manifest.read(directory)
+    chains = sorted(p.name for p in (directory / manifest.pieces).glob("chain.*"))
+    assert chains == sorted(f"chain.{fmt.name}" for fmt in formats.DUMP_FORMATS)
     store = ox.Store.read_only(str(dist / STORE_DIR))
     relabelled = ox.Literal("Xocalı — Ходжалы, relabelled", language="en")
     assert len(list(store.quads_for_pattern(None, None, relabelled, ox.DefaultGraph()))) == 1
@@ -344,7 +383,10 @@ def test_unchanged_files_are_known_by_their_size_and_time(corpus: Path, tmp_path
     files = sorted(corpus.rglob("*.trig"))
     _age(files, seconds=3600)
     fresh = sources(corpus)[1]
-    _age([fresh], seconds=-3600)  # back to about now: racy
+    # Saved as the build records it (here: a minute ahead, so however slow the machine, it is
+    # within RACY_NS of the record): racy, never trusted by its stat.
+    ahead = time.time_ns() + 60_000_000_000
+    os.utime(fresh, ns=(ahead, ahead))
     again = build_dataset(settings)
     assert again.changed_files == []
     records = incremental.Manifest.read(incremental.incremental_dir(cache)).files

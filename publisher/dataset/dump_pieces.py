@@ -28,6 +28,7 @@ import gzip
 import hashlib
 import json
 import os
+import struct
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -38,7 +39,9 @@ import pyoxigraph as ox
 from isal import igzip
 
 from publisher import formats, xmlsafe
+from publisher.dataset import resumable_sha256
 from publisher.dataset.load import ONTOLOGY_GRAPH, Dataset
+from publisher.dataset.resumable_sha256 import STATE_BYTES
 from publisher.dataset.void import Statistics
 from publisher.namespaces import STANDARD_PREFIXES, prefixes
 
@@ -352,10 +355,16 @@ def piece_keys(directory: Path) -> list[str]:
 
 
 def assemble(
-    directory: Path, *, target: Path, base: str, left_out: set[str]
+    directory: Path,
+    *,
+    target: Path,
+    base: str,
+    left_out: set[str],
+    previous: Path | None = None,
 ) -> list[AssembledDump]:
     """Every dump into `target`, from the pieces in `directory` (a thread per format: file
-    reads and hashlib release the GIL)."""
+    reads and hashing release the GIL). `previous`: the previous build's pieces directory,
+    whose checksum chains let the dumps' checksums resume after the unchanged pieces."""
     keys = piece_keys(directory)
     framing = frames(base)
     wanted = [f for f in formats.DUMP_FORMATS if f.name not in left_out]
@@ -363,43 +372,149 @@ def assemble(
         return list(
             pool.map(
                 lambda fmt: _assemble_one(
-                    fmt, directory=directory, keys=keys, frame=framing[fmt.name], target=target
+                    fmt,
+                    directory=directory,
+                    keys=keys,
+                    frame=framing[fmt.name],
+                    target=target,
+                    previous=_read_chain(previous, fmt) if previous is not None else [],
                 ),
                 wanted,
             )
         )
 
 
+# A dump's checksum chain: after its header and after each piece, the piece's identity and
+# the SHA-256 states of the decoded and of the gzip bytes so far. The next build's dump is
+# the same up to its first piece that is not the same file (an unchanged piece is a hard link
+# to the previous build's: same inode, size and time), so its checksums resume from there
+# (resumable_sha256). Written in the pieces directory of every build.
+_LINK = struct.Struct(f"<4sQQQQ{STATE_BYTES}s{STATE_BYTES}s")
+_HEADER_KEY = "head"
+
+
+@dataclass(frozen=True)
+class _Link:
+    key: str
+    identity: tuple[int, int, int]  # the piece file's inode, size, mtime (header: zeros)
+    plain_size: int
+    plain_state: bytes
+    gz_state: bytes
+
+
+def _chain_path(directory: Path, fmt: formats.Format) -> Path:
+    return directory / f"chain.{fmt.name}"
+
+
+def _read_chain(directory: Path, fmt: formats.Format) -> list[_Link]:
+    if not resumable_sha256.available():
+        return []
+    try:
+        data = _chain_path(directory, fmt).read_bytes()
+    except FileNotFoundError:
+        return []
+    links = []
+    for key, ino, size, mtime, plain_size, plain_state, gz_state in _LINK.iter_unpack(data):
+        links.append(_Link(key.decode(), (ino, size, mtime), plain_size, plain_state, gz_state))
+    return links
+
+
+def _write_chain(directory: Path, fmt: formats.Format, links: list[_Link]) -> None:
+    _chain_path(directory, fmt).write_bytes(
+        b"".join(
+            _LINK.pack(
+                link.key.encode(), *link.identity, link.plain_size, link.plain_state, link.gz_state
+            )
+            for link in links
+        )
+    )
+
+
+def _identity(directory: Path, key: str) -> tuple[int, int, int]:
+    status = os.stat(_file(directory, key, PIECE_FILE))
+    return (status.st_ino, status.st_size, status.st_mtime_ns)
+
+
 def _assemble_one(
-    fmt: formats.Format, *, directory: Path, keys: list[str], frame: Frame, target: Path
+    fmt: formats.Format,
+    *,
+    directory: Path,
+    keys: list[str],
+    frame: Frame,
+    target: Path,
+    previous: list[_Link],
 ) -> AssembledDump:
     name = formats.dump_name(fmt)
-    gz_digest, plain_digest, plain_size = hashlib.sha256(), hashlib.sha256(), 0
+    resumable = resumable_sha256.available()
+    make = resumable_sha256.Sha256 if resumable else hashlib.sha256
+    gz_digest, plain_digest, plain_size = make(), make(), 0
+    chain: list[_Link] = []
+    # While the pieces are the previous build's, in the same places, their bytes are written
+    # but not hashed: the previous chain holds the states after them.
+    matched: _Link | None = None
+    resuming = bool(previous)
+
+    def stop_resuming() -> None:
+        nonlocal resuming, gz_digest, plain_digest, plain_size
+        if resuming and matched is not None:
+            gz_digest = resumable_sha256.Sha256(matched.gz_state)
+            plain_digest = resumable_sha256.Sha256(matched.plain_state)
+            plain_size = matched.plain_size
+        resuming = False
+
     first = True
     with (target / name).open("wb") as out:
 
-        def put(member: bytes, plain: bytes) -> None:
-            nonlocal plain_size
+        def put(
+            key: str, identity: tuple[int, int, int], member: bytes, plain: bytes | None
+        ) -> None:
+            nonlocal plain_size, matched
             out.write(member)
+            position = len(chain)
+            if resuming:
+                link = previous[position] if position < len(previous) else None
+                if link is not None and (link.key, link.identity) == (key, identity):
+                    matched = link
+                    chain.append(link)
+                    return
+                stop_resuming()
+            if plain is None:
+                plain = _plain(directory, key, fmt, first_json=False)
             gz_digest.update(member)
             plain_digest.update(plain)
             plain_size += len(plain)
+            if resumable:
+                chain.append(
+                    _Link(key, identity, plain_size, plain_digest.state(), gz_digest.state())
+                )
 
         if frame.header:
-            put(gzip_bytes(frame.header), frame.header)
+            put(_HEADER_KEY, (0, 0, 0), gzip_bytes(frame.header), frame.header)
         for key in keys:
-            sections = read_sections(directory, key, [f"{fmt.name}.gz", fmt.name])
+            sections = read_sections(directory, key, [f"{fmt.name}.gz"])
             if not sections:
                 continue
-            member, plain = sections[f"{fmt.name}.gz"], sections[fmt.name]
+            member, plain = sections[f"{fmt.name}.gz"], None
             if first and fmt is formats.JSON_LD:
-                plain = plain[1:]  # the first piece has no comma before it
+                plain = _plain(directory, key, fmt, first_json=True)
                 member = gzip_bytes(plain)
             first = False
-            put(member, plain)
+            put(key, _identity(directory, key), member, plain)
+        stop_resuming()
         if frame.footer:
-            put(gzip_bytes(frame.footer), frame.footer)
+            gz_digest.update(footer := gzip_bytes(frame.footer))
+            out.write(footer)
+            plain_digest.update(frame.footer)
+            plain_size += len(frame.footer)
+    if resumable:
+        _write_chain(directory, fmt, chain)
     return AssembledDump(name, gz_digest.hexdigest(), plain_size, plain_digest.hexdigest())
+
+
+def _plain(directory: Path, key: str, fmt: formats.Format, *, first_json: bool) -> bytes:
+    plain = read_sections(directory, key, [fmt.name])[fmt.name]
+    # The first piece of the JSON-LD dump has no comma before it.
+    return plain[1:] if first_json else plain
 
 
 # --- statistics from pieces --------------------------------------------------------------

@@ -177,6 +177,7 @@ def _build_incrementally(
             subjects=frozenset(delta.subjects()),
             statistics=statistics,
             search_copy=search_copy,
+            previous_pieces=incremental.incremental_dir(cache) / plan.manifest.pieces,
         )
         info = publish(
             dataset,

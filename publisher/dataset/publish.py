@@ -113,6 +113,8 @@ class UpdatedStore:
     statistics: Statistics  # of the updated store
     # A copy of previous_search, being made while the build validates (or None: copy it then)
     search_copy: Future[Path] | None = None
+    # The previous build's dump pieces: the dumps' checksums resume after the unchanged ones
+    previous_pieces: Path | None = None
 
 
 def publish(
@@ -228,7 +230,13 @@ def _write_dist(
                     copied=copy.result() if copy is not None else None,
                 ),
             )
-            pieces = pool.submit(_assemble_dumps, pieces_dir, target=target, base=base)
+            pieces = pool.submit(
+                _assemble_dumps,
+                pieces_dir,
+                target=target,
+                base=base,
+                previous=updated.previous_pieces,
+            )
             tasks += [search, pieces]
         for task in tasks:
             task.add_done_callback(lambda _f: advance(1))
@@ -287,14 +295,19 @@ def _write_pieces_and_dumps(
     return WrittenDumps(_assemble_dumps(pieces, target=target, base=base).dumps, piece_stats)
 
 
-def _assemble_dumps(pieces: Path, *, target: Path, base: str) -> WrittenDumps:
+def _assemble_dumps(
+    pieces: Path, *, target: Path, base: str, previous: Path | None = None
+) -> WrittenDumps:
     left_out: set[str] = set()
     if problems := dump_pieces.rdf_xml_problems(pieces):
         # Never publish broken XML: the other dumps carry the same data.
         log.warning("dataset.rdf.gz left out: %s", problems[0])
         left_out.add(formats.RDF_XML.name)
     return WrittenDumps(
-        dump_pieces.assemble(pieces, target=target, base=base, left_out=left_out), {}
+        dump_pieces.assemble(
+            pieces, target=target, base=base, left_out=left_out, previous=previous
+        ),
+        {},
     )
 
 
