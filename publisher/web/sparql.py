@@ -127,17 +127,23 @@ def format_override(values: tuple[str, ...], offered: tuple[Format, ...]) -> For
     return None
 
 
+# `negotiate`'s default: read the Accept header of the Flask request.
+FLASK_ACCEPT = object()
+
+
 def negotiate(
     overrides: tuple[str, ...],
     offered: tuple[Format, ...],
     what: str,
     *,
-    accept: str | None = None,
+    accept: str | object | None = FLASK_ACCEPT,
 ) -> Format:
     """Override, else Accept (``negotiation.choose``, as everywhere); 406 if nothing fits.
-    `accept`: the request's Accept header (default: the Flask request's)."""
-    if accept is None:
+    `accept`: the request's Accept header, None when it sent none (default: the Flask
+    request's)."""
+    if accept is FLASK_ACCEPT:
         accept = request.headers.get("Accept")
+    assert accept is None or isinstance(accept, str)
     fmt = format_override(overrides, offered) or choose(accept, offered)
     if fmt is None:
         raise NotAcceptable(
