@@ -351,3 +351,38 @@ def test_a_plain_get_never_reaches_the_app_and_the_rest_does(sample_dist: Path, 
         assert refused.status_code == 400 and len(reached) == 5  # the app re-read the body
     finally:
         shutdown_all()
+
+
+def test_a_get_asked_again_is_written_once_for_its_replay(sample_dist: Path, tmp_path) -> None:
+    """The replay keeps a GET's answer: the result cache does not keep it as well (one disk
+    write behind the cache's lock, not two); a POST's answer is the result cache's."""
+    from support import in_process_app
+
+    from publisher.store.workers import shutdown_all
+
+    client = in_process_app(sample_dist, cache_dir=str(tmp_path)).test_client()
+
+    def entries(kind: str) -> int:
+        return sum(
+            1
+            for d in tmp_path.glob(f"builds/*/*/{kind}")
+            for f in d.iterdir()
+            if not f.name.startswith(".")
+        )
+
+    try:
+        target = _query_target(SELECT_PLACES)
+        timings = []
+        for _ in range(3):
+            answer = client.get(target, headers={"Accept": "text/csv"})
+            assert answer.status_code == 200 and "Xocalı" in answer.get_data(as_text=True)
+            timings.append(answer.headers["Server-Timing"].split(";")[0])
+        assert timings == ["query", "query", "replay"]
+        assert (entries("responses"), entries("sparql")) == (1, 0)
+        for _ in range(3):
+            posted = client.post("/sparql", data=_form(query=ASK_RUSSIAN), content_type=FORM)
+            assert posted.status_code == 200
+        assert posted.headers["Server-Timing"].startswith("cache;")
+        assert (entries("responses"), entries("sparql")) == (1, 1)
+    finally:
+        shutdown_all()

@@ -44,7 +44,7 @@ from publisher.sparql.protocol import (
     read_at_most,
 )
 from publisher.web.compression import accepts_gzip_header, compressible_type, gzipped
-from publisher.web.fast_path import APP_ONLY
+from publisher.web.fast_path import APP_ONLY, MAX_BODY
 from publisher.web.http import SECURITY_HEADERS
 from publisher.web.sparql import (
     EXPOSED_HEADERS,
@@ -102,7 +102,10 @@ def fresh_queries(app: WSGIApp, switcher: BuildSwitcher) -> WSGIApp:
             return app(environ, start_response)  # the query page renders the answer
         started = time.perf_counter()
         try:
-            answer, from_cache = answer_of(state, planned.job, planned.limits, planned.key)
+            answer, from_cache = answer_of(
+                state, planned.job, planned.limits, planned.key,
+                replayed_up_to=_replayed_up_to(state) if method == "GET" else 0,
+            )  # fmt: skip
         except Exception as error:  # the app renders it (HTTP status, format, headers)
             environ[HANDED_OVER] = HandedOver(planned.key, error=error)
             return app(environ, start_response)
@@ -128,6 +131,13 @@ def fresh_queries(app: WSGIApp, switcher: BuildSwitcher) -> WSGIApp:
         return [body]
 
     return application
+
+
+def _replayed_up_to(state: ServedBuild) -> int:
+    """The largest answer to a GET that the replay around this path keeps (0: it keeps none):
+    the result cache need not keep it as well. A random-constant lookup asked a second time
+    wrote two entries behind the cache's lock, and writes cost more than the lookup."""
+    return MAX_BODY if int(state.settings.response_cache_max_bytes) > 0 else 0
 
 
 def _posted(
