@@ -2,7 +2,7 @@
 `publisher serve --store <Virtuoso>` on the same Virtuoso, in one run.
 
     .venv/bin/python bench/remote_overhead.py [--triples 1000000] [--clients 4]
-        [--requests 4000] [--seconds 30] [--workers 2]
+        [--requests 4000] [--seconds 30] [--workers 2] [--rounds 1] [--before SRC]
 
 Data: the toy corpus (tests/corpus.py) built with `publisher build --no-validate` and bulk-loaded
 into a fresh Virtuoso (tests/virtuoso_server.py; loopback ports, its own directory). The mix,
@@ -12,7 +12,11 @@ Virtuoso is asked exactly what the publisher asks it (the same dataset pragmas),
 is the publisher's own cost. Every answer is checked: first each (query, constant) is asked of
 both and compared as parsed results; then, while timing, every body must equal that target's
 checked body for the same request. Load is bounded by --requests and --seconds per target.
-Target (issue 10): publisher q/s >= 0.9 x Virtuoso's.
+Target (issue 10): publisher q/s >= 0.9 x Virtuoso's. The mix is 200 requests asked again and
+again, so after each has been asked twice in a web process the publisher's result cache answers
+it (README, "Caches in front of a remote store"). `--rounds` measures the targets in turns and
+prints the median ratio; `--before SRC` serves an older source tree too (same settings); the
+web tier's CPU per request (its processes, /proc) is printed beside its q/s.
 """
 
 from __future__ import annotations
