@@ -113,9 +113,9 @@ def main() -> None:
             port = free_port()
             env = {k: v for k, v in os.environ.items() if not k.startswith("PUBLISHER_")}
             env["PUBLISHER_CACHE_DIR"] = str(work / f"cache-{name}")
-            # Settings by name; GRANIAN_* variables (granian's own options) as they are.
+            # Settings by name; GRANIAN_* (granian's own options), PYTHONPATH (an older tree) as they are.
             env.update(
-                {k if k.startswith("GRANIAN_") else f"PUBLISHER_{k.upper()}": v
+                {k if k.startswith(("GRANIAN_", "PYTHONPATH")) else f"PUBLISHER_{k.upper()}": v
                  for k, v in settings.items()}
             )  # fmt: skip
             with (work / f"{name}.log").open("wb") as log:

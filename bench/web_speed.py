@@ -348,6 +348,36 @@ def print_machine() -> None:
     print("machine:", describe())
 
 
+def print_targets(mixes: dict, lookups: dict, docs: dict) -> None:
+    """The targets of issue 10, from what was measured."""
+    print("\ntargets (issue 10):")
+
+    def ratio(label: str, ours: float, theirs: float | None, target: float) -> None:
+        if theirs is None or theirs != theirs:
+            print(f"  {label}: baseline not measured")
+            return
+        value = ours / theirs if theirs else float("inf")
+        verdict = "met" if value >= target else f"MISSED by {(1 - value / target) * 100:.0f} %"
+        print(f"  {label}: {value:.2f}x (target {target}x) {verdict}")
+
+    def qps(mix: str, name: str) -> float | None:
+        return mixes[(mix, name)]["qps"] if (mix, name) in mixes else None
+
+    ratio("repeated mix vs Virtuoso", qps("repeated", "publisher") or 0,
+          qps("repeated", "virtuoso"), 1.2)  # fmt: skip
+    ratio("fresh mix vs Oxigraph", qps("fresh", "publisher") or 0,
+          qps("fresh", "oxigraph"), 1.0)  # fmt: skip
+    if qps("fresh", "before"):
+        ratio("fresh mix (before) vs Oxigraph", qps("fresh", "before") or 0,
+              qps("fresh", "oxigraph"), 1.0)  # fmt: skip
+    if "publisher" in lookups:
+        ratio("point lookup (repeated URL) vs Oxigraph", lookups["publisher"]["rps"],
+              lookups.get("oxigraph", {}).get("rps"), 1.0)  # fmt: skip
+    if ("ttl", "publisher") in docs:
+        ratio("/doc/ Turtle vs nginx", docs[("ttl", "publisher")]["rps"],
+              docs.get(("ttl", "nginx"), {}).get("rps"), 0.5)  # fmt: skip
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--triples", type=int, default=20_000)
@@ -356,7 +386,16 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=4, help="concurrent clients")
     parser.add_argument("--workers", type=int, default=2, help="publisher web processes")
     parser.add_argument("--crawl", type=int, default=0, help="resources crawled (0 = all)")
-    parser.add_argument("--skip", default="", help="comma list: virtuoso, nginx, oxigraph, mixes")
+    parser.add_argument(
+        "--skip", default="", help="comma list: virtuoso, nginx, oxigraph, mixes, lookups, docs"
+    )
+    parser.add_argument("--mixes", default="repeated,fresh", help="which mixes (comma list)")
+    parser.add_argument(
+        "--before",
+        default="",
+        help="a source tree of the publisher (e.g. `git archive` of an older commit) served "
+        "too, as `before`, with the same settings: a before/after in one run",
+    )
     options = parser.parse_args()
     skip = set(filter(None, options.skip.split(",")))
 
@@ -384,6 +423,19 @@ def main() -> None:
             )
         )  # fmt: skip
         sparql["publisher"] = (port, "/sparql")
+        if options.before:
+            port = free_port()
+            before_env = {**env, "PYTHONPATH": str(Path(options.before).resolve())}
+            before_env["PUBLISHER_CACHE_DIR"] = str(work / "cache-before")
+            servers.append(
+                start(
+                    [sys.executable, "-m", "publisher", "serve", "--dist", str(work / "dist"),
+                     "--host", "127.0.0.1", "--port", str(port), "--workers",
+                     str(options.workers)],
+                    work / "before.log", before_env,
+                )
+            )  # fmt: skip
+            sparql["before"] = (port, "/sparql")
         if "oxigraph" not in skip:
             oxigraph = shutil.which("oxigraph", path=str(Path(sys.executable).parent))
             if oxigraph is None:
@@ -426,7 +478,8 @@ def main() -> None:
 
         # 1. the two mixes
         mixes: dict[tuple[str, str], dict] = {}
-        for mix in ("repeated", "fresh") if "mixes" not in skip else ():
+        chosen = [m for m in ("repeated", "fresh") if m in options.mixes.split(",")]
+        for mix in chosen if "mixes" not in skip else ():
             for name, (port, path) in sparql.items():
                 warm = argparse.Namespace(**{**vars(options), "requests": 20})
                 run_mix(port, path, mix, warm, entities)  # pools, file caches
@@ -450,7 +503,9 @@ def main() -> None:
         docs: dict[tuple[str, str], dict] = {}
         lookup = f"SELECT ?label WHERE {{ <{BASE}id/entity/" + "{}" + f"> <{LABEL}> ?label }}"
         before, after = (quote(part, safe="") for part in lookup.split("{}"))
-        if not has_wrk:
+        if "lookups" in skip:
+            pass
+        elif not has_wrk:
             print("wrk: not installed (apt-get install wrk): point lookups skipped")
         else:
             for name, (port, path) in sparql.items():
@@ -470,6 +525,9 @@ def main() -> None:
 
         # 3 + 4. the crawl (publisher, keeping the files for nginx), then /doc/ under wrk
         print()
+        if "docs" in skip:
+            print_targets(mixes, lookups, docs)
+            return
         publisher_port = sparql["publisher"][0]
         count = entities if options.crawl <= 0 else min(options.crawl, entities)
         paths = [f"/doc/entity/{i}.{ext}" for ext in ("ttl", "html") for i in range(count)]
@@ -512,30 +570,7 @@ def main() -> None:
                     print(f"/doc/ {ext:4} {name:10} {f['rps']:8.0f} req/s (p50 "
                           f"{f['p50_ms']:.2f} ms, non-2xx {f['non_2xx']})")  # fmt: skip
 
-        # the targets of issue 10
-        print("\ntargets (issue 10):")
-
-        def ratio(label: str, ours: float, theirs: float | None, target: float) -> None:
-            if theirs is None or theirs != theirs:
-                print(f"  {label}: baseline not measured")
-                return
-            value = ours / theirs if theirs else float("inf")
-            verdict = "met" if value >= target else f"MISSED by {(1 - value / target) * 100:.0f} %"
-            print(f"  {label}: {value:.2f}x (target {target}x) {verdict}")
-
-        def qps(mix: str, name: str) -> float | None:
-            return mixes[(mix, name)]["qps"] if (mix, name) in mixes else None
-
-        ratio("repeated mix vs Virtuoso", qps("repeated", "publisher") or 0,
-              qps("repeated", "virtuoso"), 1.2)  # fmt: skip
-        ratio("fresh mix vs Oxigraph", qps("fresh", "publisher") or 0,
-              qps("fresh", "oxigraph"), 1.0)  # fmt: skip
-        if "publisher" in lookups:
-            ratio("point lookup (repeated URL) vs Oxigraph", lookups["publisher"]["rps"],
-                  lookups.get("oxigraph", {}).get("rps"), 1.0)  # fmt: skip
-        if ("ttl", "publisher") in docs:
-            ratio("/doc/ Turtle vs nginx", docs[("ttl", "publisher")]["rps"],
-                  docs.get(("ttl", "nginx"), {}).get("rps"), 0.5)  # fmt: skip
+        print_targets(mixes, lookups, docs)
     finally:
         if virtuoso is not None:
             virtuoso.stop()

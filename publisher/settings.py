@@ -202,9 +202,9 @@ SETTINGS: tuple[Setting, ...] = (
         "sparql_fresh_path",
         True,
         "on/off",
-        "Answer plain SPARQL GETs (a query, any result format but the HTML page) before the "
-        "web framework runs: the same checks, limits, bytes and headers, less CPU per query. "
-        "Off: every request goes through the app.",
+        "Answer plain SPARQL GETs and POSTs (a query, any result format but the HTML page) "
+        "before the web framework runs: the same checks, limits, bytes and headers, less CPU "
+        "per query. Off: every request goes through the app.",
     ),
     Setting(
         "doc_cache_max_bytes",

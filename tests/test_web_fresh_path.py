@@ -1,5 +1,5 @@
-"""web/fresh_path: a plain SPARQL GET answered without Flask gives the app's answer, byte for
-byte and header for header, in every result format; everything else (refusals, errors after
+"""web/fresh_path: a plain SPARQL GET or POST answered without Flask gives the app's answer,
+byte for byte and header for header, in every result format; everything else (refusals, errors after
 the run, truncated answers, the HTML page, conditional requests) is answered as the app does.
 
 Two real servers on the same build, one with the fresh path and one without
@@ -197,6 +197,118 @@ def test_the_page_description_and_conditional_requests_are_the_apps(servers) -> 
     assert again.headers["Server-Timing"].startswith("cache;")  # the result cache was filled
 
 
+FORM = "application/x-www-form-urlencoded"
+DIRECT = "application/sparql-query"
+
+
+def _post_same(
+    servers: tuple[ServerProcess, ServerProcess],
+    body: bytes | Iterator[bytes],
+    headers: dict[str, str],
+    target: str = "/sparql",
+) -> requests.Response:
+    """The same POST to both servers: the same status, bytes and headers."""
+    answers = []
+    chunks = None if isinstance(body, bytes) else list(body)  # sent chunked, to each server
+    for server in servers:
+        data = body if chunks is None else iter(chunks)
+        answers.append(
+            requests.post(
+                server.url + target,
+                data=data,
+                headers={"Accept-Encoding": "identity", **headers},
+                timeout=60,
+            )
+        )
+    ours, theirs = answers
+    assert ours.status_code == theirs.status_code, (ours.text[:300], theirs.text[:300])
+    assert ours.content == theirs.content
+    mine = {k.lower(): v for k, v in ours.headers.items() if k.lower() not in VOLATILE}
+    other = {k.lower(): v for k, v in theirs.headers.items() if k.lower() not in VOLATILE}
+    assert mine == other
+    return ours
+
+
+def _form(**fields: str) -> bytes:
+    return urlencode(fields).encode("ascii")
+
+
+@pytest.mark.parametrize(
+    ("body", "headers", "target", "status"),
+    [
+        (_form(query=SELECT_PLACES), {"Content-Type": FORM}, "/sparql", 200),
+        (
+            _form(query=SELECT_PLACES),
+            {"Content-Type": FORM + "; charset=UTF-8", "Accept": "text/csv"},
+            "/sparql",
+            200,
+        ),
+        (
+            _form(query=CONSTRUCT_PLACES),
+            {"Content-Type": FORM, "Accept": "text/turtle"},
+            "/sparql",
+            200,
+        ),
+        (ASK_RUSSIAN.encode(), {"Content-Type": DIRECT}, "/sparql", 200),
+        (SELECT_PLACES.encode(), {"Content-Type": DIRECT}, "/sparql/?format=xml", 200),
+        # Chunked: no Content-Length, the app reads it.
+        (iter([b"query=", quote(ASK_RUSSIAN).encode()]), {"Content-Type": FORM}, "/sparql", 200),
+        (_form(query=SELECT_PLACES), {"Content-Type": FORM + "; charset=latin-1"}, "/sparql", 400),
+        (b"query=%C3%28", {"Content-Type": FORM}, "/sparql", 400),
+        (_form(query=ASK_RUSSIAN) + b"&query=ASK%7B%7D", {"Content-Type": FORM}, "/sparql", 400),
+        (ASK_RUSSIAN.encode(), {"Content-Type": DIRECT}, _query_target(ASK_RUSSIAN), 400),
+        (b"format=json", {"Content-Type": FORM}, "/sparql", 400),  # no query
+        (_form(query=WORKER_REFUSES), {"Content-Type": FORM}, "/sparql", 400),
+        (
+            _form(query="SELECT * WHERE { ?s ?p ?o } #" + "Xocalı" * 400),
+            {"Content-Type": FORM},
+            "/sparql",
+            413,
+        ),
+        (_form(update="INSERT DATA { <a:b> <a:c> <a:d> }"), {"Content-Type": FORM}, "/sparql", 403),
+        (
+            b"INSERT DATA { <a:b> <a:c> <a:d> }",
+            {"Content-Type": "application/sparql-update"},
+            "/sparql",
+            403,
+        ),
+        (ASK_RUSSIAN.encode(), {"Content-Type": "text/plain"}, "/sparql", 415),
+        (_form(query=SELECT_PLACES), {"Content-Type": FORM, "Accept": "image/png"}, "/sparql", 406),
+    ],
+    ids=[
+        "form",
+        "form-charset-csv",
+        "form-construct",
+        "direct",
+        "direct-override",
+        "chunked",
+        "latin-1",
+        "not-utf8",
+        "two-queries",
+        "direct-and-url",
+        "no-query",
+        "worker-syntax",
+        "too-long",
+        "update",
+        "direct-update",
+        "plain-text",
+        "unacceptable",
+    ],
+)
+def test_a_post_is_the_apps_answer(servers, body, headers, target, status) -> None:
+    answer = _post_same(servers, body, headers, target)
+    assert answer.status_code == status, answer.text[:300]
+    if status == 200:
+        assert "ETag" not in answer.headers and "Cache-Control" not in answer.headers
+
+
+def test_a_truncated_post_answer_is_the_apps(servers) -> None:
+    query = f"SELECT ?s ?o WHERE {{ ?s <{LABEL}> ?o }} ORDER BY ?s ?o"
+    answer = _post_same(servers, _form(query=query), {"Content-Type": FORM})
+    assert answer.headers["X-SPARQL-Truncated"].startswith("true")
+    assert len(json.loads(answer.content)["results"]["bindings"]) == MAX_ROWS
+
+
 def test_a_plain_get_never_reaches_the_app_and_the_rest_does(sample_dist: Path, tmp_path) -> None:
     """The path under test is taken: the app behind it is called only for what it must answer."""
     from support import in_process_app
@@ -225,5 +337,52 @@ def test_a_plain_get_never_reaches_the_app_and_the_rest_does(sample_dist: Path, 
         ):
             assert client.get(target, headers=headers).status_code in (200, 400)
         assert len(reached) == 4
+        posted = client.post(
+            "/sparql",
+            data=_form(query=SELECT_PLACES),
+            content_type=FORM,
+            headers={"Accept": "text/csv"},
+        )
+        assert posted.status_code == 200 and "Xocalı" in posted.get_data(as_text=True)
+        direct = client.post("/sparql", data=ASK_RUSSIAN.encode(), content_type=DIRECT)
+        assert direct.status_code == 200 and direct.get_json()["boolean"] is True
+        assert len(reached) == 4  # neither reached the app
+        refused = client.post("/sparql", data=b"query=%C3%28", content_type=FORM)
+        assert refused.status_code == 400 and len(reached) == 5  # the app re-read the body
+    finally:
+        shutdown_all()
+
+
+def test_a_get_asked_again_is_written_once_for_its_replay(sample_dist: Path, tmp_path) -> None:
+    """The replay keeps a GET's answer: the result cache does not keep it as well (one disk
+    write behind the cache's lock, not two); a POST's answer is the result cache's."""
+    from support import in_process_app
+
+    from publisher.store.workers import shutdown_all
+
+    client = in_process_app(sample_dist, cache_dir=str(tmp_path)).test_client()
+
+    def entries(kind: str) -> int:
+        return sum(
+            1
+            for d in tmp_path.glob(f"builds/*/*/{kind}")
+            for f in d.iterdir()
+            if not f.name.startswith(".")
+        )
+
+    try:
+        target = _query_target(SELECT_PLACES)
+        timings = []
+        for _ in range(3):
+            answer = client.get(target, headers={"Accept": "text/csv"})
+            assert answer.status_code == 200 and "Xocalı" in answer.get_data(as_text=True)
+            timings.append(answer.headers["Server-Timing"].split(";")[0])
+        assert timings == ["query", "query", "replay"]
+        assert (entries("responses"), entries("sparql")) == (1, 0)
+        for _ in range(3):
+            posted = client.post("/sparql", data=_form(query=ASK_RUSSIAN), content_type=FORM)
+            assert posted.status_code == 200
+        assert posted.headers["Server-Timing"].startswith("cache;")
+        assert (entries("responses"), entries("sparql")) == (1, 1)
     finally:
         shutdown_all()

@@ -2,10 +2,13 @@
 
 Runs inside the query worker process, so that the web process does no heavy work.
 pyoxigraph serializes a whole result set and cannot be told to stop after N solutions, so
-the first solutions are read here and written as SPARQL TSV, whose terms are full N-Triples
-terms (every datatype and language written out, RDF 1.2 triple terms as ``<<( s p o )>>``),
-so TSV is lossless. TSV is answered as is; for the other formats the TSV is parsed back into a
-result set that pyoxigraph serializes in the requested format with its own writer.
+solutions are written by pyoxigraph as SPARQL TSV into a sink (`_TsvSink`) that counts rows and
+bytes and stops the writer, and the evaluation it pulls, once a limit is passed. TSV is
+lossless (terms in N-Triples syntax, RDF 1.2 triple terms as ``<<( s p o )>>``) and has one
+line per solution. TSV is answered as is; for the other formats the TSV is parsed back into a
+result set that pyoxigraph serializes in the requested format with its own writer. Reading the
+solutions one by one in Python instead cost a quarter of a range query's time (202 rows:
+15.0 ms against 11.7 ms, bench/serialize_cost.py).
 
 A cut is never silent: the caller gets `truncated` and `cut_by` (which limit: rows or bytes,
 for the HTTP headers) and, where the format has room for it, the body says so too
@@ -17,6 +20,7 @@ never sits whole in the worker's memory.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -132,11 +136,79 @@ def _read_lines(rows: Iterable[list[Term | None]], limits: _Limits) -> tuple[lis
     return lines, None
 
 
+class _Full(Exception):
+    """Raised from `_TsvSink.write` to stop pyoxigraph's writer (it passes the error on)."""
+
+
+class _TsvSink:
+    """Takes the TSV pyoxigraph writes, and stops it once a solution beyond `limits.rows` is
+    complete or the solutions' bytes pass `limits.bytes`: a huge result never sits whole here
+    (pyoxigraph writes in chunks of about 8 KiB)."""
+
+    def __init__(self, limits: _Limits, *, head_bytes: int) -> None:
+        self.chunks: list[bytes] = []
+        self.full = False
+        self._size = 0
+        self._newlines = 0
+        self._most_lines = limits.rows + 1  # the head line and the solutions allowed
+        self._most_bytes = limits.bytes + head_bytes
+
+    def write(self, data: bytes) -> int:
+        chunk = bytes(data)
+        self.chunks.append(chunk)
+        self._size += len(chunk)
+        self._newlines += chunk.count(b"\n")
+        if self._newlines > self._most_lines or self._size > self._most_bytes:
+            self.full = True
+            raise _Full
+        return len(chunk)
+
+    def flush(self) -> None:
+        pass
+
+
 def _solutions(result: ox.QuerySolutions, fmt: Format, limits: _Limits) -> Serialized:
-    variables = result.variables
-    names = tuple(v.value for v in variables)
-    lines, cut_by = _read_lines(([row[v] for v in variables] for row in result), limits)
+    names = tuple(v.value for v in result.variables)
+    head = ("\t".join("?" + n for n in names) + "\n").encode("utf-8")  # pyoxigraph's head line
+    sink = _TsvSink(limits, head_bytes=len(head))
+    with contextlib.suppress(_Full):  # the sink stopped the writer at a limit
+        result.serialize(sink, format=ox.QueryResultsFormat.TSV)
+    tsv = b"".join(sink.chunks)
+    assert tsv.startswith(head), (tsv[:100], head)
+    if not sink.full:
+        # Within both limits (the usual case): answer from the whole TSV, no line splitting.
+        rows = tsv.count(b"\n") - 1
+        body = _write_tsv(tsv, fmt)
+        if len(body) <= limits.bytes:
+            return Serialized(body, "solutions", rows, False, names)
+    lines, cut_by = _read_tsv_lines(tsv[len(head) :], limits, full=sink.full)
     return _from_tsv(names, lines, fmt, limits, cut_by=cut_by, kind="solutions")
+
+
+def _write_tsv(tsv: bytes, fmt: Format) -> bytes:
+    """A whole TSV result set in `fmt` (a results format, or SPARQL JSON for others)."""
+    if fmt.oxigraph == ox.QueryResultsFormat.TSV:
+        return tsv
+    table = ox.parse_query_results(tsv, ox.QueryResultsFormat.TSV)
+    assert isinstance(table, ox.QuerySolutions)
+    # XML formats raise NotXmlSafe rather than write broken XML.
+    return (fmt if fmt.family is Family.RESULTS else formats.SPARQL_JSON).write(table)
+
+
+def _read_tsv_lines(data: bytes, limits: _Limits, *, full: bool) -> tuple[list[str], str | None]:
+    """The whole solution lines of `data` (TSV without its head) within the limits, as
+    `_read_lines` keeps them; `full`: the sink stopped the writer, so more solutions follow."""
+    lines: list[str] = []
+    size = 0
+    for line in data.split(b"\n")[:-1]:  # the last piece is unfinished (or empty)
+        if len(lines) == limits.rows:
+            return lines, ROWS
+        size += len(line) + 1
+        if size > limits.bytes:
+            return lines, BYTES
+        lines.append(line.decode("utf-8") + "\n")
+    # Every whole line fits: the sink stopped inside the next one, which passes the bytes.
+    return lines, BYTES if full else None
 
 
 def _from_tsv(
@@ -150,14 +222,7 @@ def _from_tsv(
 ) -> Serialized:
     head = "\t".join("?" + n for n in names) + "\n"
     while True:
-        tsv = head + "".join(lines)
-        if fmt.oxigraph == ox.QueryResultsFormat.TSV:
-            body = tsv.encode("utf-8")  # what was read is already the answer
-        else:
-            table = ox.parse_query_results(tsv, ox.QueryResultsFormat.TSV)
-            assert isinstance(table, ox.QuerySolutions)
-            # XML formats raise NotXmlSafe rather than write broken XML.
-            body = (fmt if fmt.family is Family.RESULTS else formats.SPARQL_JSON).write(table)
+        body = _write_tsv((head + "".join(lines)).encode("utf-8"), fmt)
         if len(body) <= limits.bytes or not lines:
             break
         # Other formats are larger than TSV: keep fewer whole rows, in proportion.

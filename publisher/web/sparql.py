@@ -127,17 +127,23 @@ def format_override(values: tuple[str, ...], offered: tuple[Format, ...]) -> For
     return None
 
 
+# `negotiate`'s default: read the Accept header of the Flask request.
+FLASK_ACCEPT = object()
+
+
 def negotiate(
     overrides: tuple[str, ...],
     offered: tuple[Format, ...],
     what: str,
     *,
-    accept: str | None = None,
+    accept: str | object | None = FLASK_ACCEPT,
 ) -> Format:
     """Override, else Accept (``negotiation.choose``, as everywhere); 406 if nothing fits.
-    `accept`: the request's Accept header (default: the Flask request's)."""
-    if accept is None:
+    `accept`: the request's Accept header, None when it sent none (default: the Flask
+    request's)."""
+    if accept is FLASK_ACCEPT:
         accept = request.headers.get("Accept")
+    assert accept is None or isinstance(accept, str)
     fmt = format_override(overrides, offered) or choose(accept, offered)
     if fmt is None:
         raise NotAcceptable(
@@ -335,17 +341,19 @@ def _result_cache(state: ServedBuild) -> DiskCache:
 
 
 def answer_of(
-    state: ServedBuild, job: QueryJob, limits: QueryLimits, key: str
+    state: ServedBuild, job: QueryJob, limits: QueryLimits, key: str, *, replayed_up_to: int = 0
 ) -> tuple[QueryAnswer, bool]:
     """(answer, from the cache?): a complete answer is computed at most once per build while
-    it fits the cache; errors raise before anything is kept, truncated answers are not kept."""
+    it fits the cache; errors raise before anything is kept, truncated answers are not kept.
+    `replayed_up_to`: answers of at most so many bytes are not written here, because the
+    replay (web/fast_path.py) keeps this very request's answer: one disk write, not two."""
     cache = _result_cache(state)
     kept = cache.get(key)
     if kept is not None:
         header, _, body = kept.partition(b"\n")
         return QueryAnswer.from_header(json.loads(header), body), True
     answer = state.store.run(job, limits)
-    if not answer.truncated and cache.enabled:
+    if not answer.truncated and cache.enabled and len(answer.body) > replayed_up_to:
         header = {"rows": answer.rows, "elapsed_ms": answer.elapsed_ms}
         cache.put(key, json.dumps(header).encode("ascii") + b"\n" + answer.body)
     return answer, False
