@@ -3,6 +3,7 @@ file server, in one run, on the same data, with the same clients.
 
     .venv/bin/python bench/web_speed.py [--triples 20000] [--seconds 10] [--requests 5000]
         [--clients 4] [--crawl 0] [--skip virtuoso,nginx]
+    only the /doc/ part (steps 3 and 4): --skip virtuoso,oxigraph,mixes,lookups
 
 Data: the toy corpus (tests/corpus.py), built with `publisher build --no-validate`; the
 Oxigraph server loads the same N-Quads, Virtuoso bulk-loads them (tests/virtuoso_server.py).
@@ -356,7 +357,12 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=4, help="concurrent clients")
     parser.add_argument("--workers", type=int, default=2, help="publisher web processes")
     parser.add_argument("--crawl", type=int, default=0, help="resources crawled (0 = all)")
-    parser.add_argument("--skip", default="", help="comma list: virtuoso, nginx, oxigraph, mixes")
+    parser.add_argument(
+        "--skip",
+        default="",
+        help="comma list: virtuoso, nginx, oxigraph, mixes, lookups "
+        "(only the /doc/ part: --skip virtuoso,oxigraph,mixes,lookups)",
+    )
     options = parser.parse_args()
     skip = set(filter(None, options.skip.split(",")))
 
@@ -450,7 +456,9 @@ def main() -> None:
         docs: dict[tuple[str, str], dict] = {}
         lookup = f"SELECT ?label WHERE {{ <{BASE}id/entity/" + "{}" + f"> <{LABEL}> ?label }}"
         before, after = (quote(part, safe="") for part in lookup.split("{}"))
-        if not has_wrk:
+        if "lookups" in skip:
+            pass
+        elif not has_wrk:
             print("wrk: not installed (apt-get install wrk): point lookups skipped")
         else:
             for name, (port, path) in sparql.items():
