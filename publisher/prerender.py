@@ -70,6 +70,11 @@ def prerender(dist: Path, settings: Settings, *, limit: int | None) -> int:
     from publisher.web.disk_cache import for_build, render_digest
     from publisher.web.resources import prerendered_dir
 
+    if str(settings.store).startswith(("http://", "https://")):
+        # A remote store is loaded apart from the build: at this point it may still hold the
+        # previous data, and a description rendered from it would be stale.
+        log.info("not pre-rendering /doc/: the web tier reads a remote store")
+        return 0
     scratch = dist / SCRATCH
     overrides = {
         **dict(settings),
@@ -94,9 +99,10 @@ def prerender(dist: Path, settings: Settings, *, limit: int | None) -> int:
                 # spelling werkzeug adds (a body's links follow the path as the server gives it).
                 response = client.get(doc_url(document, fmt), environ_overrides=AS_SERVED)
                 response.close()
-                # 406: a term XML cannot carry (then the app says so on each request).
+                # Anything but a body (a 406 for a term XML cannot carry, say) is kept out and
+                # answered by the app on each request, as without pre-rendering.
                 if response.status_code not in (200, 406):
-                    raise RuntimeError(f"pre-rendering {document}: HTTP {response.status}")
+                    log.warning("not pre-rendered: %s (HTTP %s)", document, response.status)
         # The doc cache the app rendered into (the same memo web/resources.py uses).
         rendered = for_build(state, "doc", max_bytes=NO_BOUND).directory
         if not rendered.is_dir():
