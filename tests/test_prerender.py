@@ -184,6 +184,9 @@ def test_negotiation_head_and_304_are_the_same(
         "/doc/" + "x" * 4000 + ".ttl",
         "/doc/Xocal%C4%B1%2f..%2f..%2fbuild.json",
         "/doc/%D0%A5%D0%BE%D0%B4%D0%B6%D0%B0%D0%BB%D1%8B.ttl",
+        "/dumps/prerendered/doc",
+        "/dumps/..%2fprerendered%2fdoc",
+        "/prerendered/doc/",
     ],
 )
 def test_hostile_paths_get_the_same_answers(
