@@ -176,8 +176,8 @@ def _matches(if_none_match: str, etag: str) -> bool:
 def replayed(app: WSGIApp, switcher: BuildSwitcher) -> WSGIApp:
     """`app` behind the replay of the answers kept for the current build."""
 
-    # Every replay runs this: it is written for the fewest Python operations (a replay from
-    # memory is about as much CPU as granian's own WSGI call, bench/web_cpu.py).
+    # Every replay runs this: it is written for the fewest Python operations (what is left
+    # beside granian's own WSGI call: bench/doc_floor.py).
     def application(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         if environ.get("REQUEST_METHOD") != "GET" or not environ.get("PATH_INFO", "").startswith(
             PATHS
