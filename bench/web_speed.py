@@ -3,6 +3,9 @@ file server, in one run, on the same data, with the same clients.
 
     .venv/bin/python bench/web_speed.py [--triples 20000] [--seconds 10] [--requests 5000]
         [--clients 4] [--crawl 0] [--skip virtuoso,nginx]
+    only the /doc/ part (steps 3 and 4): --skip virtuoso,oxigraph,mixes,lookups
+    /doc/ variants rendered by the build (the first crawler pass then reads files):
+        --prerender build (every variant of every thing: for small --triples)
 
 Data: the toy corpus (tests/corpus.py), built with `publisher build --no-validate`; the
 Oxigraph server loads the same N-Quads, Virtuoso bulk-loads them (tests/virtuoso_server.py).
@@ -60,15 +63,18 @@ NTRIPLES = "application/n-triples"
 SHAPES = ("lookup", "range", "aggregate", "provenance", "construct")
 
 
-def build_toy_dist(work: Path, *, triples: int) -> Path:
-    """The toy corpus (tests/corpus.py) in work/data, built into work/dist without validation;
-    returns the corpus file. Every web bench serves this."""
+def build_toy_dist(work: Path, *, triples: int, prerender: str = "first-request") -> Path:
+    """The toy corpus (tests/corpus.py) in work/data, built into work/dist without validation
+    (`prerender`: the setting doc_prerender); returns the corpus file. Every web bench serves
+    this."""
     corpus = write_corpus(work / "data", triples=triples, base=BASE)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PUBLISHER_")}
+    env["PUBLISHER_DOC_PRERENDER"] = prerender
     subprocess.run(
         [sys.executable, "-m", "publisher", "build", "--data", str(work / "data"),
          "--out", str(work / "dist"), "--no-validate", "--base", BASE,
          "--ontology", "", "--shapes", ""],
-        cwd=ROOT, check=True, capture_output=True,
+        cwd=ROOT, check=True, capture_output=True, env=env,
     )  # fmt: skip
     return corpus
 
@@ -387,7 +393,10 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2, help="publisher web processes")
     parser.add_argument("--crawl", type=int, default=0, help="resources crawled (0 = all)")
     parser.add_argument(
-        "--skip", default="", help="comma list: virtuoso, nginx, oxigraph, mixes, lookups, docs"
+        "--skip",
+        default="",
+        help="comma list: virtuoso, nginx, oxigraph, mixes, lookups, docs "
+        "(only the /doc/ part: --skip virtuoso,oxigraph,mixes,lookups)",
     )
     parser.add_argument("--mixes", default="repeated,fresh", help="which mixes (comma list)")
     parser.add_argument(
@@ -395,6 +404,12 @@ def main() -> None:
         default="",
         help="a source tree of the publisher (e.g. `git archive` of an older commit) served "
         "too, as `before`, with the same settings: a before/after in one run",
+    )
+    parser.add_argument(
+        "--prerender",
+        default="first-request",
+        help="the build's doc_prerender (build: every /doc/ variant rendered by the build, "
+        "so the first crawler pass reads files; for small --triples)",
     )
     options = parser.parse_args()
     skip = set(filter(None, options.skip.split(",")))
@@ -406,9 +421,10 @@ def main() -> None:
     try:
         entities = -(-options.triples // TRIPLES_PER_ENTITY)
         started = time.perf_counter()
-        corpus = build_toy_dist(work, triples=options.triples)
+        corpus = build_toy_dist(work, triples=options.triples, prerender=options.prerender)
         print(f"corpus: {options.triples} triples, {entities} entities ({corpus})")
-        print(f"publisher build: {time.perf_counter() - started:.1f} s")
+        print(f"publisher build: {time.perf_counter() - started:.1f} s "
+              f"(doc_prerender={options.prerender})")  # fmt: skip
         engine = ox.Store.read_only(str(work / "dist" / "store"))
 
         sparql: dict[str, tuple[int, str]] = {}  # server -> (port, path)

@@ -54,6 +54,7 @@ def build(no_validate: bool, full: bool, **options: Any) -> None:
     files changed and nothing else did, the build is incremental: the previous store plus
     the changed files' delta, validated and written out as a full build would."""
     from publisher.dataset.pipeline import build_dataset
+    from publisher.prerender import prerender_hook
     from publisher.progress import build_progress
 
     settings = _settings(**options)
@@ -61,7 +62,13 @@ def build(no_validate: bool, full: bool, **options: Any) -> None:
     try:
         # Bars on stderr when it is a terminal; nothing in logs, pipes and tests.
         with build_progress() as progress:
-            built = build_dataset(settings, check=not no_validate, progress=progress, full=full)
+            built = build_dataset(
+                settings,
+                check=not no_validate,
+                progress=progress,
+                full=full,
+                before_swap=prerender_hook(settings),
+            )
     except PublisherError as error:
         _fail(error)
     elapsed = time.perf_counter() - started

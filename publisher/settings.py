@@ -214,6 +214,25 @@ SETTINGS: tuple[Setting, ...] = (
         "as files (each rendered at most once while it fits; 0 disables it).",
     ),
     Setting(
+        "doc_prerender",
+        "first-request",
+        "mode",
+        "When /doc/ variants are rendered: `first-request` (each when first asked, then kept "
+        "in the doc cache), `build` (every description in every format at build time, into "
+        "dist/prerendered/, served as files from the first request), `auto` (`build` when the "
+        "dataset describes at most `doc_prerender_max_resources` things, else `first-request`). "
+        "Variants not rendered at build (other Accept-Language, a proxy's path prefix, serving "
+        "with other rendering settings than the build's) render on first request.",
+    ),
+    Setting(
+        "doc_prerender_max_resources",
+        5_000,
+        "resources",
+        "With `doc_prerender` = `auto`: the most described things (/doc/ pages) a build "
+        "pre-renders; a larger dataset renders on first request (the build renders about "
+        "50-100 descriptions a second per format).",
+    ),
+    Setting(
         "html_max_rows",
         2_000,
         "statements",

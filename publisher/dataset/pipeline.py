@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import shutil
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
@@ -83,7 +83,12 @@ class Built:
 
 
 def build_dataset(
-    settings: Settings, *, check: bool = True, progress: Progress = SILENT, full: bool = False
+    settings: Settings,
+    *,
+    check: bool = True,
+    progress: Progress = SILENT,
+    full: bool = False,
+    before_swap: Callable[[Path], object] | None = None,
 ) -> Built:
     """Build dist/; raise ValidationFailed (dist/ untouched) when the data breaks the shapes.
     `progress` draws bars for the long steps (build_progress() on a terminal). Incremental
@@ -92,7 +97,9 @@ def build_dataset(
     reason = "a full build was asked for"
     if not full:
         try:
-            return _build_incrementally(settings, check=check, progress=progress, cache=cache)
+            return _build_incrementally(
+                settings, check=check, progress=progress, cache=cache, before_swap=before_swap
+            )
         except incremental.NotIncremental as why:
             reason = str(why)
     loaded = load(settings, progress=progress)
@@ -110,6 +117,7 @@ def build_dataset(
             settings=settings,
             progress=progress,
             pieces_dir=pieces,
+            before_swap=before_swap,
         )
     except BaseException:
         shutil.rmtree(pieces, ignore_errors=True)
@@ -121,7 +129,12 @@ def build_dataset(
 
 
 def _build_incrementally(
-    settings: Settings, *, check: bool, progress: Progress, cache: Path
+    settings: Settings,
+    *,
+    check: bool,
+    progress: Progress,
+    cache: Path,
+    before_swap: Callable[[Path], object] | None = None,
 ) -> Built:
     """The previous build's store plus the delta, validated, written, swapped."""
     plan = incremental.plan(settings, cache)
@@ -188,6 +201,7 @@ def _build_incrementally(
             updated=updated,
             staging=staging,
             pieces_dir=pieces,
+            before_swap=before_swap,
         )
     except BaseException:
         wait([search_copy])  # it writes into staging

@@ -127,9 +127,11 @@ def publish(
     updated: UpdatedStore | None = None,
     staging: Path | None = None,
     pieces_dir: Path,
+    before_swap: Callable[[Path], object] | None = None,
 ) -> BuildInfo:
     """Write a complete dist/ aside, then swap it in place of `out`. With `updated`,
-    `staging` exists and holds the store (dataset.store) already."""
+    `staging` exists and holds the store (dataset.store) already. `before_swap` runs on the
+    complete staging directory (publisher/prerender.py adds the rendered /doc/ variants)."""
     out = out.resolve()
     if staging is None:
         staging = staging_dir(out)
@@ -144,6 +146,8 @@ def publish(
             updated=updated,
             pieces_dir=pieces_dir,
         )
+        if before_swap is not None:
+            before_swap(staging)
         _swap_into_place(staging, out)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)

@@ -16,6 +16,7 @@ import atexit
 import sys
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from multiprocessing import util as multiprocessing_util
@@ -31,32 +32,54 @@ MAX_BUFFERED = 512
 class AccessLog:
     def __init__(self, stream: TextIO | None = None) -> None:
         self._stream = stream
-        self._lines: list[str] = []
-        self._lock = threading.Lock()
+        # A request appends its fields (deque.append is atomic: no lock on the request's
+        # path); the line is formatted when written, off the request's thread.
+        self._pending: deque[tuple[float, Any, Any, Any, Any, int | str, float]] = deque()
+        self._lock = threading.Lock()  # one writer at a time, lines in order
         self._second = -1
         self._stamp = ""
         self._writer: threading.Thread | None = None
         self._tz = datetime.now().astimezone().tzinfo
+        # The wall clock from the monotonic one read per request (one clock call instead of
+        # two); the log shows seconds, far coarser than the drift between them.
+        self._wall_offset = time.time() - time.perf_counter()
 
-    def add(self, environ: dict[str, Any], status: int, started: float, elapsed_s: float) -> None:
+    def add(
+        self, environ: dict[str, Any], status: int | str, started: float, elapsed_s: float
+    ) -> None:
+        """`status` as an int or as the WSGI status line ("200 OK")."""
+        pending = self._pending
+        pending.append(
+            (
+                started,
+                environ.get("REMOTE_ADDR", "-"),
+                environ.get("REQUEST_METHOD"),
+                environ.get("PATH_INFO"),
+                environ.get("SERVER_PROTOCOL"),
+                status,
+                elapsed_s,
+            )
+        )
+        if self._writer is None:  # started in the process that serves (after a fork)
+            with self._lock:
+                if self._writer is None:
+                    self._start_writer()
+        if len(pending) >= MAX_BUFFERED:
+            self.flush()
+
+    def _line(self, fields: tuple[float, Any, Any, Any, Any, int | str, float]) -> str:
+        started, remote, method, path, protocol, status, elapsed_s = fields
         second = int(started)
-        if second != self._second:  # a race here formats the same second twice: harmless
+        if second != self._second:
             self._stamp = datetime.fromtimestamp(second, tz=self._tz).strftime(
                 "%Y-%m-%d %H:%M:%S %z"
             )
             self._second = second
-        line = (
-            f'[{self._stamp}] {environ.get("REMOTE_ADDR", "-")} - "{environ.get("REQUEST_METHOD")} '
-            f'{environ.get("PATH_INFO")} {environ.get("SERVER_PROTOCOL")}" {status} '
+        code = status if isinstance(status, int) else status[:3]
+        return (
+            f'[{self._stamp}] {remote} - "{method} {path} {protocol}" {code} '
             f"{elapsed_s * 1000:.3f}\n"
         )
-        with self._lock:
-            self._lines.append(line)
-            full = len(self._lines) >= MAX_BUFFERED
-            if self._writer is None:  # started in the process that serves (after a fork)
-                self._start_writer()
-        if full:
-            self.flush()
 
     def _start_writer(self) -> None:
         self._writer = threading.Thread(target=self._write_on, name="access-log", daemon=True)
@@ -72,27 +95,31 @@ class AccessLog:
 
     def flush(self) -> None:
         with self._lock:
-            lines, self._lines = self._lines, []
-        if lines:
-            stream = self._stream or sys.stdout
-            stream.write("".join(lines))
-            stream.flush()
+            pending = self._pending
+            lines = [self._line(pending.popleft()) for _ in range(len(pending))]
+            if lines:
+                stream = self._stream or sys.stdout
+                stream.write("".join(lines))
+                stream.flush()
 
 
 def logged(app: WSGIApp, log: AccessLog) -> WSGIApp:
     """`app`, each request written to `log` once the app has answered it."""
+    clock = time.perf_counter
+    offset = log._wall_offset
 
     def application(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
-        started, clock = time.time(), time.perf_counter()
-        seen = [500]
+        started = clock()
+        seen: list[str] = []
 
         def remember(status: str, headers: list[tuple[str, str]], *exc_info: Any) -> Any:
-            seen[0] = int(status[:3])
+            seen.append(status)
             return start_response(status, headers, *exc_info)
 
         try:
             return app(environ, remember)
         finally:
-            log.add(environ, seen[0], started, time.perf_counter() - clock)
+            # The last status given (after an error, start_response is called again).
+            log.add(environ, seen[-1] if seen else 500, started + offset, clock() - started)
 
     return application

@@ -28,9 +28,9 @@ import re
 import shutil
 import threading
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from publisher.dist import cache_root
 
@@ -219,6 +219,36 @@ def settings_digest(state: ServedBuild) -> str:
     apart: what they render may differ. The processes of one server share their settings."""
     values = json.dumps(sorted(state.settings.items()), default=str, ensure_ascii=False)
     return hashlib.sha256(values.encode("utf-8")).hexdigest()[:16]
+
+
+# Settings that change no rendered /doc/ body: where things are, how the server runs, its
+# caches' sizes, the SPARQL endpoint's limits, the build's own steps. Every other setting (the
+# base, titles, licence, row limits, compression threshold...) is in `render_digest`, so a body
+# rendered under other values is never taken for this server's.
+NOT_RENDERED = frozenset(
+    {
+        "ontology_dir", "data_dir", "shapes_dir", "dist_dir", "cache_dir",
+        "validation_engine", "validation_workers",
+        "host", "port", "workers", "threads", "access_log", "header_timeout_ms",
+        "resource_cache_entries", "page_cache_max_bytes", "sparql_cache_max_bytes",
+        "sparql_cache_max_age_s", "response_cache_max_bytes", "replay_memory_max_bytes",
+        "sparql_fresh_path", "doc_cache_max_bytes", "reload_check_ms",
+        "sparql_time_limit_ms", "sparql_memory_limit_mb", "sparql_max_rows",
+        "sparql_max_query_length", "sparql_max_body_bytes", "sparql_max_query_tokens",
+        "sparql_max_nesting_depth", "sparql_max_response_bytes", "sparql_workers",
+        "sparql_queue_timeout_ms", "sparql_reserved_workers", "sparql_reserved_time_limit_ms",
+        "fragments_page_size", "fragments_count_limit", "search_max_limit",
+        "reconcile_max_queries", "doc_prerender", "doc_prerender_max_resources",
+    }
+)  # fmt: skip
+
+
+def render_digest(settings: Mapping[str, Any]) -> str:
+    """The settings a rendered /doc/ body may depend on, hashed: the build's pre-rendered
+    bodies (dist/prerendered/doc/<digest>/) serve only a server whose digest is the same."""
+    values = sorted((k, v) for k, v in settings.items() if k not in NOT_RENDERED)
+    text = json.dumps(values, default=str, ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
 def for_build(state: ServedBuild, kind: str, *, max_bytes: int, min_uses: int = 1) -> DiskCache:

@@ -69,12 +69,13 @@ StartResponse = Callable[..., Any]
 WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 
 
+KEY_FIELDS = ("PATH_INFO", "QUERY_STRING", *KEY_HEADERS)
+
+
 def request_key(environ: dict[str, Any]) -> str:
     """The parts joined by NUL, which no WSGI header or path carries (PEP 3333 strings come
     from the request line and headers, where the HTTP parser refuses NUL)."""
-    parts = [environ.get("PATH_INFO", ""), environ.get("QUERY_STRING", "")]
-    parts += [environ.get(name, "") for name in KEY_HEADERS]
-    return "\0".join(parts)
+    return "\0".join([environ.get(name, "") for name in KEY_FIELDS])
 
 
 def _cache(state: ServedBuild) -> DiskCache:
@@ -123,11 +124,15 @@ class HotReplays:
         return len(self._kept)
 
     def get(self, key: str) -> Kept | None:
-        with self._lock:
-            kept = self._kept.get(key)
-            if kept is not None:
+        # No lock: under the GIL each OrderedDict call is atomic, and an entry `put` drops
+        # meanwhile is only not moved (the KeyError). The lock orders the writers.
+        kept = self._kept.get(key)
+        if kept is not None:
+            try:  # noqa: SIM105 (contextlib.suppress costs a context manager per replay)
                 self._kept.move_to_end(key)
-            return kept
+            except KeyError:
+                pass
+        return kept
 
     def put(self, key: str, kept: Kept) -> None:
         size = kept.size + len(key)
@@ -150,6 +155,16 @@ def _hot(state: ServedBuild) -> HotReplays:
     )
 
 
+def _lane(state: ServedBuild) -> tuple[DiskCache, HotReplays] | None:
+    """The build's disk cache and hot replays, looked up once per build and process (a
+    request pays one dictionary lookup for both); None when the cache is off."""
+    lane = state.extras.get("fast_path:lane", False)
+    if lane is False:
+        cache = _cache(state)
+        lane = state.extras["fast_path:lane"] = (cache, _hot(state)) if cache.enabled else None
+    return lane
+
+
 def _matches(if_none_match: str, etag: str) -> bool:
     """Weak comparison (RFC 9110 §8.8.3.2), as werkzeug's make_conditional does."""
     if if_none_match.strip() == "*":
@@ -161,20 +176,21 @@ def _matches(if_none_match: str, etag: str) -> bool:
 def replayed(app: WSGIApp, switcher: BuildSwitcher) -> WSGIApp:
     """`app` behind the replay of the answers kept for the current build."""
 
+    # Every replay runs this: it is written for the fewest Python operations (what is left
+    # beside granian's own WSGI call: bench/doc_floor.py).
     def application(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
-        path = environ.get("PATH_INFO", "")
-        if (
-            environ.get("REQUEST_METHOD") != "GET"
-            or not path.startswith(PATHS)
-            or any(name in environ for name in APP_ONLY)
+        if environ.get("REQUEST_METHOD") != "GET" or not environ.get("PATH_INFO", "").startswith(
+            PATHS
         ):
             return app(environ, start_response)
-        state = switcher.get()
-        cache = _cache(state)
-        if not cache.enabled:
+        for name in APP_ONLY:
+            if name in environ:
+                return app(environ, start_response)
+        lane = _lane(switcher.get())
+        if lane is None:
             return app(environ, start_response)
-        key = request_key(environ)
-        hot = _hot(state)
+        cache, hot = lane
+        key = "\0".join([environ.get(name, "") for name in KEY_FIELDS])  # request_key
         kept = hot.get(key)
         if kept is None:
             entry = cache.get(key)

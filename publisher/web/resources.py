@@ -12,6 +12,7 @@ import gzip
 import json
 import os
 from dataclasses import replace
+from pathlib import Path
 
 import pyoxigraph as ox
 from flask import Blueprint, Response, request
@@ -24,7 +25,7 @@ from publisher.negotiation import choose
 from publisher.web.cache import rendered_cache
 from publisher.web.compression import accepts_gzip, compressible_type
 from publisher.web.describe import file_quads
-from publisher.web.disk_cache import DiskCache, for_build
+from publisher.web.disk_cache import DiskCache, for_build, render_digest
 from publisher.web.errors import BadRequest, NotAcceptable, NotFound
 from publisher.web.http import cached
 from publisher.web.labels import languages_key, preferred_languages
@@ -93,6 +94,28 @@ def _files(state: ServedBuild) -> DiskCache:
 
 
 GZIPPED = "\0gzip"  # the key suffix of a variant's gzip-compressed copy
+PRERENDERED = (
+    "prerendered/doc"  # in dist/: the variants the build rendered (publisher/prerender.py)
+)
+
+
+def prerendered_dir(dist: os.PathLike[str] | str, digest: str) -> str:
+    return os.path.join(dist, PRERENDERED, digest)
+
+
+def _prerendered(state: ServedBuild) -> DiskCache | None:
+    """The variants the build rendered with this server's rendering settings, read-only (the
+    build wrote them as this cache's entries: the same keys, bodies and gzip copies); None
+    when the build rendered none, or rendered them under other settings."""
+
+    def make() -> DiskCache | None:
+        directory = prerendered_dir(state.dist, render_digest(state.settings))
+        if not os.path.isdir(directory):
+            return None
+        # Never written to by the server (the bound only marks it enabled).
+        return DiskCache(Path(directory), max_bytes=1)
+
+    return state.memo("resources:prerendered", make)
 
 
 def _keep(files: DiskCache, key: str, body: bytes, fmt: Format) -> bool:
@@ -166,6 +189,8 @@ def serve(target: Target) -> Response:
     files = _files(state)
     file_key = json.dumps([request.script_root, *key], ensure_ascii=False)
     response = _file_response(files, file_key, fmt)
+    if response is None and (prerendered := _prerendered(state)) is not None:
+        response = _file_response(prerendered, file_key, fmt)
     if response is None:
         alternates = [(f, _url(target.variant(f))) for f in formats.RESOURCE_FORMATS]
         context = RenderContext(state, languages, alternates)

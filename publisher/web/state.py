@@ -144,9 +144,11 @@ class BuildSwitcher:
         self._lock = threading.Lock()
         self._checked = time.monotonic()
         self._rejected: tuple[int, int] | None = None  # the stamp of a bad build, not retried
+        # Read once: every request calls get(), and a setting is read through __getattr__.
+        self._interval = settings.reload_check_ms / 1000
 
     def get(self) -> ServedBuild:
-        interval = self.settings.reload_check_ms / 1000
+        interval = self._interval
         if interval > 0 and time.monotonic() - self._checked >= interval:
             self._refresh()
         return self.current
