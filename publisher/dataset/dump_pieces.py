@@ -191,6 +191,10 @@ class Rendered:
     stats: PieceStats
 
 
+# Formats whose piece is its canonical text as it is (sorted lines, one statement each).
+LINE_FORMATS = (formats.N_TRIPLES, formats.N_QUADS)
+
+
 def render_piece(key: str, lines: bytes, *, base: str) -> Rendered:
     """A piece in every dump format (a named piece only in those that carry graphs), from its
     canonical text; and its statistics."""
@@ -203,6 +207,12 @@ def render_piece(key: str, lines: bytes, *, base: str) -> Rendered:
     stats = _stats(store, named=named, base=base)
     for fmt in formats.DUMP_FORMATS:
         if named and not fmt.supports_datasets:
+            continue
+        if fmt in LINE_FORMATS:
+            # The canonical text is already this format's lines (a default piece's triples
+            # are N-Quads lines of the default graph too): no store dump needed.
+            if lines:
+                members[fmt.name] = gzip_bytes(lines)
             continue
         body = fmt.write(store, prefixes=prefixes(base), base=base)
         if fmt is formats.RDF_XML and lines:
