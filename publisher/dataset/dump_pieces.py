@@ -24,6 +24,7 @@ several blocks (one per piece that holds some of its quads), which both formats 
 
 from __future__ import annotations
 
+import functools
 import gzip
 import hashlib
 import json
@@ -223,11 +224,17 @@ def render_piece(key: str, lines: bytes, *, base: str) -> Rendered:
     return Rendered(key, members, problem, stats)
 
 
+@functools.lru_cache(maxsize=4096)
+def _predicate_problem(predicate: str) -> str | None:
+    # Every piece has the same few dozen predicates: checked once each, not once per piece.
+    return xmlsafe.predicate_problem(ox.NamedNode(predicate))
+
+
 def _rdf_xml_problem(store: ox.Store, body: bytes, *, predicates: Iterable[str]) -> str | None:
     """Why this piece cannot be RDF/XML, or None: the distinct predicates, then the bytes;
     only a failure walks the triples to name the term."""
     for predicate in predicates:
-        if problem := xmlsafe.predicate_problem(ox.NamedNode(predicate)):
+        if problem := _predicate_problem(predicate):
             return problem
     if xmlsafe.has_forbidden_bytes(body):
         return xmlsafe.rdf_xml_problem(store.quads_for_pattern(None, None, None, ox.DefaultGraph()))
