@@ -668,9 +668,12 @@ def load_statistics(directory: Path) -> tuple[Statistics, dict[str, PieceStats]]
     return statistics_from_json(values["statistics"]), pieces
 
 
-def _term(token: str) -> ox.NamedNode | ox.BlankNode:
+def _term(token: str) -> ox.NamedNode | ox.BlankNode | ox.Literal:
     if token.startswith("_:"):
         return ox.BlankNode(token[2:])
+    if token.startswith('"'):  # a class that is a literal (data built without the shapes)
+        line = f"<x:s> <x:p> {token} .".encode()
+        return next(iter(ox.parse(line, format=ox.RdfFormat.N_TRIPLES))).object
     return ox.NamedNode(token[1:-1])
 
 
@@ -748,6 +751,30 @@ def updated_statistics(
             if n > 0
         ],
         examples=[ox.NamedNode(e) for e in merged_examples(all_after.values())],
+    )
+
+
+def statistics_from_pieces(
+    piece_stats: dict[str, PieceStats], *, objects: int
+) -> Statistics | None:
+    """A full build's statistics, summed from its pieces' (as an incremental build updates
+    them) and the number of distinct objects (which pieces cannot sum: an object spans
+    pieces). None when a class is a literal: the sum orders only IRIs and blank nodes as
+    SPARQL does (void_statistics then)."""
+    if any(c.startswith('"') for piece in piece_stats.values() for c in piece.classes):
+        return None
+    empty = Statistics(
+        subjects=0,
+        properties=0,
+        objects=0,
+        entities=0,
+        classes=[],
+        property_triples=[],
+        graph_triples=[],
+        examples=[],
+    )
+    return updated_statistics(
+        empty, before={}, after=piece_stats, all_after=piece_stats, objects_delta=objects
     )
 
 
