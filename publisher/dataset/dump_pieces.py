@@ -55,8 +55,8 @@ EXAMPLES = 5
 # between two builds while its content did not, about one test run in five; intel/isa-l#140
 # asks whether it is deterministic), and a dump's bytes, checksums and build id must be a
 # function of its content. zlib releases
-# the GIL, so pieces still compress in parallel threads. A piece's canonical text, which is
-# never published, stays with ISA-L.
+# the GIL, so pieces still compress in parallel threads. A piece's kept canonical text is its
+# N-Quads member (the same bytes); only an empty piece's is written by ISA-L.
 MEMBER_LEVEL = 1
 LINES_LEVEL = 2
 
@@ -190,6 +190,7 @@ class Rendered:
     members: dict[str, bytes]  # format name -> gzip member (absent: the piece is empty)
     rdf_xml_problem: str | None
     stats: PieceStats
+    lines_member: bytes = b""  # the canonical text, gzipped (empty: the piece is empty)
 
 
 # Formats whose piece is its canonical text as it is (sorted lines, one statement each).
@@ -206,14 +207,16 @@ def render_piece(key: str, lines: bytes, *, base: str) -> Rendered:
     members: dict[str, bytes] = {}
     problem = None
     stats = _stats(store, named=named, base=base)
+    # The canonical text is already the lines of N-Triples and N-Quads (a default piece's
+    # triples are N-Quads lines of the default graph too): compressed once, it is their member
+    # (and the piece's kept text), no store dump needed.
+    lines_member = gzip_bytes(lines) if lines else b""
     for fmt in formats.DUMP_FORMATS:
         if named and not fmt.supports_datasets:
             continue
         if fmt in LINE_FORMATS:
-            # The canonical text is already this format's lines (a default piece's triples
-            # are N-Quads lines of the default graph too): no store dump needed.
-            if lines:
-                members[fmt.name] = gzip_bytes(lines)
+            if lines_member:
+                members[fmt.name] = lines_member
             continue
         body = fmt.write(store, prefixes=prefixes(base), base=base)
         if fmt is formats.RDF_XML and lines:
@@ -221,7 +224,7 @@ def render_piece(key: str, lines: bytes, *, base: str) -> Rendered:
         inner = _strip(fmt, body) if lines else b""
         if inner:
             members[fmt.name] = gzip_bytes(inner)
-    return Rendered(key, members, problem, stats)
+    return Rendered(key, members, problem, stats, lines_member)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -279,7 +282,8 @@ def _file(directory: Path, key: str, name: str) -> Path:
 def write_piece(directory: Path, lines: bytes, rendered: Rendered) -> None:
     """A piece's files: its canonical text and a member per format."""
     directory.mkdir(parents=True, exist_ok=True)
-    _file(directory, rendered.key, LINES_FILE).write_bytes(_gzip_lines(lines))
+    kept = rendered.lines_member or _gzip_lines(lines)
+    _file(directory, rendered.key, LINES_FILE).write_bytes(kept)
     for name, member in rendered.members.items():
         _file(directory, rendered.key, f"{name}.gz").write_bytes(member)
     if rendered.rdf_xml_problem:
