@@ -123,9 +123,11 @@ def publish(
     updated: UpdatedStore | None = None,
     staging: Path | None = None,
     pieces_dir: Path,
+    union: tuple[int, int] | None = None,
 ) -> BuildInfo:
     """Write a complete dist/ aside, then swap it in place of `out`. With `updated`,
-    `staging` exists and holds the store (dataset.store) already."""
+    `staging` exists and holds the store (dataset.store) already. `union`: a full build's
+    union is in the store already (store_union gave these counts)."""
     out = out.resolve()
     if staging is None:
         staging = staging_dir(out)
@@ -139,6 +141,7 @@ def publish(
             progress=progress,
             updated=updated,
             pieces_dir=pieces_dir,
+            union=union,
         )
         _swap_into_place(staging, out)
     except BaseException:
@@ -162,6 +165,7 @@ def _write_dist(
     progress: Progress = SILENT,
     updated: UpdatedStore | None = None,
     pieces_dir: Path,
+    union: tuple[int, int] | None = None,
 ) -> BuildInfo:
     """Every file of dist/ into `target`; the dumps' pieces into `pieces_dir` (a full build
     writes them all; an incremental one has written the changed ones already).
@@ -177,11 +181,11 @@ def _write_dist(
     moment = build_time()
     graphs = len(dataset.graph_names())
     if updated is None:
-        quads = len(store)  # the named graphs' quads, before the union joins them
-        with progress.step("union", total=1) as advance:
-            store_union_in_rust(store)
-            advance(1)
-        triples = len(store) - quads
+        if union is None:
+            with progress.step("union", total=1) as advance:
+                union = store_union(store)
+                advance(1)
+        quads, triples = union
     else:
         quads, triples = updated.quads, updated.triples
     _write_ontology(store, target=target, base=base)
@@ -327,6 +331,14 @@ def _write_store(store: ox.Store, *, target: Path) -> None:
     disk_store.flush()
     disk_store.optimize()
     del disk_store
+
+
+def store_union(store: ox.Store) -> tuple[int, int]:
+    """The union into the default graph (store_union_in_rust); the quads of the named graphs
+    and the triples of the union."""
+    quads = len(store)  # the named graphs' quads, before the union joins them
+    store_union_in_rust(store)
+    return quads, len(store) - quads
 
 
 def store_union_in_rust(store: ox.Store) -> None:
