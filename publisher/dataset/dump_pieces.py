@@ -439,7 +439,7 @@ def write_all(
     texts = split_by_home(union, homes.subject_home, fallback=ONTOLOGY_HOME, spread=homes.spread)
     del union
     pieces = {key: sorted_lines(texts.pop(key)) for key in sorted(texts)}
-    stats = render_and_write(pieces, directory=directory, base=base, workers=workers)
+    stats = render_and_write(pieces, directory=directory, base=base, workers=workers, consume=True)
     del pieces
     named: dict[str, list[bytes]] = defaultdict(list)
     for graph in store.named_graphs():
@@ -456,18 +456,28 @@ def write_all(
                 home = homes.in_graph(graph.value, subject)
                 named[named_key(home, subject, homes.spread)].append(line)
     pieces = {key: sorted_lines(b"\n".join(named.pop(key)).split(b"\n")) for key in sorted(named)}
-    stats.update(render_and_write(pieces, directory=directory, base=base, workers=workers))
+    stats.update(
+        render_and_write(pieces, directory=directory, base=base, workers=workers, consume=True)
+    )
     return stats
 
 
 def render_and_write(
-    pieces: dict[str, bytes], *, directory: Path, base: str, workers: int = 4
+    pieces: dict[str, bytes],
+    *,
+    directory: Path,
+    base: str,
+    workers: int = 4,
+    consume: bool = False,
 ) -> dict[str, PieceStats]:
+    """Render and write every piece; `consume`: take each text out of `pieces` once written
+    (a full build's texts are the whole store's: memory shrinks as the pieces are done)."""
     directory.mkdir(parents=True, exist_ok=True)
 
     def one(key: str) -> PieceStats:
-        rendered = render_piece(key, pieces[key], base=base)
-        write_piece(directory, pieces[key], rendered)
+        lines = pieces.pop(key) if consume else pieces[key]
+        rendered = render_piece(key, lines, base=base)
+        write_piece(directory, lines, rendered)
         return rendered.stats
 
     keys = sorted(pieces)
