@@ -112,3 +112,50 @@ def test_shapes_resolve_relative_iris_and_relative_prefix_declarations(tmp_path:
     assert namespaces == {BASE + "def/", "http://example.com/"}  # absolute ones are kept
     targets = {t.object.value for t in triples if t.predicate.value == sh + "targetClass"}
     assert targets == {BASE + "def/Place"}
+
+
+def test_the_overlapped_load_gives_what_loading_file_by_file_gives(tmp_path: Path) -> None:
+    """load_dataset reads dataset files in Python while a thread loads the store; the store,
+    the graphs' files, the subjects noted and the files' order are those of loading each file
+    in turn (load_file), with files of every kind mixed in: Turtle, a TriG file with triples
+    outside any graph, blank nodes, and the data's own languages."""
+    from source_corpus import write_corpus
+
+    from publisher.dataset.load import Dataset, load_file
+
+    data = tmp_path / "data"
+    write_corpus(data, docs=4, seed=7)
+    write(data / "b-turtle.ttl", '<id/x> <def/name> "Xocalı"@az .\n')
+    write(
+        data / "c-default.trig",
+        '<id/y> <def/name> "Ходжалы"@ru .\n<graph/c> { <id/y> <def/p> [ <def/q> "1" ] . }\n',
+    )
+    write(data / "d-blank.trig", '<graph/d> { _:b <def/name> "Xocalı" . <id/z> <def/p> _:b . }\n')
+    dataset = load_dataset(base=BASE, ontology_dir=None, data_dir=data)
+    one_by_one = Dataset(base=BASE, store=ox.Store())
+    for path in rdf_files(data):
+        load_file(path, base=BASE, into=one_by_one)
+
+    def named(store: ox.Store) -> set:  # blank nodes as the parser names them, per load
+        return {tuple(str(t) if not isinstance(t, ox.BlankNode) else "_" for t in q) for q in store}
+
+    assert len(dataset.store) == len(one_by_one.store)
+    assert named(dataset.store) == named(one_by_one.store)
+    assert dataset.files == one_by_one.files
+    assert dict(dataset.graph_files) == dict(one_by_one.graph_files)
+    assert {
+        path: {g: {s for s in subjects if not s.startswith("_:")} for g, subjects in by.items()}
+        for path, by in dataset.file_subjects.items()
+    } == {
+        path: {g: {s for s in subjects if not s.startswith("_:")} for g, subjects in by.items()}
+        for path, by in one_by_one.file_subjects.items()
+    }
+
+
+def test_a_broken_file_among_many_is_named(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    for i in range(80):  # more than the loads the thread may have pending
+        write(data / f"doc-{i:03d}.trig", f'<graph/d{i}> {{ <id/{i}> <def/name> "Xocalı" . }}\n')
+    write(data / "doc-050.trig", '<graph/d50> { <id/50> <def/name> "Ходжалы" ')
+    with pytest.raises(BuildError, match=r"doc-050\.trig"):
+        load_dataset(base=BASE, ontology_dir=None, data_dir=data)

@@ -135,3 +135,32 @@ def test_predicate_check_agrees_with_an_xml_parser(predicate: str, writable: boo
     assert (xmlsafe.rdf_xml_problem(triples) is None) is writable
     if writable:
         well_formed(ox.serialize(triples, format=ox.RdfFormat.RDF_XML))
+
+
+def test_the_fast_byte_scan_agrees_with_the_xml_character_rule() -> None:
+    """has_forbidden_bytes (a translate-and-find prefilter, then the regex) says what the
+    XML 1.0 Char production says, for every byte alone, inside text, and after EF BF."""
+    documents = [
+        document
+        for byte in range(256)
+        for document in (
+            bytes([byte]),
+            "Xocalı ".encode() + bytes([byte]) + " Ходжалы".encode(),
+            b"\xef\xbf" + bytes([byte]),
+        )
+    ]
+    for document in documents:
+        try:
+            text = document.decode("utf-8")
+        except UnicodeDecodeError:
+            continue  # the dumps are UTF-8: only decodable documents are asked
+        forbidden = any(
+            not (
+                c in "\t\n\r"
+                or "\x20" <= c <= "\ud7ff"
+                or "\ue000" <= c <= "\ufffd"
+                or c > "\uffff"
+            )
+            for c in text
+        )
+        assert xmlsafe.has_forbidden_bytes(document) is forbidden, document

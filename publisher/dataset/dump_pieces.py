@@ -24,6 +24,7 @@ several blocks (one per piece that holds some of its quads), which both formats 
 
 from __future__ import annotations
 
+import functools
 import gzip
 import hashlib
 import json
@@ -58,8 +59,8 @@ EXAMPLES = 5
 # between two builds while its content did not, about one test run in five; intel/isa-l#140
 # asks whether it is deterministic), and a dump's bytes, checksums and build id must be a
 # function of its content. zlib releases
-# the GIL, so pieces still compress in parallel threads. A piece's canonical text, which is
-# never published, stays with ISA-L.
+# the GIL, so pieces still compress in parallel threads. A piece's kept canonical text is its
+# N-Quads member (the same bytes); only an empty piece's is written by ISA-L.
 MEMBER_LEVEL = 1
 LINES_LEVEL = 2
 
@@ -194,6 +195,11 @@ class Rendered:
     plains: dict[str, bytes]  # format name -> the member's decoded bytes
     rdf_xml_problem: str | None
     stats: PieceStats
+    lines_member: bytes = b""  # the canonical text, gzipped (empty: the piece is empty)
+
+
+# Formats whose piece is its canonical text as it is (sorted lines, one statement each).
+LINE_FORMATS = (formats.N_TRIPLES, formats.N_QUADS)
 
 
 def render_piece(key: str, lines: bytes, *, base: str) -> Rendered:
@@ -207,8 +213,16 @@ def render_piece(key: str, lines: bytes, *, base: str) -> Rendered:
     plains: dict[str, bytes] = {}
     problem = None
     stats = _stats(store, named=named, base=base)
+    # The canonical text is already the lines of N-Triples and N-Quads (a default piece's
+    # triples are N-Quads lines of the default graph too): compressed once, it is their member
+    # (and the piece's kept text), no store dump needed.
+    lines_member = gzip_bytes(lines) if lines else b""
     for fmt in formats.DUMP_FORMATS:
         if named and not fmt.supports_datasets:
+            continue
+        if fmt in LINE_FORMATS:
+            if lines_member:
+                members[fmt.name], plains[fmt.name] = lines_member, lines
             continue
         body = fmt.write(store, prefixes=prefixes(base), base=base)
         if fmt is formats.RDF_XML and lines:
@@ -217,14 +231,20 @@ def render_piece(key: str, lines: bytes, *, base: str) -> Rendered:
         if inner:
             members[fmt.name] = gzip_bytes(inner)
             plains[fmt.name] = inner
-    return Rendered(key, members, plains, problem, stats)
+    return Rendered(key, members, plains, problem, stats, lines_member)
+
+
+@functools.lru_cache(maxsize=4096)
+def _predicate_problem(predicate: str) -> str | None:
+    # Every piece has the same few dozen predicates: checked once each, not once per piece.
+    return xmlsafe.predicate_problem(ox.NamedNode(predicate))
 
 
 def _rdf_xml_problem(store: ox.Store, body: bytes, *, predicates: Iterable[str]) -> str | None:
     """Why this piece cannot be RDF/XML, or None: the distinct predicates, then the bytes;
     only a failure walks the triples to name the term."""
     for predicate in predicates:
-        if problem := xmlsafe.predicate_problem(ox.NamedNode(predicate)):
+        if problem := _predicate_problem(predicate):
             return problem
     if xmlsafe.has_forbidden_bytes(body):
         return xmlsafe.rdf_xml_problem(store.quads_for_pattern(None, None, None, ox.DefaultGraph()))
@@ -277,16 +297,24 @@ def write_piece(directory: Path, lines: bytes, rendered: Rendered) -> None:
     build hashes every dump's decoded bytes again, and reading them costs a quarter of
     decoding the members (which was most of an incremental build's time at 10k documents)."""
     directory.mkdir(parents=True, exist_ok=True)
-    sections = [(LINES_SECTION, _gzip_lines(lines))]
+    sections = [(LINES_SECTION, rendered.lines_member or _gzip_lines(lines))]
     for name, member in rendered.members.items():
         sections += [(f"{name}.gz", member), (name, rendered.plains[name])]
-    offsets, at = {}, 0
+    # The same bytes are one section under several names (the line formats' member is the
+    # kept text; their decoded bytes are the lines).
+    offsets: dict[str, list[int]] = {}
+    placed: dict[int, list[int]] = {}
+    written: list[bytes] = []
+    at = 0
     for name, body in sections:
-        offsets[name] = [at, len(body)]
-        at += len(body)
+        if id(body) not in placed:
+            placed[id(body)] = [at, len(body)]
+            written.append(body)
+            at += len(body)
+        offsets[name] = placed[id(body)]
     with _file(directory, rendered.key, PIECE_FILE).open("wb") as stream:
         stream.write(json.dumps(offsets, sort_keys=True).encode() + b"\n")
-        for _name, body in sections:
+        for body in written:
             stream.write(body)
     if rendered.rdf_xml_problem:
         _file(directory, rendered.key, PROBLEM_FILE).write_text(
@@ -570,7 +598,7 @@ def write_all(
     texts = split_by_home(union, homes.subject_home, fallback=ONTOLOGY_HOME, spread=homes.spread)
     del union
     pieces = {key: sorted_lines(texts.pop(key)) for key in sorted(texts)}
-    stats = render_and_write(pieces, directory=directory, base=base, workers=workers)
+    stats = render_and_write(pieces, directory=directory, base=base, workers=workers, consume=True)
     del pieces
     named: dict[str, list[bytes]] = defaultdict(list)
     for graph in store.named_graphs():
@@ -587,18 +615,28 @@ def write_all(
                 home = homes.in_graph(graph.value, subject)
                 named[named_key(home, subject, homes.spread)].append(line)
     pieces = {key: sorted_lines(b"\n".join(named.pop(key)).split(b"\n")) for key in sorted(named)}
-    stats.update(render_and_write(pieces, directory=directory, base=base, workers=workers))
+    stats.update(
+        render_and_write(pieces, directory=directory, base=base, workers=workers, consume=True)
+    )
     return stats
 
 
 def render_and_write(
-    pieces: dict[str, bytes], *, directory: Path, base: str, workers: int = 4
+    pieces: dict[str, bytes],
+    *,
+    directory: Path,
+    base: str,
+    workers: int = 4,
+    consume: bool = False,
 ) -> dict[str, PieceStats]:
+    """Render and write every piece; `consume`: take each text out of `pieces` once written
+    (a full build's texts are the whole store's: memory shrinks as the pieces are done)."""
     directory.mkdir(parents=True, exist_ok=True)
 
     def one(key: str) -> PieceStats:
-        rendered = render_piece(key, pieces[key], base=base)
-        write_piece(directory, pieces[key], rendered)
+        lines = pieces.pop(key) if consume else pieces[key]
+        rendered = render_piece(key, lines, base=base)
+        write_piece(directory, lines, rendered)
         return rendered.stats
 
     keys = sorted(pieces)
@@ -803,9 +841,12 @@ def load_statistics(directory: Path) -> tuple[Statistics, dict[str, PieceStats]]
     return statistics_from_json(values["statistics"]), pieces
 
 
-def _term(token: str) -> ox.NamedNode | ox.BlankNode:
+def _term(token: str) -> ox.NamedNode | ox.BlankNode | ox.Literal:
     if token.startswith("_:"):
         return ox.BlankNode(token[2:])
+    if token.startswith('"'):  # a class that is a literal (data built without the shapes)
+        line = f"<x:s> <x:p> {token} .".encode()
+        return next(iter(ox.parse(line, format=ox.RdfFormat.N_TRIPLES))).object
     return ox.NamedNode(token[1:-1])
 
 
@@ -883,6 +924,30 @@ def updated_statistics(
             if n > 0
         ],
         examples=[ox.NamedNode(e) for e in merged_examples(all_after.values())],
+    )
+
+
+def statistics_from_pieces(
+    piece_stats: dict[str, PieceStats], *, objects: int
+) -> Statistics | None:
+    """A full build's statistics, summed from its pieces' (as an incremental build updates
+    them) and the number of distinct objects (which pieces cannot sum: an object spans
+    pieces). None when a class is a literal: the sum orders only IRIs and blank nodes as
+    SPARQL does (void_statistics then)."""
+    if any(c.startswith('"') for piece in piece_stats.values() for c in piece.classes):
+        return None
+    empty = Statistics(
+        subjects=0,
+        properties=0,
+        objects=0,
+        entities=0,
+        classes=[],
+        property_triples=[],
+        graph_triples=[],
+        examples=[],
+    )
+    return updated_statistics(
+        empty, before={}, after=piece_stats, all_after=piece_stats, objects_delta=objects
     )
 
 

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import os
 import re
-from collections import defaultdict
+from collections import defaultdict, deque
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urljoin
@@ -132,14 +133,23 @@ def _parse(path: Path, *, base: str):
         raise BuildError(f"{path}: cannot parse as {rdf_format.name}: {error}") from error
 
 
-def load_file(path: Path, *, base: str, into: Dataset, default_graph: str | None = None) -> None:
+def load_file(
+    path: Path,
+    *,
+    base: str,
+    into: Dataset,
+    default_graph: str | None = None,
+    noted: bool = False,
+) -> None:
     """Parse one file into the dataset's store (the parser and store are Rust: no Python
     loop over the quads of a triple format). Triples outside a named graph land in the
-    file's fallback graph; `default_graph` forces every quad of the file into one graph."""
+    file's fallback graph; `default_graph` forces every quad of the file into one graph.
+    `noted`: the file is in `into.files` already."""
     rdf_format = AUTHORING_FORMATS[path.suffix.lower()]
     fallback = ox.NamedNode(base + (default_graph or f"graph/{slugify(path.stem)}"))
     store = into.store
-    into.files.append((path, default_graph))
+    if not noted:
+        into.files.append((path, default_graph))
     if default_graph is not None and rdf_format.supports_datasets:
         # Rare (a TriG ontology file): every quad re-homed, one by one.
         quads = [
@@ -208,11 +218,67 @@ def load_dataset(
     data_files = rdf_files(data_dir)
     if not data_files:
         raise BuildError(f"no RDF files in {data_dir} (extensions: {', '.join(AUTHORING_FORMATS)})")
-    for path in data_files:
-        load_file(path, base=base, into=dataset)
-        if progress is not None:
-            progress(1)
+    # A dataset-format file is read in Python anyway (for its graphs and subjects) while the
+    # store, in a thread of its own, loads the file read before: Store.load runs in Rust
+    # without the GIL, so the two overlap on two cores. A file the thread cannot take (a
+    # triple format, a big file, triples outside a named graph) is loaded afterwards, in
+    # order, as before; `dataset.files` keeps the files' order.
+    later: list[Path] = []
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="load") as loader:
+        pending: deque[Future[None]] = deque()
+        for path in data_files:
+            job = _load_in_background(path, base=base, into=dataset, loader=loader)
+            if job is None:
+                dataset.files.append((path, None))
+                later.append(path)
+            else:
+                pending.append(job)
+                while len(pending) > _PENDING_LOADS:  # bounds the file bodies held
+                    pending.popleft().result()
+            if progress is not None:
+                progress(1)
+        for job in pending:
+            job.result()
+    for path in later:
+        load_file(path, base=base, into=dataset, noted=True)
     return dataset
+
+
+_PENDING_LOADS = 64
+
+
+def _load_in_background(
+    path: Path, *, base: str, into: Dataset, loader: ThreadPoolExecutor
+) -> Future[None] | None:
+    """Note a dataset-format file's graphs and subjects, and have `loader` put it in the
+    store; None (nothing done) when load_file must take it."""
+    rdf_format = AUTHORING_FORMATS[path.suffix.lower()]
+    if not rdf_format.supports_datasets or path.stat().st_size > BULK_LOAD_BYTES:
+        return None
+    data = path.read_bytes()
+    subjects: dict[str, set[str]] = defaultdict(set)
+    try:
+        for quad in ox.parse(data, format=rdf_format, base_iri=base):
+            graph = quad.graph_name
+            if isinstance(graph, ox.DefaultGraph):
+                return None  # its default graph is re-homed by load_file
+            subjects[graph.value].add(str(quad.subject))
+    except (SyntaxError, ValueError) as error:
+        raise BuildError(f"{path}: cannot parse as {rdf_format.name}: {error}") from error
+    into.files.append((path, None))
+    into.file_subjects[path] = subjects
+    for name in subjects:
+        into.graph_files[name].add(path)
+    return loader.submit(_load_bytes, into.store, data, rdf_format=rdf_format, base=base, path=path)
+
+
+def _load_bytes(
+    store: ox.Store, data: bytes, *, rdf_format: ox.RdfFormat, base: str, path: Path
+) -> None:
+    try:
+        store.load(data, format=rdf_format, base_iri=base)
+    except (SyntaxError, ValueError, OSError) as error:  # parsed once already: unlikely
+        raise BuildError(f"{path}: cannot parse as {rdf_format.name}: {error}") from error
 
 
 SH_NAMESPACE = "http://www.w3.org/ns/shacl#namespace"

@@ -12,7 +12,13 @@ import pyoxigraph as ox
 
 from publisher.dataset import dump_pieces, incremental
 from publisher.dataset.load import Dataset, load_dataset, load_shapes
-from publisher.dataset.publish import BuildInfo, UpdatedStore, publish, staging_dir
+from publisher.dataset.publish import (
+    BuildInfo,
+    UpdatedStore,
+    publish,
+    staging_dir,
+    store_union,
+)
 from publisher.dataset.validate import Report, validate_dataset
 from publisher.dataset.void import Statistics
 from publisher.dist import STORE_DIR, cache_root
@@ -103,11 +109,7 @@ def build_dataset(
         except incremental.NotIncremental as why:
             reason = str(why)
     loaded = load(settings, progress=progress)
-    report = None
-    if check and loaded.shapes:
-        report = validate(settings, loaded, progress=progress)
-        if not report.conforms:
-            raise ValidationFailed(report.text(), findings=report.findings)
+    report, union = _validate_beside_the_union(settings, loaded, check=check, progress=progress)
     pieces = incremental.new_pieces_dir(cache)
     try:
         info = publish(
@@ -118,6 +120,7 @@ def build_dataset(
             progress=progress,
             pieces_dir=pieces,
             before_swap=before_swap,
+            union=union,
         )
     except BaseException:
         shutil.rmtree(pieces, ignore_errors=True)
@@ -126,6 +129,24 @@ def build_dataset(
         settings, loaded.dataset, info, cache, pieces=pieces, validated=report is not None
     )
     return Built(info=info, report=report, changed_files=None, full_because=reason)
+
+
+def _validate_beside_the_union(
+    settings: Settings, loaded: Loaded, *, check: bool, progress: Progress
+) -> tuple[Report | None, tuple[int, int]]:
+    """A full build's gate, while a thread writes the union default graph into the store (a
+    SPARQL update, single-threaded in Rust without the GIL: 14.5 s at 10,000 documents). The
+    gate reads only named graphs, and its workers are processes: the update fills the core
+    they leave idle. Raises ValidationFailed (once the update is done) when the gate fails."""
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="union") as side:
+        union = side.submit(store_union, loaded.dataset.store)
+        report = None
+        if check and loaded.shapes:
+            report = validate(settings, loaded, progress=progress)
+        counts = union.result()
+    if report is not None and not report.conforms:
+        raise ValidationFailed(report.text(), findings=report.findings)
+    return report, counts
 
 
 def _build_incrementally(
