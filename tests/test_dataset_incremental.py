@@ -407,3 +407,46 @@ def test_unchanged_files_are_known_by_their_size_and_time(corpus: Path, tmp_path
     assert incremental.plan(settings, cache).changed == sorted(
         [f"sources/{fresh.name}", f"sources/{quiet.name}"]
     )
+
+
+def test_a_dump_resumes_after_its_unchanged_pieces(corpus: Path, tmp_path: Path) -> None:
+    """A dump assembled again starts as a copy of the previous one up to its first piece that
+    is not the same file, its checksums resumed from there: the same bytes and checksums as
+    a dump assembled from nothing, whichever piece changed."""
+    dist = tmp_path / "dist"
+    settings = settings_for(corpus, dist)
+    directory = incremental.incremental_dir(cache_root(settings.dist_dir, settings.cache_dir))
+    pieces = directory / incremental.Manifest.read(directory).pieces
+    sums = dict(
+        reversed(line.split("  ", 1)) for line in (dist / "SHA256SUMS").read_text().splitlines()
+    )
+    keys = dump_pieces.piece_keys(pieces)
+    for changed in (None, keys[0], keys[len(keys) // 2], keys[-1]):
+        if changed is not None:  # the same bytes in a new file: a piece rendered again
+            path = pieces / f"{changed}.{dump_pieces.PIECE_FILE}"
+            shutil.copyfile(path, path.with_suffix(".new"))
+            os.replace(path.with_suffix(".new"), path)
+        target = tmp_path / f"again-{changed}"
+        target.mkdir()
+        dumps = dump_pieces.assemble(
+            pieces, target=target, base=BASE, left_out=set(), previous=pieces, previous_dumps=dist
+        )
+        for dump in dumps:
+            assert (target / dump.name).read_bytes() == (dist / dump.name).read_bytes()
+            assert dump.gz_sha256 == sums[dump.name], (changed, dump.name)
+            plain = gzip.decompress((target / dump.name).read_bytes())
+            assert dump.plain_sha256 == hashlib.sha256(plain).hexdigest()
+            assert dump.plain_size == len(plain)
+    # The prefix really is the previous dump's bytes (here made unreadable on purpose).
+    fake = tmp_path / "fake"
+    fake.mkdir()
+    for fmt in formats.DUMP_FORMATS:
+        name = formats.dump_name(fmt)
+        (fake / name).write_bytes(b"\0" * (dist / name).stat().st_size)
+    target = tmp_path / "from-fake"
+    target.mkdir()
+    dump_pieces.assemble(
+        pieces, target=target, base=BASE, left_out=set(), previous=pieces, previous_dumps=fake
+    )
+    nquads = (target / formats.dump_name(formats.N_QUADS)).read_bytes()
+    assert nquads.startswith(b"\0" * 64) and nquads != (dist / "dataset.nq.gz").read_bytes()

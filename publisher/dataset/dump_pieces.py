@@ -35,6 +35,7 @@ from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 import pyoxigraph as ox
 from isal import igzip
@@ -322,14 +323,19 @@ def write_piece(directory: Path, lines: bytes, rendered: Rendered) -> None:
         )
 
 
-def read_sections(directory: Path, key: str, names: Iterable[str]) -> dict[str, bytes]:
-    """Sections of a piece's file (absent ones left out; no file: none)."""
+def read_sections(
+    directory: Path, key: str, names: Iterable[str], *, only_check: bool = False
+) -> dict[str, bytes]:
+    """Sections of a piece's file (absent ones left out; no file: none). `only_check`: which
+    of them the file has, their values left empty."""
     try:
         stream = _file(directory, key, PIECE_FILE).open("rb")
     except FileNotFoundError:
         return {}
     with stream:
         offsets = json.loads(stream.readline())
+        if only_check:
+            return {name: b"" for name in names if name in offsets}
         start = stream.tell()
         found = {}
         for name in names:
@@ -389,10 +395,13 @@ def assemble(
     base: str,
     left_out: set[str],
     previous: Path | None = None,
+    previous_dumps: Path | None = None,
 ) -> list[AssembledDump]:
     """Every dump into `target`, from the pieces in `directory` (a thread per format: file
-    reads and hashing release the GIL). `previous`: the previous build's pieces directory,
-    whose checksum chains let the dumps' checksums resume after the unchanged pieces."""
+    reads, copies and hashing release the GIL). `previous`: the previous build's pieces
+    directory, `previous_dumps`: the directory of the dumps it made; a dump then starts as a
+    copy of the previous one's bytes up to its first changed piece, its checksums resumed
+    from there (the chain, below)."""
     keys = piece_keys(directory)
     framing = frames(base)
     wanted = [f for f in formats.DUMP_FORMATS if f.name not in left_out]
@@ -406,18 +415,22 @@ def assemble(
                     frame=framing[fmt.name],
                     target=target,
                     previous=_read_chain(previous, fmt) if previous is not None else [],
+                    previous_dump=previous_dumps / formats.dump_name(fmt)
+                    if previous_dumps is not None
+                    else None,
                 ),
                 wanted,
             )
         )
 
 
-# A dump's checksum chain: after its header and after each piece, the piece's identity and
-# the SHA-256 states of the decoded and of the gzip bytes so far. The next build's dump is
-# the same up to its first piece that is not the same file (an unchanged piece is a hard link
-# to the previous build's: same inode, size and time), so its checksums resume from there
-# (resumable_sha256). Written in the pieces directory of every build.
-_LINK = struct.Struct(f"<4sQQQQ{STATE_BYTES}s{STATE_BYTES}s")
+# A dump's checksum chain: after its header and after each piece, the piece's identity, the
+# dump's size so far (gzip and decoded) and the SHA-256 states of both. The next build's dump
+# is the same up to its first piece that is not the same file (an unchanged piece is a hard
+# link to the previous build's: same inode, size and time): that prefix is copied from the
+# previous dump, and the checksums resume after it (resumable_sha256). Written in the pieces
+# directory of every build.
+_LINK = struct.Struct(f"<4sQQQQQ{STATE_BYTES}s{STATE_BYTES}s")
 _HEADER_KEY = "head"
 
 
@@ -425,6 +438,7 @@ _HEADER_KEY = "head"
 class _Link:
     key: str
     identity: tuple[int, int, int]  # the piece file's inode, size, mtime (header: zeros)
+    gz_size: int
     plain_size: int
     plain_state: bytes
     gz_state: bytes
@@ -441,17 +455,26 @@ def _read_chain(directory: Path, fmt: formats.Format) -> list[_Link]:
         data = _chain_path(directory, fmt).read_bytes()
     except FileNotFoundError:
         return []
-    links = []
-    for key, ino, size, mtime, plain_size, plain_state, gz_state in _LINK.iter_unpack(data):
-        links.append(_Link(key.decode(), (ino, size, mtime), plain_size, plain_state, gz_state))
-    return links
+    if len(data) % _LINK.size:
+        return []  # not a chain this code wrote: hash the dump whole
+    return [
+        _Link(key.decode(), (ino, size, mtime), gz_size, plain_size, plain_state, gz_state)
+        for key, ino, size, mtime, gz_size, plain_size, plain_state, gz_state in (
+            _LINK.iter_unpack(data)
+        )
+    ]
 
 
 def _write_chain(directory: Path, fmt: formats.Format, links: list[_Link]) -> None:
     _chain_path(directory, fmt).write_bytes(
         b"".join(
             _LINK.pack(
-                link.key.encode(), *link.identity, link.plain_size, link.plain_state, link.gz_state
+                link.key.encode(),
+                *link.identity,
+                link.gz_size,
+                link.plain_size,
+                link.plain_state,
+                link.gz_state,
             )
             for link in links
         )
@@ -463,6 +486,54 @@ def _identity(directory: Path, key: str) -> tuple[int, int, int]:
     return (status.st_ino, status.st_size, status.st_mtime_ns)
 
 
+def _unchanged_prefix(
+    fmt: formats.Format,
+    *,
+    directory: Path,
+    keys: list[str],
+    frame: Frame,
+    previous: list[_Link],
+) -> tuple[list[_Link], int]:
+    """The previous chain's links that still hold (the header's, then the pieces' up to the
+    first one that is not the same file in the same place), and the index in `keys` where
+    the dump starts to differ. A piece without this format is in no chain: skipped."""
+    links: list[_Link] = []
+    if frame.header:
+        if not previous or previous[0].key != _HEADER_KEY:
+            return [], 0
+        links.append(previous[0])
+    for index, key in enumerate(keys):
+        link = previous[len(links)] if len(links) < len(previous) else None
+        if link is not None and link.key == key and link.identity == _identity(directory, key):
+            links.append(link)
+            continue
+        if not read_sections(directory, key, [f"{fmt.name}.gz"], only_check=True):
+            continue
+        return links, index
+    return links, len(keys)
+
+
+def _copy_prefix(source: Path, out: BinaryIO, length: int) -> bool:
+    """The first `length` bytes of `source` onto `out`, in the kernel; False when `source`
+    is not there, or shorter."""
+    try:
+        stream = source.open("rb")
+    except FileNotFoundError:
+        return False
+    with stream:
+        if os.fstat(stream.fileno()).st_size < length:
+            return False
+        out.flush()
+        copied = 0
+        while copied < length:
+            done = os.copy_file_range(stream.fileno(), out.fileno(), length - copied)
+            if done == 0:
+                return False
+            copied += done
+        out.seek(copied)
+    return True
+
+
 def _assemble_one(
     fmt: formats.Format,
     *,
@@ -471,78 +542,71 @@ def _assemble_one(
     frame: Frame,
     target: Path,
     previous: list[_Link],
+    previous_dump: Path | None,
 ) -> AssembledDump:
     name = formats.dump_name(fmt)
     resumable = resumable_sha256.available()
     make = resumable_sha256.Sha256 if resumable else hashlib.sha256
-    gz_digest, plain_digest, plain_size = make(), make(), 0
+    gz_digest, plain_digest, gz_size, plain_size = make(), make(), 0, 0
     chain: list[_Link] = []
-    # While the pieces are the previous build's, in the same places, their bytes are written
-    # but not hashed: the previous chain holds the states after them.
-    matched: _Link | None = None
-    resuming = bool(previous)
-
-    def stop_resuming() -> None:
-        nonlocal resuming, gz_digest, plain_digest, plain_size
-        if resuming and matched is not None:
-            gz_digest = resumable_sha256.Sha256(matched.gz_state)
-            plain_digest = resumable_sha256.Sha256(matched.plain_state)
-            plain_size = matched.plain_size
-        resuming = False
-
-    first = True
+    rest = keys
     with (target / name).open("wb") as out:
+        if previous and previous_dump is not None:
+            kept, start = _unchanged_prefix(
+                fmt, directory=directory, keys=keys, frame=frame, previous=previous
+            )
+            if kept and _copy_prefix(previous_dump, out, kept[-1].gz_size):
+                last = kept[-1]
+                gz_digest = resumable_sha256.Sha256(last.gz_state)
+                plain_digest = resumable_sha256.Sha256(last.plain_state)
+                gz_size, plain_size = last.gz_size, last.plain_size
+                chain, rest = kept, keys[start:]
+            else:
+                out.seek(0)
+                out.truncate()
 
-        def put(
-            key: str, identity: tuple[int, int, int], member: bytes, plain: bytes | None
-        ) -> None:
-            nonlocal plain_size, matched
+        def put(key: str, identity: tuple[int, int, int], member: bytes, plain: bytes) -> None:
+            nonlocal gz_size, plain_size
             out.write(member)
-            position = len(chain)
-            if resuming:
-                link = previous[position] if position < len(previous) else None
-                if link is not None and (link.key, link.identity) == (key, identity):
-                    matched = link
-                    chain.append(link)
-                    return
-                stop_resuming()
-            if plain is None:
-                plain = _plain(directory, key, fmt, first_json=False)
             gz_digest.update(member)
             plain_digest.update(plain)
+            gz_size += len(member)
             plain_size += len(plain)
             if resumable:
                 chain.append(
-                    _Link(key, identity, plain_size, plain_digest.state(), gz_digest.state())
+                    _Link(
+                        key,
+                        identity,
+                        gz_size,
+                        plain_size,
+                        plain_digest.state(),
+                        gz_digest.state(),
+                    )
                 )
 
-        if frame.header:
+        if frame.header and not chain:
             put(_HEADER_KEY, (0, 0, 0), gzip_bytes(frame.header), frame.header)
-        for key in keys:
-            sections = read_sections(directory, key, [f"{fmt.name}.gz"])
+        # The first piece of the JSON-LD dump has no comma before it.
+        first = len(chain) <= (1 if frame.header else 0)
+        for key in rest:
+            sections = read_sections(directory, key, [f"{fmt.name}.gz", fmt.name])
             if not sections:
                 continue
-            member, plain = sections[f"{fmt.name}.gz"], None
+            member, plain = sections[f"{fmt.name}.gz"], sections[fmt.name]
             if first and fmt is formats.JSON_LD:
-                plain = _plain(directory, key, fmt, first_json=True)
+                plain = plain[1:]
                 member = gzip_bytes(plain)
             first = False
             put(key, _identity(directory, key), member, plain)
-        stop_resuming()
         if frame.footer:
-            gz_digest.update(footer := gzip_bytes(frame.footer))
+            footer = gzip_bytes(frame.footer)
             out.write(footer)
+            gz_digest.update(footer)
             plain_digest.update(frame.footer)
             plain_size += len(frame.footer)
     if resumable:
         _write_chain(directory, fmt, chain)
     return AssembledDump(name, gz_digest.hexdigest(), plain_size, plain_digest.hexdigest())
-
-
-def _plain(directory: Path, key: str, fmt: formats.Format, *, first_json: bool) -> bytes:
-    plain = read_sections(directory, key, [fmt.name])[fmt.name]
-    # The first piece of the JSON-LD dump has no comma before it.
-    return plain[1:] if first_json else plain
 
 
 # --- statistics from pieces --------------------------------------------------------------

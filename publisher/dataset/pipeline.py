@@ -212,6 +212,7 @@ def _build_incrementally(
             statistics=statistics,
             search_copy=search_copy,
             previous_pieces=incremental.incremental_dir(cache) / plan.manifest.pieces,
+            previous_dumps=out,
         )
         info = publish(
             dataset,

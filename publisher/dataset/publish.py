@@ -114,8 +114,10 @@ class UpdatedStore:
     statistics: Statistics  # of the updated store
     # A copy of previous_search, being made while the build validates (or None: copy it then)
     search_copy: Future[Path] | None = None
-    # The previous build's dump pieces: the dumps' checksums resume after the unchanged ones
+    # The previous build's dump pieces, and its dist/: a dump starts as a copy of the previous
+    # one up to its first changed piece, its checksums resumed from there
     previous_pieces: Path | None = None
+    previous_dumps: Path | None = None
 
 
 def publish(
@@ -249,6 +251,7 @@ def _write_dist(
                 target=target,
                 base=base,
                 previous=updated.previous_pieces,
+                previous_dumps=updated.previous_dumps,
             )
             tasks += [search, pieces]
         for task in tasks:
@@ -331,7 +334,12 @@ def _full_statistics(
 
 
 def _assemble_dumps(
-    pieces: Path, *, target: Path, base: str, previous: Path | None = None
+    pieces: Path,
+    *,
+    target: Path,
+    base: str,
+    previous: Path | None = None,
+    previous_dumps: Path | None = None,
 ) -> WrittenDumps:
     left_out: set[str] = set()
     if problems := dump_pieces.rdf_xml_problems(pieces):
@@ -340,7 +348,12 @@ def _assemble_dumps(
         left_out.add(formats.RDF_XML.name)
     return WrittenDumps(
         dump_pieces.assemble(
-            pieces, target=target, base=base, left_out=left_out, previous=previous
+            pieces,
+            target=target,
+            base=base,
+            left_out=left_out,
+            previous=previous,
+            previous_dumps=previous_dumps,
         ),
         {},
     )
