@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Callable, Collection
-from concurrent.futures import ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -53,9 +53,11 @@ def validate(
     *,
     progress: Progress = SILENT,
     changed_files: Collection[Path] | None = None,
+    workers: int | None = None,
 ) -> Report:
     """`changed_files`: the files added, edited or deleted since the last validation with the
-    same cache (see validate_dataset); None validates as if nothing were known."""
+    same cache (see validate_dataset); None validates as if nothing were known. `workers`:
+    instead of the setting validation_workers (1: in this process, no pool)."""
     loaded = loaded or load(settings, progress=progress)
     shared_graphs = settings.shared_graphs.split()
     shared = {settings.base_uri + graph for graph in shared_graphs}
@@ -67,7 +69,7 @@ def validate(
             shared_graphs=shared_graphs,
             root=Path.cwd(),
             engine=settings.validation_engine,
-            workers=settings.validation_workers,
+            workers=settings.validation_workers if workers is None else workers,
             cache_dir=cache_root(settings.dist_dir, settings.cache_dir),
             progress=advance,
             changed_files=changed_files,
@@ -144,8 +146,8 @@ def _validate_beside_the_union(
         if check and loaded.shapes:
             report = validate(settings, loaded, progress=progress)
         counts = union.result()
-    if report is not None and not report.conforms:
-        raise ValidationFailed(report.text(), findings=report.findings)
+    if report is not None:
+        _raise_unless_conforms(report)
     return report, counts
 
 
@@ -183,20 +185,32 @@ def _build_incrementally(
         dataset = incremental.dataset_from(plan, settings=settings, store=store)
         shapes_dir = Path(settings.shapes_dir) if settings.shapes_dir else None
         shapes = load_shapes(shapes_dir, base=settings.base_uri) if shapes_dir else []
-        report = None
+        report: Report | None = None
+        gate: Future[Report] | None = None
         if check and shapes:
             # Validate what changed when the previous build validated everything (the
             # validation cache holds the rest); else everything.
             data_dir = Path(settings.data_dir)  # as load_dataset names them
             changed = [data_dir / name for name in plan.changed]
-            report = validate(
-                settings,
-                Loaded(dataset=dataset, shapes=shapes),
-                progress=progress,
-                changed_files=changed if plan.manifest.validated else None,
-            )
-            if not report.conforms:
-                raise ValidationFailed(report.text(), findings=report.findings)
+            loaded = Loaded(dataset=dataset, shapes=shapes)
+            if plan.manifest.validated and len(plan.changed) <= GATE_BESIDE_MAX_FILES:
+                # A few files: the gate runs beside the rest of the build (mostly Python,
+                # while the dumps' copying and hashing run without the GIL), in this process
+                # (no pool forked from a process with threads), and is waited for before the
+                # swap: a failing gate still leaves dist/ untouched.
+                gatekeeper = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gate")
+                gate = gatekeeper.submit(
+                    validate, settings, loaded, changed_files=changed, workers=1
+                )
+                gatekeeper.shutdown(wait=False)
+            else:
+                report = validate(
+                    settings,
+                    loaded,
+                    progress=progress,
+                    changed_files=changed if plan.manifest.validated else None,
+                )
+                _raise_unless_conforms(report)
         with progress.step("pieces", total=1) as advance:
             manifest = incremental.next_manifest(plan, settings=settings, dataset=dataset)
             pieces, statistics = _changed_pieces(
@@ -223,10 +237,12 @@ def _build_incrementally(
             updated=updated,
             staging=staging,
             pieces_dir=pieces,
-            before_swap=before_swap,
+            before_swap=_after_the_gate(gate, before_swap),
         )
+        if gate is not None:
+            report = gate.result()
     except BaseException:
-        wait([search_copy])  # it writes into staging
+        wait([search_copy, *([gate] if gate is not None else [])])  # they use staging
         shutil.rmtree(staging, ignore_errors=True)
         if pieces is not None:
             shutil.rmtree(pieces, ignore_errors=True)
@@ -235,6 +251,31 @@ def _build_incrementally(
         manifest, plan, info=info, pieces=pieces, cache=cache, validated=report is not None
     )
     return Built(info=info, report=report, changed_files=plan.changed)
+
+
+# At most this many changed files, an incremental build's gate runs beside the rest of the build
+# (in one process: fewer units than validate's _MIN_PARALLEL need no pool anyway).
+GATE_BESIDE_MAX_FILES = 20
+
+
+def _raise_unless_conforms(report: Report) -> None:
+    if not report.conforms:
+        raise ValidationFailed(report.text(), findings=report.findings)
+
+
+def _after_the_gate(
+    gate: Future[Report] | None, then: Callable[[Path], object] | None
+) -> Callable[[Path], object] | None:
+    """The hook run on the complete staging directory: the gate's verdict first."""
+    if gate is None:
+        return then
+
+    def hook(staging: Path) -> None:
+        _raise_unless_conforms(gate.result())
+        if then is not None:
+            then(staging)
+
+    return hook
 
 
 def _changed_pieces(
