@@ -43,3 +43,14 @@ def test_a_digest_leaves_the_hash_going() -> None:
 def test_a_state_of_another_size_is_refused() -> None:
     with pytest.raises(ValueError, match="112"):
         Sha256(b"\0" * 7)
+
+
+def test_a_slice_of_a_reused_buffer_is_hashed_as_its_bytes() -> None:
+    buffer = bytearray(TEXT * 40)
+    for length in (0, 1, len(TEXT), len(buffer) - 3):
+        view = memoryview(buffer)[:length]
+        hashed = Sha256()
+        hashed.update(view)
+        view.release()
+        assert hashed.hexdigest() == hashlib.sha256(bytes(buffer[:length])).hexdigest()
+    buffer.extend(b"1992")  # no view of it is left behind

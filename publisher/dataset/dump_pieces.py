@@ -346,6 +346,23 @@ def read_sections(
         return found
 
 
+def _read_section_into(directory: Path, key: str, name: str, buffer: bytearray) -> int:
+    """A section of a piece's file read into `buffer` (grown when too small); its length."""
+    with _file(directory, key, PIECE_FILE).open("rb") as stream:
+        offsets = json.loads(stream.readline())
+        at, length = offsets[name]
+        stream.seek(stream.tell() + at)
+        if len(buffer) < length:
+            buffer.extend(bytes(length - len(buffer)))
+        view = memoryview(buffer)[:length]
+        try:
+            if stream.readinto(view) != length:
+                raise OSError(f"{key}.{PIECE_FILE}: section {name} is cut short")
+        finally:
+            view.release()
+        return length
+
+
 def read_lines(directory: Path, key: str) -> bytes:
     member = read_sections(directory, key, [LINES_SECTION]).get(LINES_SECTION)
     return igzip.decompress(member) if member else b""
@@ -565,13 +582,15 @@ def _assemble_one(
                 out.seek(0)
                 out.truncate()
 
-        def put(key: str, identity: tuple[int, int, int], member: bytes, plain: bytes) -> None:
+        def put(
+            key: str, identity: tuple[int, int, int], member: bytes, plain: bytes | memoryview
+        ) -> None:
             nonlocal gz_size, plain_size
             out.write(member)
             gz_digest.update(member)
             plain_digest.update(plain)
             gz_size += len(member)
-            plain_size += len(plain)
+            plain_size += memoryview(plain).nbytes
             if resumable:
                 chain.append(
                     _Link(
@@ -588,16 +607,21 @@ def _assemble_one(
             put(_HEADER_KEY, (0, 0, 0), gzip_bytes(frame.header), frame.header)
         # The first piece of the JSON-LD dump has no comma before it.
         first = len(chain) <= (1 if frame.header else 0)
+        # Decoded bytes are only hashed: read into one reused buffer (no new gigabytes of
+        # bytes objects to fault in and free), hashed from there.
+        buffer = bytearray()
         for key in rest:
-            sections = read_sections(directory, key, [f"{fmt.name}.gz", fmt.name])
-            if not sections:
+            member = read_sections(directory, key, [f"{fmt.name}.gz"]).get(f"{fmt.name}.gz")
+            if member is None:
                 continue
-            member, plain = sections[f"{fmt.name}.gz"], sections[fmt.name]
+            length = _read_section_into(directory, key, fmt.name, buffer)
+            plain: bytes | memoryview = memoryview(buffer)[:length]
             if first and fmt is formats.JSON_LD:
-                plain = plain[1:]
+                plain = bytes(plain[1:])
                 member = gzip_bytes(plain)
             first = False
             put(key, _identity(directory, key), member, plain)
+            del plain  # a view of the buffer: released before the buffer may grow
         if frame.footer:
             footer = gzip_bytes(frame.footer)
             out.write(footer)

@@ -60,8 +60,15 @@ class Sha256:
                 raise ValueError(f"a state is {STATE_BYTES} bytes, not {len(state)}")
             ctypes.memmove(self._context, state, STATE_BYTES)
 
-    def update(self, data: bytes) -> None:
-        self._library.SHA256_Update(self._context, data, len(data))
+    def update(self, data: bytes | bytearray | memoryview) -> None:
+        """`data`: bytes, or a writable buffer (a slice of a reused bytearray: no copy)."""
+        if isinstance(data, bytes):
+            self._library.SHA256_Update(self._context, data, len(data))
+            return
+        view = memoryview(data)
+        if view.nbytes:
+            array = (ctypes.c_char * view.nbytes).from_buffer(view)
+            self._library.SHA256_Update(self._context, array, view.nbytes)
 
     def state(self) -> bytes:
         return self._context.raw[:STATE_BYTES]
