@@ -31,11 +31,11 @@ import json
 import os
 import struct
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 import pyoxigraph as ox
 from isal import igzip
@@ -685,9 +685,11 @@ def write_all(
     union = store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.DefaultGraph())
     texts = split_by_home(union, homes.subject_home, fallback=ONTOLOGY_HOME, spread=homes.spread)
     del union
-    pieces = {key: sorted_lines(texts.pop(key)) for key in sorted(texts)}
-    stats = render_and_write(pieces, directory=directory, base=base, workers=workers, consume=True)
-    del pieces
+    # Each piece's canonical text is made by the worker that renders it, from its lines taken
+    # out of `texts`: a few pieces' texts at a time, not a second copy of the whole store's.
+    stats = render_and_write(
+        texts, directory=directory, base=base, workers=workers, consume=True, prepare=sorted_lines
+    )
     named: dict[str, list[bytes]] = defaultdict(list)
     for graph in store.named_graphs():
         token = str(graph).encode()
@@ -702,27 +704,38 @@ def write_all(
                 subject = subject_token(line)
                 home = homes.in_graph(graph.value, subject)
                 named[named_key(home, subject, homes.spread)].append(line)
-    pieces = {key: sorted_lines(b"\n".join(named.pop(key)).split(b"\n")) for key in sorted(named)}
     stats.update(
-        render_and_write(pieces, directory=directory, base=base, workers=workers, consume=True)
+        render_and_write(
+            named,
+            directory=directory,
+            base=base,
+            workers=workers,
+            consume=True,
+            prepare=lambda parts: sorted_lines(b"\n".join(parts).split(b"\n")),
+        )
     )
     return stats
 
 
 def render_and_write(
-    pieces: dict[str, bytes],
+    pieces: dict[str, Any],
     *,
     directory: Path,
     base: str,
     workers: int = 4,
     consume: bool = False,
+    prepare: Callable[[Any], bytes] | None = None,
 ) -> dict[str, PieceStats]:
-    """Render and write every piece; `consume`: take each text out of `pieces` once written
-    (a full build's texts are the whole store's: memory shrinks as the pieces are done)."""
+    """Render and write every piece; `consume`: take each text out of `pieces` as its worker
+    starts (a full build's texts are the whole store's: memory shrinks as the pieces are
+    done); `prepare`: what makes a piece's canonical text of its value in `pieces` (bytes
+    already, without it)."""
     directory.mkdir(parents=True, exist_ok=True)
 
     def one(key: str) -> PieceStats:
-        lines = pieces.pop(key) if consume else pieces[key]
+        value = pieces.pop(key) if consume else pieces[key]
+        lines = prepare(value) if prepare is not None else value
+        del value
         rendered = render_piece(key, lines, base=base)
         write_piece(directory, lines, rendered)
         return rendered.stats
