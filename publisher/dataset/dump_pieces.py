@@ -31,8 +31,9 @@ import json
 import os
 import struct
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -323,48 +324,53 @@ def write_piece(directory: Path, lines: bytes, rendered: Rendered) -> None:
         )
 
 
-def read_sections(
-    directory: Path, key: str, names: Iterable[str], *, only_check: bool = False
-) -> dict[str, bytes]:
-    """Sections of a piece's file (absent ones left out; no file: none). `only_check`: which
-    of them the file has, their values left empty."""
-    try:
-        stream = _file(directory, key, PIECE_FILE).open("rb")
-    except FileNotFoundError:
-        return {}
-    with stream:
-        offsets = json.loads(stream.readline())
-        if only_check:
-            return {name: b"" for name in names if name in offsets}
-        start = stream.tell()
-        found = {}
-        for name in names:
-            if name in offsets:
-                at, length = offsets[name]
-                stream.seek(start + at)
-                found[name] = stream.read(length)
-        return found
+class _PieceFile:
+    """A piece's file, open: its offsets line read once, then any of its sections."""
 
+    def __init__(self, stream: BinaryIO, key: str) -> None:
+        self.stream, self.key = stream, key
+        self.offsets: dict[str, list[int]] = json.loads(stream.readline())
+        self.start = stream.tell()
 
-def _read_section_into(directory: Path, key: str, name: str, buffer: bytearray) -> int:
-    """A section of a piece's file read into `buffer` (grown when too small); its length."""
-    with _file(directory, key, PIECE_FILE).open("rb") as stream:
-        offsets = json.loads(stream.readline())
-        at, length = offsets[name]
-        stream.seek(stream.tell() + at)
+    def read(self, name: str) -> bytes:
+        at, length = self.offsets[name]
+        self.stream.seek(self.start + at)
+        return self.stream.read(length)
+
+    def read_into(self, name: str, buffer: bytearray) -> int:
+        """The section into `buffer` (grown when too small); its length."""
+        at, length = self.offsets[name]
+        self.stream.seek(self.start + at)
         if len(buffer) < length:
             buffer.extend(bytes(length - len(buffer)))
         view = memoryview(buffer)[:length]
         try:
-            if stream.readinto(view) != length:
-                raise OSError(f"{key}.{PIECE_FILE}: section {name} is cut short")
+            if self.stream.readinto(view) != length:
+                raise OSError(f"{self.key}.{PIECE_FILE}: section {name} is cut short")
         finally:
             view.release()
         return length
 
+    def identity(self) -> tuple[int, int, int]:
+        return _identity_of(os.fstat(self.stream.fileno()))
+
+
+@contextmanager
+def _open_piece(directory: Path, key: str) -> Iterator[_PieceFile | None]:
+    """The piece's file, or None when the piece has none."""
+    try:
+        stream = _file(directory, key, PIECE_FILE).open("rb")
+    except FileNotFoundError:
+        yield None
+        return
+    with stream:
+        yield _PieceFile(stream, key)
+
 
 def read_lines(directory: Path, key: str) -> bytes:
-    member = read_sections(directory, key, [LINES_SECTION]).get(LINES_SECTION)
+    """A piece's canonical text (none: the piece has no file)."""
+    with _open_piece(directory, key) as piece:
+        member = piece.read(LINES_SECTION) if piece is not None else b""
     return igzip.decompress(member) if member else b""
 
 
@@ -499,7 +505,10 @@ def _write_chain(directory: Path, fmt: formats.Format, links: list[_Link]) -> No
 
 
 def _identity(directory: Path, key: str) -> tuple[int, int, int]:
-    status = os.stat(_file(directory, key, PIECE_FILE))
+    return _identity_of(os.stat(_file(directory, key, PIECE_FILE)))
+
+
+def _identity_of(status: os.stat_result) -> tuple[int, int, int]:
     return (status.st_ino, status.st_size, status.st_mtime_ns)
 
 
@@ -524,8 +533,9 @@ def _unchanged_prefix(
         if link is not None and link.key == key and link.identity == _identity(directory, key):
             links.append(link)
             continue
-        if not read_sections(directory, key, [f"{fmt.name}.gz"], only_check=True):
-            continue
+        with _open_piece(directory, key) as piece:
+            if piece is None or f"{fmt.name}.gz" not in piece.offsets:
+                continue
         return links, index
     return links, len(keys)
 
@@ -611,16 +621,18 @@ def _assemble_one(
         # bytes objects to fault in and free), hashed from there.
         buffer = bytearray()
         for key in rest:
-            member = read_sections(directory, key, [f"{fmt.name}.gz"]).get(f"{fmt.name}.gz")
-            if member is None:
-                continue
-            length = _read_section_into(directory, key, fmt.name, buffer)
+            with _open_piece(directory, key) as piece:
+                if piece is None or f"{fmt.name}.gz" not in piece.offsets:
+                    continue
+                member = piece.read(f"{fmt.name}.gz")
+                length = piece.read_into(fmt.name, buffer)
+                identity = piece.identity()
             plain: bytes | memoryview = memoryview(buffer)[:length]
             if first and fmt is formats.JSON_LD:
                 plain = bytes(plain[1:])
                 member = gzip_bytes(plain)
             first = False
-            put(key, _identity(directory, key), member, plain)
+            put(key, identity, member, plain)
             del plain  # a view of the buffer: released before the buffer may grow
         if frame.footer:
             footer = gzip_bytes(frame.footer)

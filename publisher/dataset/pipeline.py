@@ -7,7 +7,7 @@ from collections.abc import Callable, Collection
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import pyoxigraph as ox
 
@@ -29,6 +29,8 @@ from publisher.textsearch import SEARCH_FILE
 
 if TYPE_CHECKING:
     from publisher.dataset.validate import Report
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -175,11 +177,9 @@ def _build_incrementally(
     pieces: Path | None = None
     # The previous search index (hundreds of MB at 10k documents) is copied while the store
     # is updated and the change validated: the copy is the kernel's work, without the GIL.
-    copier = ThreadPoolExecutor(max_workers=1, thread_name_prefix="search-copy")
-    search_copy = copier.submit(
-        shutil.copyfile, out / SEARCH_FILE, staging / f".{SEARCH_FILE}.previous"
+    search_copy = _in_background(
+        "search-copy", shutil.copyfile, out / SEARCH_FILE, staging / f".{SEARCH_FILE}.previous"
     )
-    copier.shutdown(wait=False)
     try:
         with progress.step("store delta", total=1) as advance:
             ox.Store.read_only(str(out / STORE_DIR)).backup(str(staging / STORE_DIR))
@@ -205,11 +205,9 @@ def _build_incrementally(
                 # while the dumps' copying and hashing run without the GIL), in this process
                 # (no pool forked from a process with threads), and is waited for before the
                 # swap: a failing gate still leaves dist/ untouched.
-                gatekeeper = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gate")
-                gate = gatekeeper.submit(
-                    validate, settings, loaded, changed_files=changed, workers=1
+                gate = _in_background(
+                    "gate", validate, settings, loaded, changed_files=changed, workers=1
                 )
-                gatekeeper.shutdown(wait=False)
             else:
                 report = validate(
                     settings,
@@ -228,12 +226,11 @@ def _build_incrementally(
         updated = UpdatedStore(
             quads=previous.quads + len(delta.added) - len(delta.removed),
             triples=previous.triples + len(delta.union_added) - len(delta.union_removed),
-            previous_search=out / SEARCH_FILE,
+            previous_dist=out,
             subjects=frozenset(delta.subjects()),
             statistics=statistics,
             search_copy=search_copy,
             previous_pieces=incremental.incremental_dir(cache) / plan.manifest.pieces,
-            previous_dumps=out,
         )
         info = publish(
             dataset,
@@ -263,6 +260,15 @@ def _build_incrementally(
 # At most this many changed files, an incremental build's gate runs beside the rest of the build
 # (in one process: fewer units than validate's _MIN_PARALLEL need no pool anyway).
 GATE_BESIDE_MAX_FILES = 20
+
+
+def _in_background(name: str, task: Callable[..., T], *args: Any, **kwargs: Any) -> Future[T]:
+    """`task` started in a thread of its own, which ends with it."""
+    runner = ThreadPoolExecutor(max_workers=1, thread_name_prefix=name)
+    try:
+        return runner.submit(task, *args, **kwargs)
+    finally:
+        runner.shutdown(wait=False)
 
 
 def _raise_unless_conforms(report: Report) -> None:

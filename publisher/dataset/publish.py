@@ -42,6 +42,7 @@ from publisher.errors import BuildError
 from publisher.namespaces import STANDARD_PREFIXES, jsonld_context, prefixes
 from publisher.progress import SILENT, Progress
 from publisher.settings import Settings
+from publisher.textsearch import SEARCH_FILE
 
 log = logging.getLogger(__name__)
 
@@ -109,15 +110,15 @@ class UpdatedStore:
 
     quads: int  # in the named graphs
     triples: int  # in the union
-    previous_search: Path  # the previous build's search.sqlite
+    previous_dist: Path  # the build it updates (its search.sqlite, its dumps)
     subjects: frozenset[str]  # whose statements changed
     statistics: Statistics  # of the updated store
-    # A copy of previous_search, being made while the build validates (or None: copy it then)
+    # A copy of the previous search.sqlite, being made while the build validates (or None:
+    # copy it then)
     search_copy: Future[Path] | None = None
-    # The previous build's dump pieces, and its dist/: a dump starts as a copy of the previous
-    # one up to its first changed piece, its checksums resumed from there
+    # The previous build's dump pieces: a dump starts as a copy of the previous one up to its
+    # first changed piece, its checksums resumed from there
     previous_pieces: Path | None = None
-    previous_dumps: Path | None = None
 
 
 def publish(
@@ -237,7 +238,7 @@ def _write_dist(
             search = pool.submit(
                 _hashed,
                 lambda: update_search_index(
-                    updated.previous_search,
+                    updated.previous_dist / SEARCH_FILE,
                     store,
                     base=base,
                     target=target,
@@ -251,7 +252,7 @@ def _write_dist(
                 target=target,
                 base=base,
                 previous=updated.previous_pieces,
-                previous_dumps=updated.previous_dumps,
+                previous_dumps=updated.previous_dist,
             )
             tasks += [search, pieces]
         for task in tasks:
@@ -374,24 +375,18 @@ def _write_store(store: ox.Store, *, target: Path) -> None:
     quads = iter(store)
     while chunk := list(itertools.islice(quads, DISK_STORE_CHUNK)):
         disk_store.bulk_extend(chunk)
-    del chunk
     disk_store.flush()
     disk_store.optimize()
     del disk_store
 
 
 def store_union(store: ox.Store) -> tuple[int, int]:
-    """The union into the default graph (store_union_in_rust); the quads of the named graphs
-    and the triples of the union."""
-    quads = len(store)  # the named graphs' quads, before the union joins them
-    store_union_in_rust(store)
-    return quads, len(store) - quads
-
-
-def store_union_in_rust(store: ox.Store) -> None:
     """The union of the named graphs into the default graph, as a set (store/union.py says
-    why), by one SPARQL update: no Python loop over the quads."""
+    why), by one SPARQL update: no Python loop over the quads. Returns the quads of the named
+    graphs and the triples of the union."""
+    quads = len(store)  # the named graphs' quads, before the union joins them
     store.update("INSERT { ?s ?p ?o } WHERE { GRAPH ?g { ?s ?p ?o } }")
+    return quads, len(store) - quads
 
 
 def _write_ontology(store: ox.Store, *, target: Path, base: str) -> None:
