@@ -477,12 +477,14 @@ def test_sitemap_and_robots(sample_client) -> None:
     for expected in (
         "doc/event/khojaly-1992",
         "doc/place/ganja%20city",
+        "doc/place/xocal%C4%B1",
         "def/Attack",
         "graph/curated",
         "dataset",
     ):
         assert base + expected in locations
     assert not any(loc.startswith(base + "doc/def") for loc in locations)
+    assert all(loc.isascii() for loc in locations)
 
 
 @pytest.mark.parametrize("path", DOCUMENTS)
@@ -558,3 +560,17 @@ def test_shapes_document_describes_itself(sample_client) -> None:
     assert (shapes, rdflib.RDF.type, rdflib.FOAF.Document) in graph
     assert graph.value(shapes, rdflib.DCTERMS.title) is not None
     assert graph.value(shapes, rdflib.DCTERMS.isPartOf) == rdflib.URIRef(base + "dataset")
+
+
+def test_a_cached_body_links_the_same_whatever_spelling_filled_the_cache(sample_client) -> None:
+    """Bodies are cached by IRI: the page's links must not follow the first request's
+    spelling of the path (%c4%b1 here) into every later answer."""
+    lower = sample_client.get("/doc/place/xocal%c4%b1.html")
+    upper = sample_client.get("/doc/place/xocal%C4%B1.html")
+    assert lower.status_code == upper.status_code == 200
+    assert lower.data == upper.data
+    assert b'href="/doc/place/xocal%C4%B1.ttl"' in upper.data
+    assert b"%c4%b1" not in upper.data
+    # The headers answer the request as sent.
+    assert lower.headers["Content-Location"] == "/doc/place/xocal%c4%b1.html"
+    assert upper.headers["Content-Location"] == "/doc/place/xocal%C4%B1.html"

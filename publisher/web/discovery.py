@@ -5,12 +5,14 @@ JSON-LD @context at its own URL.
 from __future__ import annotations
 
 import json
+from urllib.parse import quote
 from xml.sax.saxutils import escape
 
 from flask import Blueprint, Response, redirect, request
 
 from publisher.dist import CONTEXT_FILE
 from publisher.web.http import cached
+from publisher.web.resolve import SAFE_IN_PATH
 from publisher.web.state import ServedBuild, served_build
 
 blueprint = Blueprint("discovery", __name__)
@@ -54,7 +56,10 @@ def sitemap() -> Response:
         '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">',
     ]
     for path in sitemap_paths(state):
-        lines.append(f"<url><loc>{escape(root + path)}</loc><lastmod>{lastmod}</lastmod></url>")
+        # The sitemap protocol wants URLs (RFC 3986): a non-ASCII name is percent-encoded
+        # (/doc/place/xocal%C4%B1); an escape already in an IRI is kept.
+        url = root + quote(path, safe=SAFE_IN_PATH)
+        lines.append(f"<url><loc>{escape(url)}</loc><lastmod>{lastmod}</lastmod></url>")
     lines.append("</urlset>")
     body = "\n".join(lines) + "\n"
     return cached(

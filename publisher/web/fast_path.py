@@ -69,7 +69,10 @@ StartResponse = Callable[..., Any]
 WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 
 
-KEY_FIELDS = ("PATH_INFO", "QUERY_STRING", *KEY_HEADERS)
+# PATH_INFO is decoded; the raw request target (gunicorn's RAW_URI, werkzeug's REQUEST_URI,
+# absent under granian) is in the key because an answer's Content-Location and Link headers
+# follow the spelling the client sent (%c4%b1 or %C4%B1).
+KEY_FIELDS = ("PATH_INFO", "RAW_URI", "REQUEST_URI", "QUERY_STRING", *KEY_HEADERS)
 
 
 def request_key(environ: dict[str, Any]) -> str:

@@ -32,7 +32,7 @@ MAX_PATH_LENGTH = 2_048
 # Characters RFC 3987 does not allow in an IRI (after percent-decoding they cannot be minted).
 _FORBIDDEN = re.compile(r"[\x00-\x20\x7f<>\"{}|\\^`\ufffd]")
 # Characters kept as they are when re-encoding a decoded path (RFC 3986 pchar + "/" + "%").
-_SAFE = "/:@!$&'()*+,;=-._~%"
+SAFE_IN_PATH = "/:@!$&'()*+,;=-._~%"
 
 
 @dataclass(frozen=True)
@@ -78,7 +78,7 @@ def raw_path() -> str:
         raw = request.path
     # Idempotent on a well-formed path ('%' is kept); encodes raw non-ASCII bytes some clients
     # send, so every path put back into a header is ASCII.
-    return quote(raw, safe=_SAFE)
+    return quote(raw, safe=SAFE_IN_PATH)
 
 
 def raw_rest(prefix: str, rest: str) -> str:
@@ -86,7 +86,7 @@ def raw_rest(prefix: str, rest: str) -> str:
     raw = raw_path()
     if raw.startswith(prefix) and _decode(raw[len(prefix) :]) == rest:
         return raw[len(prefix) :]
-    return quote(rest, safe=_SAFE)
+    return quote(rest, safe=SAFE_IN_PATH)
 
 
 def _decode(raw: str) -> str:
@@ -115,7 +115,7 @@ def iri_candidates(prefix: str, raw_name: str, decoded: str) -> tuple[str, ...]:
     spellings = [
         raw_name,
         decoded,
-        quote(decoded, safe=_SAFE.replace("%", "")),  # %-encode everything not ASCII-safe
+        quote(decoded, safe=SAFE_IN_PATH.replace("%", "")),  # %-encode everything not ASCII-safe
         re.sub(r"%[0-9a-fA-F]{2}", lambda m: m.group(0).upper(), raw_name),
     ]
     found: dict[str, None] = {}
@@ -157,6 +157,12 @@ class PathBelow:
         document = self.prefix + stem
         return Target(page, candidates[0], document, explicit=explicit, candidates=candidates)
 
+    def document_of(self, iri: str, *, base: str) -> str:
+        """The path of the document describing `iri`, spelled one way whatever spelling a
+        request used (for the IRI ``…/xocalı``: ``%c4%b1``, ``%C4%B1`` and ``ı`` all give
+        ``xocal%C4%B1``). A percent-escape in the IRI itself is kept as minted."""
+        return self.prefix + quote(iri[len(base + self.iri_path) :], safe=SAFE_IN_PATH)
+
 
 @dataclass(frozen=True)
 class NamedDocument:
@@ -175,6 +181,9 @@ class NamedDocument:
 
     def target(self, page: PageType, *, base: str, raw: str) -> Target:
         return Target(page, base + self.iri_path, self.document, explicit=_explicit(raw))
+
+    def document_of(self, iri: str, *, base: str) -> str:
+        return self.document
 
 
 def _explicit(extension: str) -> Format | None:

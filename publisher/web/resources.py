@@ -192,7 +192,10 @@ def serve(target: Target) -> Response:
     if response is None and (prerendered := _prerendered(state)) is not None:
         response = _file_response(prerendered, file_key, fmt)
     if response is None:
-        alternates = [(f, _url(target.variant(f))) for f in formats.RESOURCE_FORMATS]
+        # The body is cached by IRI, so its links name the document's one spelling, not the
+        # spelling this request happened to use (the headers below follow the request).
+        canonical = replace(target, document=page.iris.document_of(iri, base=state.base))
+        alternates = [(f, _url(canonical.variant(f))) for f in formats.RESOURCE_FORMATS]
         context = RenderContext(state, languages, alternates)
         try:
             body = rendered_cache(state, "resource_cache").get_or_make(
