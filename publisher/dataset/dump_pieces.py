@@ -28,6 +28,7 @@ import functools
 import gzip
 import hashlib
 import json
+import mmap
 import os
 import struct
 from collections import Counter, defaultdict
@@ -325,46 +326,63 @@ def write_piece(directory: Path, lines: bytes, rendered: Rendered) -> None:
 
 
 class _PieceFile:
-    """A piece's file, open: its offsets line read once, then any of its sections."""
+    """A piece's file, mapped: its offsets line read once, then any of its sections, as bytes
+    or as a view of the mapping (hashed from the page cache, no copy). The mapping is
+    private and writable (copy-on-write, never written) because ctypes, which hands a view
+    to libcrypto, takes only writable buffers."""
 
-    def __init__(self, stream: BinaryIO, key: str) -> None:
-        self.stream, self.key = stream, key
-        self.offsets: dict[str, list[int]] = json.loads(stream.readline())
-        self.start = stream.tell()
+    def __init__(self, descriptor: int, key: str) -> None:
+        self.key = key
+        status = os.fstat(descriptor)
+        self._identity = _identity_of(status)
+        self.map = mmap.mmap(descriptor, status.st_size, access=mmap.ACCESS_COPY)
+        self.start = self.map.find(b"\n") + 1
+        self.offsets: dict[str, list[int]] = json.loads(self.map[: self.start])
+        self._views: list[memoryview] = []
+
+    def _span(self, name: str) -> tuple[int, int]:
+        at, length = self.offsets[name]
+        begin = self.start + at
+        if begin + length > len(self.map):
+            raise OSError(f"{self.key}.{PIECE_FILE}: section {name} is cut short")
+        return begin, begin + length
 
     def read(self, name: str) -> bytes:
-        at, length = self.offsets[name]
-        self.stream.seek(self.start + at)
-        return self.stream.read(length)
+        begin, end = self._span(name)
+        return self.map[begin:end]
 
-    def read_into(self, name: str, buffer: bytearray) -> int:
-        """The section into `buffer` (grown when too small); its length."""
-        at, length = self.offsets[name]
-        self.stream.seek(self.start + at)
-        if len(buffer) < length:
-            buffer.extend(bytes(length - len(buffer)))
-        view = memoryview(buffer)[:length]
-        try:
-            if self.stream.readinto(view) != length:
-                raise OSError(f"{self.key}.{PIECE_FILE}: section {name} is cut short")
-        finally:
-            view.release()
-        return length
+    def view(self, name: str) -> memoryview:
+        """The section, without a copy; valid until the piece is closed."""
+        begin, end = self._span(name)
+        view = memoryview(self.map)[begin:end]
+        self._views.append(view)
+        return view
 
     def identity(self) -> tuple[int, int, int]:
-        return _identity_of(os.fstat(self.stream.fileno()))
+        return self._identity
+
+    def close(self) -> None:
+        for view in self._views:
+            view.release()
+        self.map.close()
 
 
 @contextmanager
 def _open_piece(directory: Path, key: str) -> Iterator[_PieceFile | None]:
     """The piece's file, or None when the piece has none."""
     try:
-        stream = _file(directory, key, PIECE_FILE).open("rb")
+        descriptor = os.open(_file(directory, key, PIECE_FILE), os.O_RDONLY | os.O_CLOEXEC)
     except FileNotFoundError:
         yield None
         return
-    with stream:
-        yield _PieceFile(stream, key)
+    try:
+        piece = _PieceFile(descriptor, key)
+    finally:
+        os.close(descriptor)  # the mapping keeps the file
+    try:
+        yield piece
+    finally:
+        piece.close()
 
 
 def read_lines(directory: Path, key: str) -> bytes:
@@ -617,23 +635,19 @@ def _assemble_one(
             put(_HEADER_KEY, (0, 0, 0), gzip_bytes(frame.header), frame.header)
         # The first piece of the JSON-LD dump has no comma before it.
         first = len(chain) <= (1 if frame.header else 0)
-        # Decoded bytes are only hashed: read into one reused buffer (no new gigabytes of
-        # bytes objects to fault in and free), hashed from there.
-        buffer = bytearray()
+        # Decoded bytes are only hashed: hashed from the piece's mapping (no copy, no new
+        # gigabytes of bytes objects to fault in and free).
         for key in rest:
             with _open_piece(directory, key) as piece:
                 if piece is None or f"{fmt.name}.gz" not in piece.offsets:
                     continue
                 member = piece.read(f"{fmt.name}.gz")
-                length = piece.read_into(fmt.name, buffer)
-                identity = piece.identity()
-            plain: bytes | memoryview = memoryview(buffer)[:length]
-            if first and fmt is formats.JSON_LD:
-                plain = bytes(plain[1:])
-                member = gzip_bytes(plain)
-            first = False
-            put(key, identity, member, plain)
-            del plain  # a view of the buffer: released before the buffer may grow
+                plain: bytes | memoryview = piece.view(fmt.name)
+                if first and fmt is formats.JSON_LD:
+                    plain = bytes(plain[1:])
+                    member = gzip_bytes(plain)
+                first = False
+                put(key, piece.identity(), member, plain)
         if frame.footer:
             footer = gzip_bytes(frame.footer)
             out.write(footer)

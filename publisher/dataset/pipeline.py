@@ -16,9 +16,12 @@ from publisher.dataset.load import Dataset, load_dataset, load_shapes
 from publisher.dataset.publish import (
     BuildInfo,
     UpdatedStore,
+    WrittenDumps,
+    assemble_dumps,
     publish,
     staging_dir,
     store_union,
+    updated_search_index,
 )
 from publisher.dataset.void import Statistics
 from publisher.dist import STORE_DIR, cache_root
@@ -175,6 +178,8 @@ def _build_incrementally(
     staging = staging_dir(out)
     staging.mkdir(parents=True)
     pieces: Path | None = None
+    search: Future[tuple[str, str]] | None = None
+    dumps: Future[WrittenDumps] | None = None
     # The previous search index (hundreds of MB at 10k documents) is copied while the store
     # is updated and the change validated: the copy is the kernel's work, without the GIL.
     search_copy = _in_background(
@@ -189,6 +194,18 @@ def _build_incrementally(
             # and a read-only opener does not replay what sits in another's memtable.
             store.flush()
             advance(1)
+        # search.sqlite is brought up to date while the change is validated and its pieces
+        # rendered (SQLite and the hashing run without the GIL).
+        search = _in_background(
+            "search",
+            updated_search_index,
+            out,
+            store,
+            base=settings.base_uri,
+            target=staging,
+            subjects=frozenset(delta.subjects()),
+            copy=search_copy,
+        )
         dataset = incremental.dataset_from(plan, settings=settings, store=store)
         shapes_dir = Path(settings.shapes_dir) if settings.shapes_dir else None
         shapes = load_shapes(shapes_dir, base=settings.base_uri) if shapes_dir else []
@@ -216,21 +233,42 @@ def _build_incrementally(
                     changed_files=changed if plan.manifest.validated else None,
                 )
                 _raise_unless_conforms(report)
+
+        def assemble(directory: Path) -> None:
+            # The dumps are assembled (mostly copying and hashing, without the GIL) from the
+            # moment the changed pieces are written, while their statistics are summed.
+            nonlocal dumps
+            dumps = _in_background(
+                "dumps",
+                assemble_dumps,
+                directory,
+                target=staging,
+                base=settings.base_uri,
+                previous=incremental.incremental_dir(cache) / plan.manifest.pieces,
+                previous_dumps=out,
+            )
+
         with progress.step("pieces", total=1) as advance:
             manifest = incremental.next_manifest(plan, settings=settings, dataset=dataset)
             pieces, statistics = _changed_pieces(
-                plan, delta, manifest, settings=settings, store=store, out=out, cache=cache
+                plan,
+                delta,
+                manifest,
+                settings=settings,
+                store=store,
+                out=out,
+                cache=cache,
+                written=assemble,
             )
             advance(1)
+        assert dumps is not None
         previous = plan.manifest
         updated = UpdatedStore(
             quads=previous.quads + len(delta.added) - len(delta.removed),
             triples=previous.triples + len(delta.union_added) - len(delta.union_removed),
-            previous_dist=out,
-            subjects=frozenset(delta.subjects()),
             statistics=statistics,
-            search_copy=search_copy,
-            previous_pieces=incremental.incremental_dir(cache) / plan.manifest.pieces,
+            search=search,
+            dumps=dumps,
         )
         info = publish(
             dataset,
@@ -246,7 +284,7 @@ def _build_incrementally(
         if gate is not None:
             report = gate.result()
     except BaseException:
-        wait([search_copy, *([gate] if gate is not None else [])])  # they use staging
+        wait([f for f in (search_copy, search, dumps, gate) if f is not None])  # in staging
         shutil.rmtree(staging, ignore_errors=True)
         if pieces is not None:
             shutil.rmtree(pieces, ignore_errors=True)
@@ -300,8 +338,10 @@ def _changed_pieces(
     store: ox.Store,
     out: Path,
     cache: Path,
+    written: Callable[[Path], object],
 ) -> tuple[Path, Statistics]:
-    """The new build's pieces (the changed ones rendered, the others linked) and statistics."""
+    """The new build's pieces (the changed ones rendered, the others linked) and statistics;
+    `written` is called on the pieces' directory as soon as every piece is in it."""
     base = settings.base_uri
     old_dir = incremental.incremental_dir(cache) / plan.manifest.pieces
     old_store = ox.Store.read_only(str(out / STORE_DIR))
@@ -316,6 +356,7 @@ def _changed_pieces(
     new_dir = incremental.new_pieces_dir(cache)
     dump_pieces.link_pieces(old_dir, new_dir, skip=change.new)
     after = dump_pieces.render_and_write(change.new, directory=new_dir, base=base)
+    written(new_dir)
     previous, piece_stats = dump_pieces.load_statistics(old_dir)
     before = {k: piece_stats[k] for k in change.old if k in piece_stats}
     piece_stats.update(after)

@@ -110,15 +110,12 @@ class UpdatedStore:
 
     quads: int  # in the named graphs
     triples: int  # in the union
-    previous_dist: Path  # the build it updates (its search.sqlite, its dumps)
-    subjects: frozenset[str]  # whose statements changed
     statistics: Statistics  # of the updated store
-    # A copy of the previous search.sqlite, being made while the build validates (or None:
-    # copy it then)
-    search_copy: Future[Path] | None = None
-    # The previous build's dump pieces: a dump starts as a copy of the previous one up to its
-    # first changed piece, its checksums resumed from there
-    previous_pieces: Path | None = None
+    # The files the build started writing into the staging directory as soon as their inputs
+    # were there (publisher.dataset.pipeline): search.sqlite (name, SHA-256) once the store
+    # was updated, the dumps once the changed pieces were written.
+    search: Future[tuple[str, str]]
+    dumps: Future[WrittenDumps]
 
 
 def publish(
@@ -234,26 +231,7 @@ def _write_dist(
             )
             tasks += [pieces, objects, disk, search]
         else:
-            copy = updated.search_copy
-            search = pool.submit(
-                _hashed,
-                lambda: update_search_index(
-                    updated.previous_dist / SEARCH_FILE,
-                    store,
-                    base=base,
-                    target=target,
-                    subjects=updated.subjects,
-                    copied=copy.result() if copy is not None else None,
-                ),
-            )
-            pieces = pool.submit(
-                _assemble_dumps,
-                pieces_dir,
-                target=target,
-                base=base,
-                previous=updated.previous_pieces,
-                previous_dumps=updated.previous_dist,
-            )
+            search, pieces = updated.search, updated.dumps
             tasks += [search, pieces]
         for task in tasks:
             task.add_done_callback(lambda _f: advance(1))
@@ -309,7 +287,7 @@ def _write_pieces_and_dumps(
     store: ox.Store, *, homes: dump_pieces.Homes, pieces: Path, target: Path, base: str
 ) -> WrittenDumps:
     piece_stats = dump_pieces.write_all(store, homes=homes, directory=pieces, base=base)
-    return WrittenDumps(_assemble_dumps(pieces, target=target, base=base).dumps, piece_stats)
+    return WrittenDumps(assemble_dumps(pieces, target=target, base=base).dumps, piece_stats)
 
 
 def _distinct_objects(store: ox.Store) -> int | None:
@@ -334,7 +312,30 @@ def _full_statistics(
     return summed if summed is not None else void_statistics(store, base=base)
 
 
-def _assemble_dumps(
+def updated_search_index(
+    previous_dist: Path,
+    store: ox.Store,
+    *,
+    base: str,
+    target: Path,
+    subjects: frozenset[str],
+    copy: Future[Path] | None = None,
+) -> tuple[str, str]:
+    """An incremental build's search.sqlite in `target` (the previous one updated for
+    `subjects`; `copy`: the previous one being copied already): its name and checksum."""
+    return _hashed(
+        lambda: update_search_index(
+            previous_dist / SEARCH_FILE,
+            store,
+            base=base,
+            target=target,
+            subjects=subjects,
+            copied=copy.result() if copy is not None else None,
+        )
+    )
+
+
+def assemble_dumps(
     pieces: Path,
     *,
     target: Path,
