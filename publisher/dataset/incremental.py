@@ -293,6 +293,16 @@ def trusted_stat(path: Path | str, *, now_ns: int | None = None) -> list[int] | 
     return [status.st_size, status.st_mtime_ns, status.st_ino]
 
 
+def stamps(plan_: Plan, *, data_dir: Path) -> dict[str, tuple[int, int]]:
+    """(size, mtime_ns) of the data files the plan looked at, keyed as the validation index
+    keys them (validation_units.file_key); a racy file is left out (looked at again)."""
+    return {
+        os.path.abspath(data_dir / name): (stat[0], stat[1])
+        for name, stat in plan_.stats.items()
+        if stat is not None
+    }
+
+
 def plan(settings: Settings, cache: Path) -> Plan:
     """Compare the data files with the manifest; raise NotIncremental with the reason."""
     directory = incremental_dir(cache)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
@@ -62,6 +62,7 @@ def validate(
     progress: Progress = SILENT,
     changed_files: Collection[Path] | None = None,
     workers: int | None = None,
+    stamps: Mapping[str, tuple[int, int]] | None = None,
 ) -> Report:
     """`changed_files`: the files added, edited or deleted since the last validation with the
     same cache (see validate_dataset); None validates as if nothing were known. `workers`:
@@ -85,6 +86,7 @@ def validate(
             cache_dir=cache_root(settings.dist_dir, settings.cache_dir),
             progress=advance,
             changed_files=changed_files,
+            stamps=stamps,
         )
 
 
@@ -223,7 +225,13 @@ def _build_incrementally(
                 # (no pool forked from a process with threads), and is waited for before the
                 # swap: a failing gate still leaves dist/ untouched.
                 gate = _in_background(
-                    "gate", validate, settings, loaded, changed_files=changed, workers=1
+                    "gate",
+                    validate,
+                    settings,
+                    loaded,
+                    changed_files=changed,
+                    workers=1,
+                    stamps=incremental.stamps(plan, data_dir=data_dir),
                 )
             else:
                 report = validate(

@@ -20,7 +20,7 @@ import importlib.metadata
 import json
 import os
 import re
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Callable, Collection, Iterator, Mapping
 from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
@@ -179,6 +179,7 @@ def validate_dataset(
     cache_dir: Path | None = None,
     progress: Callable[[int], None] | None = None,
     changed_files: Collection[Path] | None = None,
+    stamps: Mapping[str, tuple[int, int]] | None = None,
 ) -> Report:
     """Validate every source document with its minimal context; merge and explain the results.
 
@@ -190,7 +191,8 @@ def validate_dataset(
     `dataset.files` must be byte for byte what it was then. Only the units those files can
     affect are planned and validated (validation_index.py); the report is the one a full
     validation gives. When the index of the last validation is missing, damaged, made for
-    other shapes, or does not match the dataset's files, every unit is planned (as with None)."""
+    other shapes, or does not match the dataset's files, every unit is planned (as with None).
+    `stamps`: file_key -> (size, mtime_ns) the caller has just read (plan_changes)."""
     if engine not in ENGINES:
         raise ValueError(f"validation_engine must be one of {', '.join(ENGINES)}, not {engine!r}")
     shared_graphs = list(shared_graphs)
@@ -216,7 +218,9 @@ def validate_dataset(
     cache = _Cache(directory, known)
     incremental = None
     if changed_files is not None and previous is not None:
-        incremental = plan_changes(dataset, previous, changed_files, shared_graphs=shared_graphs)
+        incremental = plan_changes(
+            dataset, previous, changed_files, shared_graphs=shared_graphs, stamps=stamps
+        )
 
     records: dict[str, UnitRecord] = {}
     results: dict[str, list[RawResult]] = {}
