@@ -54,3 +54,22 @@ def test_a_slice_of_a_reused_buffer_is_hashed_as_its_bytes() -> None:
         view.release()
         assert hashed.hexdigest() == hashlib.sha256(bytes(buffer[:length])).hexdigest()
     buffer.extend(b"1992")  # no view of it is left behind
+
+
+def test_bytes_at_an_address_in_a_mapped_file(tmp_path) -> None:
+    """How the dumps hash a piece's decoded bytes: at their address in the file's mapping."""
+    import ctypes
+    import mmap
+
+    path = tmp_path / "piece"
+    path.write_bytes(b"offsets\n" + TEXT * 300)
+    with path.open("rb") as stream:
+        mapping = mmap.mmap(stream.fileno(), 0, access=mmap.ACCESS_COPY)
+    anchor = ctypes.c_char.from_buffer(mapping)
+    hashed = Sha256()
+    hashed.update(b"header")
+    hashed.update_at(ctypes.addressof(anchor) + 8, len(TEXT) * 300)
+    hashed.update_at(ctypes.addressof(anchor), 0)  # nothing
+    assert hashed.hexdigest() == hashlib.sha256(b"header" + TEXT * 300).hexdigest()
+    del anchor
+    mapping.close()

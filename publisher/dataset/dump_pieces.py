@@ -24,6 +24,7 @@ several blocks (one per piece that holds some of its quads), which both formats 
 
 from __future__ import annotations
 
+import ctypes
 import functools
 import gzip
 import hashlib
@@ -326,59 +327,63 @@ def write_piece(directory: Path, lines: bytes, rendered: Rendered) -> None:
 
 
 class _PieceFile:
-    """A piece's file, mapped: its offsets line read once, then any of its sections, as bytes
-    or as a view of the mapping (hashed from the page cache, no copy). The mapping is
-    private and writable (copy-on-write, never written) because ctypes, which hands a view
-    to libcrypto, takes only writable buffers."""
+    """A piece's file, mapped: any of its sections as bytes, or as an address in the mapping
+    (hashed from the page cache: no copy, no buffer object). The mapping is private and
+    writable (copy-on-write, never written) because ctypes takes the address of writable
+    buffers only. `offsets`: the file's offsets line, when the caller parsed it already."""
 
-    def __init__(self, descriptor: int, key: str) -> None:
+    def __init__(self, descriptor: int, key: str, offsets: dict[str, list[int]] | None) -> None:
         self.key = key
         status = os.fstat(descriptor)
         self._identity = _identity_of(status)
         self.map = mmap.mmap(descriptor, status.st_size, access=mmap.ACCESS_COPY)
         self.start = self.map.find(b"\n") + 1
-        self.offsets: dict[str, list[int]] = json.loads(self.map[: self.start])
-        self._views: list[memoryview] = []
+        self.offsets = offsets if offsets is not None else json.loads(self.map[: self.start])
+        self._anchor: ctypes.c_char | None = None
 
     def _span(self, name: str) -> tuple[int, int]:
         at, length = self.offsets[name]
         begin = self.start + at
         if begin + length > len(self.map):
             raise OSError(f"{self.key}.{PIECE_FILE}: section {name} is cut short")
-        return begin, begin + length
+        return begin, length
 
     def read(self, name: str) -> bytes:
-        begin, end = self._span(name)
-        return self.map[begin:end]
+        begin, length = self._span(name)
+        return self.map[begin : begin + length]
 
-    def view(self, name: str) -> memoryview:
-        """The section, without a copy; valid until the piece is closed."""
-        begin, end = self._span(name)
-        view = memoryview(self.map)[begin:end]
-        self._views.append(view)
-        return view
+    def address(self, name: str) -> tuple[int, int]:
+        """(address, length) of the section; valid until the piece is closed."""
+        begin, length = self._span(name)
+        if self._anchor is None:
+            self._anchor = ctypes.c_char.from_buffer(self.map)
+        return ctypes.addressof(self._anchor) + begin, length
 
     def identity(self) -> tuple[int, int, int]:
         return self._identity
 
     def close(self) -> None:
-        for view in self._views:
-            view.release()
+        self._anchor = None  # the mapping cannot close while ctypes holds it
         self.map.close()
 
 
 @contextmanager
-def _open_piece(directory: Path, key: str) -> Iterator[_PieceFile | None]:
-    """The piece's file, or None when the piece has none."""
+def _open_piece(
+    directory: Path, key: str, *, offsets: dict[str, dict[str, list[int]]] | None = None
+) -> Iterator[_PieceFile | None]:
+    """The piece's file, or None when the piece has none. `offsets`: key -> offsets, shared
+    by the dumps' threads (a piece is in three dumps: its offsets line is parsed once)."""
     try:
         descriptor = os.open(_file(directory, key, PIECE_FILE), os.O_RDONLY | os.O_CLOEXEC)
     except FileNotFoundError:
         yield None
         return
     try:
-        piece = _PieceFile(descriptor, key)
+        piece = _PieceFile(descriptor, key, offsets.get(key) if offsets is not None else None)
     finally:
         os.close(descriptor)  # the mapping keeps the file
+    if offsets is not None:
+        offsets[key] = piece.offsets
     try:
         yield piece
     finally:
@@ -446,6 +451,7 @@ def assemble(
     keys = piece_keys(directory)
     framing = frames(base)
     wanted = [f for f in formats.DUMP_FORMATS if f.name not in left_out]
+    offsets: dict[str, dict[str, list[int]]] = {}  # by piece, shared by the threads
     with ThreadPoolExecutor(max_workers=len(wanted), thread_name_prefix="assemble") as pool:
         return list(
             pool.map(
@@ -455,6 +461,7 @@ def assemble(
                     keys=keys,
                     frame=framing[fmt.name],
                     target=target,
+                    offsets=offsets,
                     previous=_read_chain(previous, fmt) if previous is not None else [],
                     previous_dump=previous_dumps / formats.dump_name(fmt)
                     if previous_dumps is not None
@@ -537,6 +544,7 @@ def _unchanged_prefix(
     keys: list[str],
     frame: Frame,
     previous: list[_Link],
+    offsets: dict[str, dict[str, list[int]]] | None = None,
 ) -> tuple[list[_Link], int]:
     """The previous chain's links that still hold (the header's, then the pieces' up to the
     first one that is not the same file in the same place), and the index in `keys` where
@@ -551,7 +559,7 @@ def _unchanged_prefix(
         if link is not None and link.key == key and link.identity == _identity(directory, key):
             links.append(link)
             continue
-        with _open_piece(directory, key) as piece:
+        with _open_piece(directory, key, offsets=offsets) as piece:
             if piece is None or f"{fmt.name}.gz" not in piece.offsets:
                 continue
         return links, index
@@ -588,6 +596,7 @@ def _assemble_one(
     target: Path,
     previous: list[_Link],
     previous_dump: Path | None,
+    offsets: dict[str, dict[str, list[int]]] | None = None,
 ) -> AssembledDump:
     name = formats.dump_name(fmt)
     resumable = resumable_sha256.available()
@@ -598,7 +607,7 @@ def _assemble_one(
     with (target / name).open("wb") as out:
         if previous and previous_dump is not None:
             kept, start = _unchanged_prefix(
-                fmt, directory=directory, keys=keys, frame=frame, previous=previous
+                fmt, directory=directory, keys=keys, frame=frame, previous=previous, offsets=offsets
             )
             if kept and _copy_prefix(previous_dump, out, kept[-1].gz_size):
                 last = kept[-1]
@@ -611,14 +620,19 @@ def _assemble_one(
                 out.truncate()
 
         def put(
-            key: str, identity: tuple[int, int, int], member: bytes, plain: bytes | memoryview
+            key: str, identity: tuple[int, int, int], member: bytes, plain: bytes | tuple[int, int]
         ) -> None:
+            """Append a member; `plain`: its decoded bytes, or their (address, length)."""
             nonlocal gz_size, plain_size
             out.write(member)
             gz_digest.update(member)
-            plain_digest.update(plain)
+            if isinstance(plain, bytes):
+                plain_digest.update(plain)
+                plain_size += len(plain)
+            else:
+                plain_digest.update_at(*plain)
+                plain_size += plain[1]
             gz_size += len(member)
-            plain_size += memoryview(plain).nbytes
             if resumable:
                 chain.append(
                     _Link(
@@ -638,16 +652,17 @@ def _assemble_one(
         # Decoded bytes are only hashed: hashed from the piece's mapping (no copy, no new
         # gigabytes of bytes objects to fault in and free).
         for key in rest:
-            with _open_piece(directory, key) as piece:
+            with _open_piece(directory, key, offsets=offsets) as piece:
                 if piece is None or f"{fmt.name}.gz" not in piece.offsets:
                     continue
                 member = piece.read(f"{fmt.name}.gz")
-                plain: bytes | memoryview = piece.view(fmt.name)
                 if first and fmt is formats.JSON_LD:
-                    plain = bytes(plain[1:])
-                    member = gzip_bytes(plain)
+                    plain = piece.read(fmt.name)[1:]
+                    put(key, piece.identity(), gzip_bytes(plain), plain)
+                else:
+                    plain = piece.address(fmt.name) if resumable else piece.read(fmt.name)
+                    put(key, piece.identity(), member, plain)
                 first = False
-                put(key, piece.identity(), member, plain)
         if frame.footer:
             footer = gzip_bytes(frame.footer)
             out.write(footer)

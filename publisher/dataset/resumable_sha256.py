@@ -36,7 +36,8 @@ def _library() -> ctypes.CDLL | None:
         library = ctypes.CDLL(name)
         for function in ("SHA256_Init", "SHA256_Update", "SHA256_Final"):
             getattr(library, function).restype = ctypes.c_int
-        library.SHA256_Update.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_size_t]
+        # The data as a void pointer: bytes, or an address (`update_at`).
+        library.SHA256_Update.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_size_t]
         library.SHA256_Init.argtypes = [ctypes.c_void_p]
         library.SHA256_Final.argtypes = [ctypes.c_void_p, ctypes.c_void_p]
     except (OSError, AttributeError):
@@ -69,6 +70,12 @@ class Sha256:
         if view.nbytes:
             array = (ctypes.c_char * view.nbytes).from_buffer(view)
             self._library.SHA256_Update(self._context, array, view.nbytes)
+
+    def update_at(self, address: int, length: int) -> None:
+        """`length` bytes at `address` (memory the caller keeps mapped meanwhile): no buffer
+        object, no ctypes array type made per length."""
+        if length:
+            self._library.SHA256_Update(self._context, address, length)
 
     def state(self) -> bytes:
         return self._context.raw[:STATE_BYTES]
