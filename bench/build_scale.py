@@ -12,8 +12,8 @@
     .venv/bin/python bench/build_scale.py                    # 1M triples; 1k and 10k documents
     .venv/bin/python bench/build_scale.py --triples 100000 --docs 100 --keep /tmp/bs
 
-Every command runs as a subprocess with a fresh output directory; the figures are wall-clock
-seconds. On a shared machine compare the ratios, not the absolute figures.
+Every command runs as a subprocess with a fresh output directory, after `os.sync()`; the
+figures are wall-clock seconds. On a shared machine compare the ratios, not the absolute figures.
 """
 
 from __future__ import annotations
@@ -45,7 +45,10 @@ class Run:
 
 
 def run(command: list[str], *, cwd: Path | None = None) -> Run:
-    """Run `command`; its wall time and its own peak RSS (wait4 reports that child only)."""
+    """Run `command`; its wall time and its own peak RSS (wait4 reports that child only).
+    The previous command's writes are flushed first (a full build leaves gigabytes for the
+    kernel to write back), so that writeback is not charged to the command measured next."""
+    os.sync()
     started = time.perf_counter()
     process = subprocess.Popen(
         command, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
