@@ -85,6 +85,25 @@ def test_the_time_limit_kills_the_worker_and_a_fresh_one_takes_its_place(make_po
     assert after.header["ok"] is True and after.worker_pid != before
 
 
+def test_a_started_worker_is_taken_before_a_replacement_that_is_still_starting(
+    make_pool,
+) -> None:
+    pool = make_pool(size=2)
+    pool.run(job(COUNT), LIMITS)
+    deadline = time.monotonic() + 30
+    while len(worker_pids()) < 2 or not all(w.started() for w in pool._idle):
+        assert time.monotonic() < deadline, "the workers did not start"
+        time.sleep(0.05)
+    originals = worker_pids()
+    with pytest.raises(WorkerTimedOut):
+        pool.run(job(RUNAWAY), QueryLimits(rows=10, bytes=0, time_ms=500))
+    # The replacement (Python starting, then the store opening) is not ready yet; the other
+    # original worker, idle and started, answers at once.
+    answer = pool.run(job(COUNT), LIMITS)
+    assert answer.header["ok"] is True and answer.worker_pid in originals
+    assert len(worker_pids() - originals) == 1
+
+
 def run_and_signal(pool: WorkerPool, signum: int) -> WorkerDied:
     """Start the runaway query, send its worker `signum`, return how the pool saw the end."""
     pid = pool.run(job(COUNT), LIMITS).worker_pid
