@@ -319,7 +319,8 @@ SETTINGS: tuple[Setting, ...] = (
         "sparql_queue_timeout_ms",
         5_000,
         "ms",
-        "How long a query waits for a free worker before it is refused with 503.",
+        "How long a query waits for a free worker before it is refused with 503 (not counting "
+        "the wait while a worker is starting: loading a dump takes seconds).",
     ),
     Setting(
         "sparql_reserved_workers",

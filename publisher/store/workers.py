@@ -228,7 +228,14 @@ class WorkerPool:
         return self._spawn()
 
     def _acquire(self) -> tuple[Worker, bool]:
-        """A free general worker, else a free reserved one; (worker, is it reserved)."""
+        """A free general worker, else a free reserved one; (worker, is it reserved).
+
+        The queue timeout counts the wait for busy workers, not for workers still starting
+        (as a worker's start is not charged to a query's time limit): while one of them is
+        starting, the wait is extended. A pool that has just started, or replaced a worker,
+        with its workers loading the dump (store `auto`) for seconds, thus queues a burst of
+        queries instead of refusing them; a worker that never starts ends the wait with
+        WorkerUnavailable after WORKER_START_TIMEOUT_S."""
         deadline = time.monotonic() + self.queue_timeout_s
         with self._changed:
             while True:
@@ -236,10 +243,12 @@ class WorkerPool:
                     return _take(self._idle), False
                 if self._idle_reserved:
                     return _take(self._idle_reserved), True
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    raise PoolBusy
-                self._changed.wait(remaining)
+                now = time.monotonic()
+                if deadline <= now:
+                    if not any(not worker.ready for worker in self._all):
+                        raise PoolBusy
+                    deadline = now + self.queue_timeout_s  # a busy worker is still starting
+                self._changed.wait(deadline - now)
 
     def _release(self, worker: Worker, *, reserved: bool) -> None:
         with self._changed:
