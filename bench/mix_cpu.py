@@ -75,14 +75,17 @@ def main() -> None:
         engine = ox.Store.read_only(str(work / "dist" / "store"))
         env = {k: v for k, v in os.environ.items() if not k.startswith("PUBLISHER_")}
         variants = {"publisher": dict(e.split("=", 1) for e in options.env)}
+        sources = {"publisher": ROOT}
         if options.before:
-            variants["before"] = {"PYTHONPATH": str(Path(options.before).resolve())}
+            sources["before"] = Path(options.before).resolve()
+            variants["before"] = {"PYTHONPATH": str(sources["before"])}
         for name, extra in variants.items():
             port = free_port()
             command = [sys.executable, "-m", "publisher", "serve", "--dist", str(work / "dist"),
                        "--host", "127.0.0.1", "--port", str(port), "--workers", "1"]  # fmt: skip
             run_env = {**env, "PUBLISHER_CACHE_DIR": str(work / f"cache-{name}"), **extra}
-            servers[name] = (start(command, work / f"{name}.log", run_env), port, "/sparql")
+            process = start(command, work / f"{name}.log", run_env, cwd=sources[name])
+            servers[name] = (process, port, "/sparql")
         oxigraph = shutil.which("oxigraph", path=str(Path(sys.executable).parent))
         if oxigraph:
             subprocess.run([oxigraph, "load", "--location", str(work / "oxigraph"), "--file",

@@ -3,6 +3,7 @@
 
     .venv/bin/python bench/remote_overhead.py [--triples 1000000] [--clients 4]
         [--requests 4000] [--seconds 30] [--workers 2] [--rounds 1] [--before SRC]
+        [--env PUBLISHER_NAME=VALUE]...
 
 Data: the toy corpus (tests/corpus.py) built with `publisher build --no-validate` and bulk-loaded
 into a fresh Virtuoso (tests/virtuoso_server.py; loopback ports, its own directory). The mix,
@@ -82,6 +83,13 @@ def mix(entities: int) -> list[tuple[str, str]]:
 
 
 def request(connection: http.client.HTTPConnection, path: str, form: str, accept: str) -> bytes:
+    return answer(connection, path, form, accept)[0]
+
+
+def answer(
+    connection: http.client.HTTPConnection, path: str, form: str, accept: str
+) -> tuple[bytes, bool]:
+    """The body, and whether the publisher's result cache gave it (its Server-Timing)."""
     connection.request(
         "POST",
         path,
@@ -92,7 +100,7 @@ def request(connection: http.client.HTTPConnection, path: str, form: str, accept
     body = response.read()
     if response.status != 200:
         raise RuntimeError(f"{response.status}: {body[:300]!r}")
-    return body
+    return body, (response.getheader("Server-Timing") or "").startswith("cache")
 
 
 def normalised(body: bytes, accept: str) -> list[str]:
@@ -109,20 +117,21 @@ def normalised(body: bytes, accept: str) -> list[str]:
     )
 
 
-def _client(job: tuple) -> tuple[int, float, int]:
+def _client(job: tuple) -> tuple[int, float, int, int]:
     """One client process: the mix in turn until its share of requests or the deadline."""
     url, forms, expected, requests_each, deadline = job
     parts = urlsplit(url)
     connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=60)
-    done = wrong = 0
+    done = wrong = cached = 0
     started = time.perf_counter()
     while done < requests_each and time.time() < deadline:
         form, accept = forms[done % len(forms)]
-        body = request(connection, parts.path, form, accept)
+        body, from_cache = answer(connection, parts.path, form, accept)
         if hashlib.sha256(body).hexdigest() != expected[done % len(forms)]:
             wrong += 1
+        cached += from_cache
         done += 1
-    return done, time.perf_counter() - started, wrong
+    return done, time.perf_counter() - started, wrong, cached
 
 
 def measure(url: str, forms: list, expected: list, options: argparse.Namespace) -> dict:
@@ -142,6 +151,7 @@ def measure(url: str, forms: list, expected: list, options: argparse.Namespace) 
         "seconds": elapsed,
         "qps": done / elapsed,
         "wrong": sum(r[2] for r in results),
+        "cached": sum(r[3] for r in results),
     }
 
 
@@ -157,7 +167,16 @@ def main() -> None:
     parser.add_argument(
         "--before", default="", help="source tree of an older publisher, served too (`before`)"
     )
+    parser.add_argument(
+        "--env",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a setting of the served publishers, e.g. PUBLISHER_SPARQL_CACHE_MAX_BYTES=0 "
+        "(repeatable; the server starts with no other PUBLISHER_* variable of this shell)",
+    )
     options = parser.parse_args()
+    settings = dict(assignment.split("=", 1) for assignment in options.env)
     reason = virtuoso_available()
     if reason:
         sys.exit(f"cannot run: {reason}")
@@ -177,7 +196,10 @@ def main() -> None:
             env = {
                 "PUBLISHER_STORE": virtuoso.sparql_url,
                 "PUBLISHER_STORE_UNION_GRAPH": UNION_GRAPH,
+                **settings,
             }
+            if settings:
+                print("publisher settings:", " ".join(f"{k}={v}" for k, v in settings.items()))
             server = ServerProcess(
                 dist, workers=options.workers, env=env, log_dir=root, ready_timeout_s=120
             )
@@ -188,7 +210,7 @@ def main() -> None:
                 before_env["PUBLISHER_CACHE_DIR"] = str(root / "cache-before")
                 servers["before"] = ServerProcess(
                     dist, workers=options.workers, env=before_env, log_dir=root,
-                    ready_timeout_s=120,
+                    ready_timeout_s=120, cwd=Path(options.before).resolve(),
                 )  # fmt: skip
                 urls["before"] = servers["before"].url + "/sparql"
             try:
@@ -237,7 +259,8 @@ def main() -> None:
                         print(
                             f"{name:>9}: {f['qps']:7.1f} q/s ({f['requests']} requests in "
                             f"{f['seconds']:.1f} s, {options.clients} clients, "
-                            f"{f['wrong']} wrong answers{spent})"
+                            f"{f['wrong']} wrong answers, {f['cached']} from the result "
+                            f"cache{spent})"
                         )
                 best = {name: statistics.median(r) for name, r in rates.items()}
                 for name in servers:

@@ -301,11 +301,15 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start(command: list[str], log: Path, env: dict | None = None) -> subprocess.Popen:
+def start(
+    command: list[str], log: Path, env: dict | None = None, *, cwd: Path = ROOT
+) -> subprocess.Popen:
+    """`cwd`: `python -m publisher` imports the publisher of this directory before PYTHONPATH
+    (sys.path[0] is the current directory), so an older tree is served from its own."""
     with log.open("wb") as out:
         return subprocess.Popen(
             command,
-            cwd=ROOT,
+            cwd=cwd,
             stdout=out,
             stderr=subprocess.STDOUT,
             start_new_session=True,
@@ -448,7 +452,7 @@ def main() -> None:
                     [sys.executable, "-m", "publisher", "serve", "--dist", str(work / "dist"),
                      "--host", "127.0.0.1", "--port", str(port), "--workers",
                      str(options.workers)],
-                    work / "before.log", before_env,
+                    work / "before.log", before_env, cwd=Path(options.before).resolve(),
                 )
             )  # fmt: skip
             sparql["before"] = (port, "/sparql")

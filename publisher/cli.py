@@ -300,7 +300,7 @@ def load(endpoint: str, user: str, password: str, **options: Any) -> None:
 @click.option("--port", type=int, help="Port to bind (default 8080).")
 @click.option("--workers", type=int, help="Worker processes; 0 = development server.")
 @click.option("--base", "base_uri", help="Base IRI the dist/ was built with.")
-@click.option("--store", help="disk, memory, or the URL of a remote SPARQL endpoint.")
+@click.option("--store", help="auto, disk, memory, or the URL of a remote SPARQL endpoint.")
 @click.option(
     "--reload",
     "--dev",

@@ -99,7 +99,10 @@ class ServerProcess:
         env: dict | None = None,
         log_dir: Path | None = None,
         ready_timeout_s: float = 30.0,
+        cwd: Path | None = None,
     ) -> None:
+        """`cwd`: the source tree served (`python -m publisher` imports the publisher of its
+        current directory before PYTHONPATH); this repository by default."""
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         command = [
@@ -122,7 +125,7 @@ class ServerProcess:
         self.log = open(log_path, "wb")  # noqa: SIM115
         self.process = subprocess.Popen(
             command,
-            cwd=ROOT,
+            cwd=cwd or ROOT,
             env=environment,
             stdout=self.log,
             stderr=subprocess.STDOUT,

@@ -17,6 +17,8 @@ from publisher.dist import STORE_DIR
 from publisher.sparql.job import QueryJob, QueryLimits
 from publisher.store.workers import (
     PoolBusy,
+    PoolError,
+    Reply,
     ReservedTimedOut,
     WorkerConfig,
     WorkerDied,
@@ -83,6 +85,67 @@ def test_the_time_limit_kills_the_worker_and_a_fresh_one_takes_its_place(make_po
     assert before not in worker_pids()  # killed and reaped
     after = pool.run(job(COUNT), LIMITS)
     assert after.header["ok"] is True and after.worker_pid != before
+
+
+def test_a_started_worker_is_taken_before_a_replacement_that_is_still_starting(
+    make_pool,
+) -> None:
+    pool = make_pool(size=2)
+    pool.run(job(COUNT), LIMITS)
+    deadline = time.monotonic() + 30
+    while len(worker_pids()) < 2 or not all(w.started() for w in pool._idle):
+        assert time.monotonic() < deadline, "the workers did not start"
+        time.sleep(0.05)
+    originals = worker_pids()
+    with pytest.raises(WorkerTimedOut):
+        pool.run(job(RUNAWAY), QueryLimits(rows=10, bytes=0, time_ms=500))
+    # The replacement (Python starting, then the store opening) is not ready yet; the other
+    # original worker, idle and started, answers at once.
+    answer = pool.run(job(COUNT), LIMITS)
+    assert answer.header["ok"] is True and answer.worker_pid in originals
+    assert len(worker_pids() - originals) == 1
+
+
+def test_the_queue_timeout_does_not_count_the_wait_for_a_worker_that_is_starting(
+    seed_dist: Path, tmp_path: Path
+) -> None:
+    # The worker loads its dump from a FIFO: it has started when the test writes the dump.
+    fifo = tmp_path / "dataset.nq.gz"
+    os.mkfifo(fifo)
+    pool = WorkerPool(WorkerConfig(dump_path=fifo), size=1, queue_timeout_s=0.05)
+    try:
+        outcomes: list = []
+
+        def ask(query: str) -> None:
+            try:
+                outcomes.append(pool.run(job(query), LIMITS))
+            except PoolError as error:
+                outcomes.append(error)
+
+        first = threading.Thread(target=ask, args=(COUNT,))
+        first.start()
+        deadline = time.monotonic() + 10
+        while pool._idle:  # the first query has taken the (starting) worker
+            assert time.monotonic() < deadline
+            time.sleep(0.001)
+        second = threading.Thread(target=ask, args=("ASK { ?s ?p ?o }",))
+        second.start()
+        time.sleep(0.5)  # ten queue timeouts: the second query still waits, unrefused
+        assert outcomes == []
+        fifo.write_bytes((seed_dist / "dataset.nq.gz").read_bytes())
+        first.join(timeout=60)
+        second.join(timeout=60)
+        assert [type(o) for o in outcomes] == [Reply, Reply], outcomes
+        assert all(o.header["ok"] for o in outcomes)
+        # Once the worker has started, a query waiting longer than the timeout is refused.
+        blocker = threading.Thread(target=ask, args=(RUNAWAY,))
+        blocker.start()
+        while pool._idle:
+            time.sleep(0.001)
+        with pytest.raises(PoolBusy):
+            pool.run(job(COUNT), LIMITS)
+    finally:
+        pool.close()  # kills the runaway (and a replacement waiting for the FIFO)
 
 
 def run_and_signal(pool: WorkerPool, signum: int) -> WorkerDied:

@@ -25,6 +25,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import os
+import select
 import signal
 import subprocess
 import sys
@@ -154,6 +155,10 @@ class Worker:
             raise WorkerUnavailable(str(header.get("message", "query worker did not start")))
         self.ready = True
 
+    def started(self) -> bool:
+        """Ready for a job, or its ready message waits to be read (nothing blocks)."""
+        return self.ready or bool(select.select([self._replies], [], [], 0)[0])
+
     def run(self, job: QueryJob, limits: QueryLimits) -> tuple[dict[str, Any], bytes]:
         self.wait_ready(WORKER_START_TIMEOUT_S)
         deadline = time.monotonic() + limits.time_s
@@ -223,18 +228,27 @@ class WorkerPool:
         return self._spawn()
 
     def _acquire(self) -> tuple[Worker, bool]:
-        """A free general worker, else a free reserved one; (worker, is it reserved)."""
+        """A free general worker, else a free reserved one; (worker, is it reserved).
+
+        The queue timeout counts the wait for busy workers, not for workers still starting
+        (as a worker's start is not charged to a query's time limit): while one of them is
+        starting, the wait is extended. A pool that has just started, or replaced a worker,
+        with its workers loading the dump (store `auto`) for seconds, thus queues a burst of
+        queries instead of refusing them; a worker that never starts ends the wait with
+        WorkerUnavailable after WORKER_START_TIMEOUT_S."""
         deadline = time.monotonic() + self.queue_timeout_s
         with self._changed:
             while True:
                 if self._idle:
-                    return self._idle.pop(), False
+                    return _take(self._idle), False
                 if self._idle_reserved:
-                    return self._idle_reserved.pop(), True
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    raise PoolBusy
-                self._changed.wait(remaining)
+                    return _take(self._idle_reserved), True
+                now = time.monotonic()
+                if deadline <= now:
+                    if not any(not worker.ready for worker in self._all):
+                        raise PoolBusy
+                    deadline = now + self.queue_timeout_s  # a busy worker is still starting
+                self._changed.wait(deadline - now)
 
     def _release(self, worker: Worker, *, reserved: bool) -> None:
         with self._changed:
@@ -284,6 +298,16 @@ class WorkerPool:
             worker.kill()  # read-only workers hold nothing worth a graceful stop
         atexit.unregister(self.close)
         _OPEN_POOLS.discard(self)
+
+
+def _take(idle: list[Worker]) -> Worker:
+    """The most recently used idle worker that has started, else the newest: a replacement
+    still opening its store (seconds, when it loads the dump into memory: store `auto`) is
+    not given a query while a started worker is free."""
+    for index in range(len(idle) - 1, -1, -1):
+        if idle[index].started():
+            return idle.pop(index)
+    return idle.pop()
 
 
 # Every open pool of this process, for `shutdown_all` (tests); closing drops it.

@@ -239,6 +239,7 @@ NOT_RENDERED = frozenset(
         "sparql_queue_timeout_ms", "sparql_reserved_workers", "sparql_reserved_time_limit_ms",
         "fragments_page_size", "fragments_count_limit", "search_max_limit",
         "reconcile_max_queries", "doc_prerender", "doc_prerender_max_resources",
+        "store_memory_max_quads",
     }
 )  # fmt: skip
 
