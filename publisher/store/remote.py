@@ -137,7 +137,9 @@ class ConnectionPool:
     """Kept-alive HTTP/1.1 connections to one store, shared by the threads of a process.
 
     A connection the store closed while it sat idle fails on its next request: that request is
-    retried once on a fresh connection (queries and PUTs are idempotent).
+    retried once on a fresh connection (queries and PUTs are idempotent), and the other idle
+    connections are dropped (a store's idle timeout closes them all alike: Virtuoso's did, and
+    a retry on the next idle one failed as well).
     """
 
     def __init__(self, url: str, *, size: int = POOL_SIZE) -> None:
@@ -159,8 +161,10 @@ class ConnectionPool:
         self, method: str, target: str, *, body: bytes, headers: dict[str, str], timeout_s: float
     ) -> Reply:
         for attempt in (0, 1):
-            with self._lock:
-                connection = self._idle.pop() if self._idle else None
+            connection = None
+            if attempt == 0:
+                with self._lock:
+                    connection = self._idle.pop() if self._idle else None
             reused = connection is not None
             if connection is None:
                 connection = self._connect(timeout_s)
@@ -175,6 +179,7 @@ class ConnectionPool:
             except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
                 connection.close()
                 if reused and attempt == 0:
+                    self.close()  # the rest of the idle ones are as stale
                     continue
                 raise
             except BaseException:
