@@ -4,6 +4,7 @@ did, mid-benchmark: the publisher answered 503 "Broken pipe")."""
 
 from __future__ import annotations
 
+import contextlib
 import http.server
 import socket
 import threading
@@ -30,10 +31,8 @@ class _Server(http.server.ThreadingHTTPServer):
         with self.lock:
             connections, self.connections = self.connections, []
         for connection in connections:
-            try:
+            with contextlib.suppress(OSError):
                 connection.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
 
 
 class _Handler(http.server.BaseHTTPRequestHandler):
@@ -44,7 +43,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         with self.server.lock:
             self.server.connections.append(self.connection)
 
-    def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+    def do_GET(self) -> None:
         if self.server.barrier is not None:
             self.server.barrier.wait(timeout=10)  # several connections open at once
         self.send_response(200)
