@@ -44,6 +44,7 @@ from isal import igzip
 from publisher import formats, xmlsafe
 from publisher.dataset import resumable_sha256
 from publisher.dataset.load import ONTOLOGY_GRAPH, Dataset
+from publisher.dataset.memory import release_freed_memory
 from publisher.dataset.resumable_sha256 import STATE_BYTES
 from publisher.dataset.void import Statistics
 from publisher.namespaces import STANDARD_PREFIXES, prefixes
@@ -702,16 +703,16 @@ def write_all(
     stats = render_and_write(
         texts, directory=directory, base=base, workers=workers, consume=True, prepare=sorted_lines
     )
-    named: dict[str, list[bytes]] = defaultdict(list)
+    release_freed_memory()  # the union's lines, freed piece by piece
+    # A graph of one file goes to its piece whole: named by the graph here, its quads dumped
+    # by the worker that renders the piece (the named graphs' text never all in memory).
+    named: dict[str, list[bytes | ox.NamedNode | ox.BlankNode]] = defaultdict(list)
     for graph in store.named_graphs():
-        token = str(graph).encode()
-        body = store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=graph)
-        quads = body.replace(b" .\n", b" " + token + b" .\n")
         home = homes.graph_home.get(graph.value)
         if home is not None and home not in homes.spread:
-            named[named_key(home, b"")].append(quads.rstrip(b"\n"))
+            named[named_key(home, b"")].append(graph)
             continue
-        for line in quads.split(b"\n"):
+        for line in _graph_quads(store, graph).split(b"\n"):
             if line:
                 subject = subject_token(line)
                 home = homes.in_graph(graph.value, subject)
@@ -723,10 +724,22 @@ def write_all(
             base=base,
             workers=workers,
             consume=True,
-            prepare=lambda parts: sorted_lines(b"\n".join(parts).split(b"\n")),
+            prepare=lambda parts: sorted_lines(
+                b"\n".join(
+                    part if isinstance(part, bytes) else _graph_quads(store, part) for part in parts
+                ).split(b"\n")
+            ),
         )
     )
+    release_freed_memory()
     return stats
+
+
+def _graph_quads(store: ox.Store, graph: ox.NamedNode | ox.BlankNode) -> bytes:
+    """A named graph's N-Quads lines."""
+    token = str(graph).encode()
+    body = store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=graph)
+    return body.replace(b" .\n", b" " + token + b" .\n")
 
 
 def render_and_write(
