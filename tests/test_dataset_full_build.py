@@ -137,3 +137,30 @@ def test_named_pieces_hold_every_named_quad_once_and_a_documents_graph_whole(
     provenance = BASE + "graph/provenance"
     assert homes.graph_home[provenance] is None  # written by every document's file
     assert len(pieces_of(provenance)) > 1
+
+
+def test_the_unions_lines_are_split_by_their_subjects_home_as_offsets() -> None:
+    """split_by_home finds runs of lines about one subject (a subject may come back after
+    another's lines; a blank node's label may be the start of another's), and every line of
+    the text lands in exactly one piece, as the piece's sorted canonical text."""
+    text = (
+        '<http://x/id/xocali> <http://x/p> "Xocalı, 26 Feb" .\n'
+        '<http://x/id/xocali> <http://x/q> "a\\nb" .\n'
+        "_:a <http://x/p> _:ab .\n"
+        '_:ab <http://x/p> "Ходжалы"@ru .\n'
+        "_:ab <http://x/q> <http://x/id/xocali> .\n"
+        '<http://x/id/xocali> <http://x/r> "again" .\n'
+    ).encode()
+    home_of = {b"<http://x/id/xocali>": "a.trig", b"_:a": "b.trig", b"_:ab": "a.trig"}
+    spans = dump_pieces.split_by_home(text, home_of, fallback="", spread=frozenset())
+    key_a = dump_pieces.default_key("a.trig", b"")
+    key_b = dump_pieces.default_key("b.trig", b"")
+    assert key_a != key_b
+    lines = text.split(b"\n")[:-1]
+    assert dump_pieces.lines_at(text, spans[key_a]) == dump_pieces.sorted_lines(
+        [line for line in lines if not line.startswith(b"_:a ")]
+    )
+    assert dump_pieces.lines_at(text, spans[key_b]) == lines[2] + b"\n"
+    assert sum(end - start for runs in spans.values() for start, end in runs) == len(text)
+    with pytest.raises(ValueError, match="not N-Triples lines"):
+        dump_pieces.split_by_home(text + b"<no-space>\n", home_of, fallback="", spread=frozenset())
