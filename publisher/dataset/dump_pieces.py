@@ -712,21 +712,12 @@ class Homes:
 
 
 def write_all(
-    store: ox.Store,
-    *,
-    homes: Homes,
-    directory: Path,
-    base: str,
-    workers: int = 4,
-    split_done: Callable[[], object] | None = None,
+    store: ox.Store, *, homes: Homes, directory: Path, base: str, workers: int = 4
 ) -> dict[str, PieceStats]:
     """Split the store (union in its default graph) into pieces, render and write them all:
-    the default pieces, then the named ones (one text in memory at a time). `split_done`:
-    called once the union's lines are split (the Python part of this work)."""
+    the default pieces, then the named ones (one text in memory at a time)."""
     union = store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.DefaultGraph())
     spans = split_by_home(union, homes.subject_home, fallback=ONTOLOGY_HOME, spread=homes.spread)
-    if split_done is not None:
-        split_done()
     # Each piece's canonical text is made by the worker that renders it, from its lines in
     # the union's text: a few pieces' texts at a time, not a second copy of the whole store's.
     prepare = functools.partial(lines_at, union)

@@ -14,7 +14,6 @@ import logging
 import os
 import shutil
 import sys
-import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -240,7 +239,6 @@ def _write_dist(
             # The pieces first (the longest task); their homes before any thread starts (a
             # Python loop, which the store's bulk_extend below would slow down on the GIL).
             homes = dump_pieces.homes_from_dataset(dataset, data_dir=Path(settings.data_dir))
-            split = threading.Event()
             pieces = pool.submit(
                 _write_pieces_and_dumps,
                 store,
@@ -248,19 +246,15 @@ def _write_dist(
                 pieces=pieces_dir,
                 target=target,
                 base=base,
-                split_done=split.set,
             )
             # VoID's statistics are summed from the pieces' own; only the distinct objects
             # are counted on the whole store (void_statistics: 9 s at 10,000 documents).
             objects = pool.submit(_distinct_objects, store)
             # The store serving opens, bulk-loaded from the same quads (union included).
             disk = pool.submit(_write_store, store, target=target)
-            # dist/search.sqlite (/search, /reconcile), from the same in-memory store; started
-            # once the pieces' lines are split. Both loop in Python, and the split is on the
-            # build's longest path (at 10,000 documents it took 73 s of wall time for 3.6 s of
-            # CPU beside the index on a shared machine); the index is not.
+            # dist/search.sqlite (/search, /reconcile), from the same in-memory store.
             search = pool.submit(
-                _hashed, lambda: _write_search_index(store, base=base, target=target, after=split)
+                _hashed, lambda: _write_search_index(store, base=base, target=target)
             )
             tasks += [pieces, objects, disk, search]
         else:
@@ -336,20 +330,9 @@ class WrittenDumps:
 
 
 def _write_pieces_and_dumps(
-    store: ox.Store,
-    *,
-    homes: dump_pieces.Homes,
-    pieces: Path,
-    target: Path,
-    base: str,
-    split_done: Callable[[], object],
+    store: ox.Store, *, homes: dump_pieces.Homes, pieces: Path, target: Path, base: str
 ) -> WrittenDumps:
-    try:
-        piece_stats = dump_pieces.write_all(
-            store, homes=homes, directory=pieces, base=base, split_done=split_done
-        )
-    finally:
-        split_done()  # also when the split failed: nothing waits for it forever
+    piece_stats = dump_pieces.write_all(store, homes=homes, directory=pieces, base=base)
     return WrittenDumps(_assemble_dumps(pieces, target=target, base=base).dumps, piece_stats)
 
 
@@ -422,10 +405,7 @@ def _write_store(store: ox.Store, *, target: Path) -> None:
     release_freed_memory()
 
 
-def _write_search_index(
-    store: ox.Store, *, base: str, target: Path, after: threading.Event
-) -> Path:
-    after.wait()
+def _write_search_index(store: ox.Store, *, base: str, target: Path) -> Path:
     try:
         return write_search_index(store, base=base, target=target)
     finally:
