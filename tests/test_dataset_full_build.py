@@ -93,3 +93,74 @@ def test_blank_node_graphs_and_literal_classes_are_counted_the_slow_way(
     assert published == void_statistics(store, base=BASE)
     assert dump_pieces.statistics_from_pieces(pieces, objects=0) is None
     assert_dumps_hold_the_store(tmp_path / "dist", store)
+
+
+def test_named_pieces_hold_every_named_quad_once_and_a_documents_graph_whole(
+    tmp_path: Path,
+) -> None:
+    """A full build's named pieces: a graph of one file (a source document) whole in its
+    file's piece (its quads dumped by the worker that renders the piece), a graph several
+    files write (the provenance) split by its subjects' homes; together, every named quad
+    exactly once, each piece's lines sorted."""
+    from publisher.dataset.load import load_dataset
+    from publisher.dataset.publish import store_union
+
+    data = tmp_path / "data"
+    write_corpus(data, docs=6, seed=3)
+    dataset = load_dataset(base=BASE, ontology_dir=ROOT / "ontology", data_dir=data)
+    store_union(dataset.store)
+    homes = dump_pieces.homes_from_dataset(dataset, data_dir=data)
+    pieces = tmp_path / "pieces"
+    dump_pieces.write_all(dataset.store, homes=homes, directory=pieces, base=BASE)
+
+    texts = {
+        key: dump_pieces.read_lines(pieces, key)
+        for key in dump_pieces.piece_keys(pieces)
+        if key.startswith("n")
+    }
+    lines = [line for text in texts.values() for line in text.split(b"\n") if line]
+    named = [q for q in dataset.store if not isinstance(q.graph_name, ox.DefaultGraph)]
+    assert len(lines) == len(named)
+    assert set(ox.parse(b"\n".join(lines), format=ox.RdfFormat.N_QUADS)) == set(named)
+    for text in texts.values():
+        assert text.split(b"\n")[:-1] == sorted(set(text.split(b"\n")[:-1]))
+
+    def pieces_of(graph: str) -> set[str]:
+        token = f" <{graph}> .".encode()
+        return {
+            k for k, text in texts.items() for line in text.split(b"\n") if line.endswith(token)
+        }
+
+    document = next(g for g in homes.graph_home if "synthetic-source" in g)
+    assert homes.graph_home[document] is not None
+    assert pieces_of(document) == {dump_pieces.named_key(homes.graph_home[document], b"")}
+    provenance = BASE + "graph/provenance"
+    assert homes.graph_home[provenance] is None  # written by every document's file
+    assert len(pieces_of(provenance)) > 1
+
+
+def test_the_unions_lines_are_split_by_their_subjects_home_as_offsets() -> None:
+    """split_by_home finds runs of lines about one subject (a subject may come back after
+    another's lines; a blank node's label may be the start of another's), and every line of
+    the text lands in exactly one piece, as the piece's sorted canonical text."""
+    text = (
+        '<http://x/id/xocali> <http://x/p> "Xocalı, 26 Feb" .\n'
+        '<http://x/id/xocali> <http://x/q> "a\\nb" .\n'
+        "_:a <http://x/p> _:ab .\n"
+        '_:ab <http://x/p> "Ходжалы"@ru .\n'
+        "_:ab <http://x/q> <http://x/id/xocali> .\n"
+        '<http://x/id/xocali> <http://x/r> "again" .\n'
+    ).encode()
+    home_of = {b"<http://x/id/xocali>": "a.trig", b"_:a": "b.trig", b"_:ab": "a.trig"}
+    spans = dump_pieces.split_by_home(text, home_of, fallback="", spread=frozenset())
+    key_a = dump_pieces.default_key("a.trig", b"")
+    key_b = dump_pieces.default_key("b.trig", b"")
+    assert key_a != key_b
+    lines = text.split(b"\n")[:-1]
+    assert dump_pieces.lines_at(text, spans[key_a]) == dump_pieces.sorted_lines(
+        [line for line in lines if not line.startswith(b"_:a ")]
+    )
+    assert dump_pieces.lines_at(text, spans[key_b]) == lines[2] + b"\n"
+    assert sum(end - start for runs in spans.values() for start, end in runs) == len(text)
+    with pytest.raises(ValueError, match="not N-Triples lines"):
+        dump_pieces.split_by_home(text + b"<no-space>\n", home_of, fallback="", spread=frozenset())

@@ -85,3 +85,36 @@ def test_the_store_holds_the_quads_of_the_nquads_dump_with_the_union_as_a_set(
     union = list(store.quads_for_pattern(None, None, None, ox.DefaultGraph()))
     # "xocali a Place" and its az label are stated by both graph/a and graph/b: once each.
     assert len(union) == len(set(union)) == 5
+
+
+def test_dist_writers_run_with_short_gil_switches_and_the_setting_comes_back(
+    data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """While dist/'s writers run side by side the GIL changes hands every half millisecond
+    (a pieces worker back from Rust waits less for a thread looping in Python); the
+    process's own interval is restored after the build, and after a failing one."""
+    import sys
+
+    from publisher.dataset import publish
+    from publisher.errors import BuildError
+
+    seen: list[float] = []
+    real = publish.write_search_index
+
+    def noting(*args, **kwargs):
+        seen.append(sys.getswitchinterval())
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(publish, "write_search_index", noting)
+    before = sys.getswitchinterval()
+    build_data_only(tmp_path / "dist", base=BASE, data_dir=data)
+    assert seen == [publish.DIST_SWITCH_INTERVAL] and before != publish.DIST_SWITCH_INTERVAL
+    assert sys.getswitchinterval() == before
+
+    def failing(*args, **kwargs):
+        raise BuildError("search index: disk full")
+
+    monkeypatch.setattr(publish, "write_search_index", failing)
+    with pytest.raises(BuildError, match="disk full"):
+        build_data_only(tmp_path / "dist2", base=BASE, data_dir=data)
+    assert sys.getswitchinterval() == before

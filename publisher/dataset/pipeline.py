@@ -13,6 +13,7 @@ import pyoxigraph as ox
 
 from publisher.dataset import dump_pieces, incremental
 from publisher.dataset.load import Dataset, load_dataset, load_shapes
+from publisher.dataset.memory import release_freed_memory
 from publisher.dataset.publish import (
     BuildInfo,
     UpdatedStore,
@@ -160,6 +161,7 @@ def _validate_beside_the_union(
         if check and loaded.shapes:
             report = validate(settings, loaded, progress=progress)
         counts = union.result()
+    release_freed_memory()  # what the gate parsed and planned
     if report is not None:
         _raise_unless_conforms(report)
     return report, counts
