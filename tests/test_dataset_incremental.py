@@ -450,3 +450,49 @@ def test_a_dump_resumes_after_its_unchanged_pieces(corpus: Path, tmp_path: Path)
     )
     nquads = (target / formats.dump_name(formats.N_QUADS)).read_bytes()
     assert nquads.startswith(b"\0" * 64) and nquads != (dist / "dataset.nq.gz").read_bytes()
+
+
+def test_unchanged_pieces_are_read_where_the_previous_build_left_them(
+    corpus: Path, tmp_path: Path
+) -> None:
+    """An incremental build links the unchanged pieces into its own directory beside the
+    rest of the build; meanwhile its dumps read them in the previous build's directory, and
+    give the same bytes as from a whole directory. An unchanged piece's RDF/XML problem is
+    found there too; a changed piece's old problem is not."""
+    dist = tmp_path / "dist"
+    settings = settings_for(corpus, dist)
+    directory = incremental.incremental_dir(cache_root(settings.dist_dir, settings.cache_dir))
+    previous = directory / incremental.Manifest.read(directory).pieces
+    keys = dump_pieces.piece_keys(previous)
+    changed, other = keys[len(keys) // 2], keys[0]
+    new = tmp_path / "new-pieces"
+    new.mkdir()
+    shutil.copyfile(
+        previous / f"{changed}.{dump_pieces.PIECE_FILE}",
+        new / f"{changed}.{dump_pieces.PIECE_FILE}",
+    )
+    unchanged = frozenset(keys) - {changed}
+    target = tmp_path / "dumps"
+    target.mkdir()
+    dumps = dump_pieces.assemble(
+        new,
+        target=target,
+        base=BASE,
+        left_out=set(),
+        previous=previous,
+        previous_dumps=dist,
+        unchanged=unchanged,
+    )
+    assert {d.name for d in dumps} == {formats.dump_name(f) for f in formats.DUMP_FORMATS}
+    for dump in dumps:
+        assert (target / dump.name).read_bytes() == (dist / dump.name).read_bytes()
+    assert sorted(p.name for p in new.iterdir() if p.name.endswith(".piece")) == [
+        f"{changed}.piece"
+    ]  # nothing read from the previous build was written here
+
+    problem = dump_pieces.PROBLEM_FILE
+    (previous / f"{other}.{problem}").write_text("<Xocalı> cannot be an XML name", "utf-8")
+    (previous / f"{changed}.{problem}").write_text("the changed piece's old problem", "utf-8")
+    assert dump_pieces.rdf_xml_problems(new, previous=previous, unchanged=unchanged) == [
+        "<Xocalı> cannot be an XML name"
+    ]

@@ -430,9 +430,9 @@ class AssembledDump:
     plain_sha256: str
 
 
-def piece_keys(directory: Path) -> list[str]:
-    """Default pieces first, then named ones, each in bucket order."""
-    keys = {p.name.split(".", 1)[0] for p in directory.iterdir()}
+def piece_keys(directory: Path, *, also: Iterable[str] = ()) -> list[str]:
+    """Default pieces first, then named ones, each in bucket order (`also`: more keys)."""
+    keys = {p.name.split(".", 1)[0] for p in directory.iterdir()} | set(also)
     return sorted((k for k in keys if _is_key(k)), key=lambda k: (k[0] != "d", k))
 
 
@@ -444,13 +444,21 @@ def assemble(
     left_out: set[str],
     previous: Path | None = None,
     previous_dumps: Path | None = None,
+    unchanged: frozenset[str] = frozenset(),
 ) -> list[AssembledDump]:
     """Every dump into `target`, from the pieces in `directory` (a thread per format: file
     reads, copies and hashing release the GIL). `previous`: the previous build's pieces
     directory, `previous_dumps`: the directory of the dumps it made; a dump then starts as a
     copy of the previous one's bytes up to its first changed piece, its checksums resumed
-    from there (the chain, below)."""
-    keys = piece_keys(directory)
+    from there (the chain, below). `unchanged`: pieces read from `previous` (the same files:
+    an incremental build links them into `directory` meanwhile, off the critical path)."""
+    if unchanged and previous is None:
+        raise ValueError("unchanged pieces without the previous pieces' directory")
+    keys = piece_keys(directory, also=unchanged)
+
+    def where(key: str) -> Path:
+        return previous if previous is not None and key in unchanged else directory
+
     framing = frames(base)
     wanted = [f for f in formats.DUMP_FORMATS if f.name not in left_out]
     offsets: dict[str, dict[str, list[int]]] = {}  # by piece, shared by the threads
@@ -460,6 +468,7 @@ def assemble(
                 lambda fmt: _assemble_one(
                     fmt,
                     directory=directory,
+                    where=where,
                     keys=keys,
                     frame=framing[fmt.name],
                     target=target,
@@ -542,7 +551,7 @@ def _identity_of(status: os.stat_result) -> tuple[int, int, int]:
 def _unchanged_prefix(
     fmt: formats.Format,
     *,
-    directory: Path,
+    where: Callable[[str], Path],
     keys: list[str],
     frame: Frame,
     previous: list[_Link],
@@ -558,10 +567,10 @@ def _unchanged_prefix(
         links.append(previous[0])
     for index, key in enumerate(keys):
         link = previous[len(links)] if len(links) < len(previous) else None
-        if link is not None and link.key == key and link.identity == _identity(directory, key):
+        if link is not None and link.key == key and link.identity == _identity(where(key), key):
             links.append(link)
             continue
-        with _open_piece(directory, key, offsets=offsets) as piece:
+        with _open_piece(where(key), key, offsets=offsets) as piece:
             if piece is None or f"{fmt.name}.gz" not in piece.offsets:
                 continue
         return links, index
@@ -593,6 +602,7 @@ def _assemble_one(
     fmt: formats.Format,
     *,
     directory: Path,
+    where: Callable[[str], Path],
     keys: list[str],
     frame: Frame,
     target: Path,
@@ -609,7 +619,7 @@ def _assemble_one(
     with (target / name).open("wb") as out:
         if previous and previous_dump is not None:
             kept, start = _unchanged_prefix(
-                fmt, directory=directory, keys=keys, frame=frame, previous=previous, offsets=offsets
+                fmt, where=where, keys=keys, frame=frame, previous=previous, offsets=offsets
             )
             if kept and _copy_prefix(previous_dump, out, kept[-1].gz_size):
                 last = kept[-1]
@@ -654,7 +664,7 @@ def _assemble_one(
         # Decoded bytes are only hashed: hashed from the piece's mapping (no copy, no new
         # gigabytes of bytes objects to fault in and free).
         for key in rest:
-            with _open_piece(directory, key, offsets=offsets) as piece:
+            with _open_piece(where(key), key, offsets=offsets) as piece:
                 if piece is None or f"{fmt.name}.gz" not in piece.offsets:
                     continue
                 member = piece.read(f"{fmt.name}.gz")
@@ -822,9 +832,17 @@ def render_and_write(
         return dict(zip(keys, pool.map(one, keys), strict=True))
 
 
-def rdf_xml_problems(directory: Path) -> list[str]:
-    """Why pieces cannot be RDF/XML (then the RDF/XML dump is left out)."""
-    return [p.read_text(encoding="utf-8") for p in sorted(directory.glob(f"*.{PROBLEM_FILE}"))]
+def rdf_xml_problems(
+    directory: Path, *, previous: Path | None = None, unchanged: frozenset[str] = frozenset()
+) -> list[str]:
+    """Why pieces cannot be RDF/XML (then the RDF/XML dump is left out); the `unchanged`
+    pieces' reasons are read from `previous` (see `assemble`)."""
+    files = {p.name: p for p in directory.glob(f"*.{PROBLEM_FILE}")}
+    if previous is not None:
+        for path in previous.glob(f"*.{PROBLEM_FILE}"):
+            if path.name.split(".", 1)[0] in unchanged:
+                files[path.name] = path
+    return [files[name].read_text(encoding="utf-8") for name in sorted(files)]
 
 
 # --- an incremental build's pieces -------------------------------------------------------

@@ -366,9 +366,12 @@ def assemble_dumps(
     base: str,
     previous: Path | None = None,
     previous_dumps: Path | None = None,
+    unchanged: frozenset[str] = frozenset(),
 ) -> WrittenDumps:
+    """The dumps, from the pieces (see dump_pieces.assemble for `previous`, `previous_dumps`
+    and `unchanged`)."""
     left_out: set[str] = set()
-    if problems := dump_pieces.rdf_xml_problems(pieces):
+    if problems := dump_pieces.rdf_xml_problems(pieces, previous=previous, unchanged=unchanged):
         # Never publish broken XML: the other dumps carry the same data.
         log.warning("dataset.rdf.gz left out: %s", problems[0])
         left_out.add(formats.RDF_XML.name)
@@ -380,6 +383,7 @@ def assemble_dumps(
             left_out=left_out,
             previous=previous,
             previous_dumps=previous_dumps,
+            unchanged=unchanged,
         ),
         {},
     )
