@@ -283,3 +283,47 @@ def test_a_shape_the_compiler_does_not_translate_is_validated_by_pyshacl(tmp_pat
     assert reports[0].findings == reports[1].findings
     messages = sorted(f.message for f in reports[0].findings)
     assert messages == ["A place needs a label.", "Too short."]
+
+
+def test_compiled_shapes_are_kept_in_the_validation_cache(tmp_path: Path) -> None:
+    """The project's shapes compiled once, then read back with the graph whose blank nodes
+    the checks name; a damaged file is compiled again, other shapes get a file of their own;
+    the report is the same from the cache."""
+    import pyoxigraph as ox
+    from rdflib import BNode
+    from rdflib.compare import isomorphic
+
+    from publisher.dataset.validate import _compiled_shapes
+
+    repo = Path(__file__).resolve().parent.parent
+    shapes_nt = ox.serialize(load_shapes(repo / "shapes", base=BASE), format=ox.RdfFormat.N_TRIPLES)
+    cache = tmp_path / "validation"
+    shapes, compiled = _compiled_shapes(shapes_nt, cache)
+    [kept] = cache.glob("compiled-*.pickle")
+    again_shapes, again = _compiled_shapes(shapes_nt, cache)
+    assert again.checks == compiled.checks and again.fallback == compiled.fallback
+    assert isomorphic(again_shapes, shapes)
+    blank = {f"_:{node}" for node in again_shapes.all_nodes() if isinstance(node, BNode)}
+    named = [c.shape for c in again.checks if c.shape.startswith("_:")]
+    assert named and set(named) <= blank  # the kept graph's own blank nodes
+
+    kept.write_bytes(b"not a pickle")
+    _, damaged = _compiled_shapes(shapes_nt, cache)
+    assert len(damaged.checks) == len(compiled.checks)
+    assert _compiled_shapes(shapes_nt, cache)[1].checks == damaged.checks  # written again
+    _compiled_shapes(shapes_nt.replace(b"minCount", b"maxCount", 1), cache)
+    assert len(list(cache.glob("compiled-*.pickle"))) == 2
+
+    root = project(tmp_path / "p", {"data/places.ttl": LABELLED + "<id/place/b> a <def/Place> .\n"})
+    dataset = load_dataset(base=BASE, ontology_dir=None, data_dir=root / "data")
+    place_shapes = load_shapes(root / "shapes", base=BASE)
+    cold = validate_dataset(dataset, place_shapes, shared_graphs=[], root=root)
+    for _ in range(2):  # compiled, then from the cache
+        cached = validate_dataset(
+            dataset, place_shapes, shared_graphs=[], root=root, cache_dir=tmp_path / "c"
+        )
+        assert cached.text() == cold.text() and not cached.conforms
+        for path in (tmp_path / "c" / "validation").iterdir():
+            if not path.name.startswith("compiled-"):
+                path.unlink()  # the results go, the compiled shapes stay: validated again
+    assert len(list((tmp_path / "c" / "validation").glob("compiled-*.pickle"))) == 1
