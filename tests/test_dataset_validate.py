@@ -293,7 +293,7 @@ def test_compiled_shapes_are_kept_in_the_validation_cache(tmp_path: Path) -> Non
     from rdflib import BNode
     from rdflib.compare import isomorphic
 
-    from publisher.dataset.validate import _compiled_shapes
+    from publisher.dataset.validate import _WORKER, _compiled_shapes
 
     repo = Path(__file__).resolve().parent.parent
     shapes_nt = ox.serialize(load_shapes(repo / "shapes", base=BASE), format=ox.RdfFormat.N_TRIPLES)
@@ -319,6 +319,7 @@ def test_compiled_shapes_are_kept_in_the_validation_cache(tmp_path: Path) -> Non
     place_shapes = load_shapes(root / "shapes", base=BASE)
     cold = validate_dataset(dataset, place_shapes, shared_graphs=[], root=root)
     for _ in range(2):  # compiled, then from the cache
+        _WORKER.clear()  # as in a new process (this one keeps what it compiled)
         cached = validate_dataset(
             dataset, place_shapes, shared_graphs=[], root=root, cache_dir=tmp_path / "c"
         )
