@@ -16,6 +16,7 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import urljoin
 
 import pyoxigraph as ox
@@ -310,14 +311,25 @@ def _resolve_namespace(triple: ox.Triple, base: str) -> ox.Triple:
 
 
 def load_shapes(shapes_dir: Path, *, base: str) -> list[ox.Triple]:
-    """All shapes files as one graph of triples (relative IRIs resolved like the data)."""
+    """All shapes files as one graph of triples (relative IRIs resolved like the data).
+
+    Blank nodes are named by their order of appearance (the parser names each afresh, at
+    random): the same shapes give the same triples, so shapes.ttl, its checksum and the
+    validation cache's compiled shapes stay the same from build to build."""
     triples: list[ox.Triple] = []
+    names: dict[ox.BlankNode, ox.BlankNode] = {}
+
+    def stable(term: Any) -> Any:
+        if isinstance(term, ox.BlankNode):
+            return names.setdefault(term, ox.BlankNode(f"shape{len(names) + 1}"))
+        return term
+
     for path in rdf_files(shapes_dir):
         rdf_format = AUTHORING_FORMATS[path.suffix.lower()]
         try:
             with path.open("rb") as stream:
                 for quad in ox.parse(stream, format=rdf_format, base_iri=base):
-                    triple = ox.Triple(quad.subject, quad.predicate, quad.object)
+                    triple = ox.Triple(stable(quad.subject), quad.predicate, stable(quad.object))
                     triples.append(_resolve_namespace(triple, base))
         except (SyntaxError, ValueError) as error:
             raise BuildError(f"{path}: cannot parse shapes: {error}") from error
