@@ -295,9 +295,11 @@ def trusted_stat(path: Path | str, *, now_ns: int | None = None) -> list[int] | 
 
 def stamps(plan_: Plan, *, data_dir: Path) -> dict[str, tuple[int, int]]:
     """(size, mtime_ns) of the data files the plan looked at, keyed as the validation index
-    keys them (validation_units.file_key); a racy file is left out (looked at again)."""
+    keys them; a racy file is left out (looked at again)."""
+    from publisher.dataset.validation_units import file_key
+
     return {
-        os.path.abspath(data_dir / name): (stat[0], stat[1])
+        file_key(data_dir / name): (stat[0], stat[1])
         for name, stat in plan_.stats.items()
         if stat is not None
     }

@@ -244,7 +244,7 @@ def _build_incrementally(
                 )
                 _raise_unless_conforms(report)
 
-        def assemble(directory: Path, unchanged: frozenset[str]) -> None:
+        def assemble(directory: Path, previous: Path, unchanged: frozenset[str]) -> None:
             # The dumps are assembled (mostly copying and hashing, without the GIL) from the
             # moment the changed pieces are written, while their statistics are summed.
             nonlocal dumps
@@ -254,7 +254,7 @@ def _build_incrementally(
                 directory,
                 target=staging,
                 base=settings.base_uri,
-                previous=incremental.incremental_dir(cache) / plan.manifest.pieces,
+                previous=previous,
                 previous_dumps=out,
                 unchanged=unchanged,
             )
@@ -353,12 +353,12 @@ def _changed_pieces(
     out: Path,
     cache: Path,
     new_dir: Path,
-    written: Callable[[Path, frozenset[str]], object],
+    written: Callable[[Path, Path, frozenset[str]], object],
 ) -> tuple[Statistics, Future[None]]:
     """The new build's pieces in `new_dir` (the changed ones rendered, the others linked):
-    their statistics, and the links being made. `written(directory, unchanged)` is called as
-    soon as the changed pieces are written: the `unchanged` ones are still the previous
-    build's files (the dumps read them there while they are linked into `directory`).
+    their statistics, and the links being made. `written(new_dir, previous, unchanged)` is
+    called as soon as the changed pieces are written: the `unchanged` pieces are still read
+    in the previous build's pieces directory `previous` while they are linked into `new_dir`.
 
     The links are made in a thread of their own: a thousand link calls, each of which gives
     up the GIL and waits to take it back from the gate's and the search index's threads,
@@ -377,7 +377,7 @@ def _changed_pieces(
     links = _in_background("links", dump_pieces.link_pieces, old_dir, new_dir, skip=change.new)
     try:
         after = dump_pieces.render_and_write(change.new, directory=new_dir, base=base)
-        written(new_dir, frozenset(dump_pieces.piece_keys(old_dir)) - set(change.new))
+        written(new_dir, old_dir, frozenset(dump_pieces.piece_keys(old_dir)) - set(change.new))
         previous, piece_stats = dump_pieces.load_statistics(old_dir)
         before = {k: piece_stats[k] for k in change.old if k in piece_stats}
         piece_stats.update(after)
