@@ -415,6 +415,14 @@ def main() -> None:
         help="the build's doc_prerender (build: every /doc/ variant rendered by the build, "
         "so the first crawler pass reads files; for small --triples)",
     )
+    parser.add_argument(
+        "--env",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a setting of the served publishers, e.g. PUBLISHER_ACCESS_LOG=off (repeatable; "
+        "the servers start with no other PUBLISHER_* variable of this shell)",
+    )
     options = parser.parse_args()
     skip = set(filter(None, options.skip.split(",")))
 
@@ -435,6 +443,7 @@ def main() -> None:
         port = free_port()
         env = {k: v for k, v in os.environ.items() if not k.startswith("PUBLISHER_")}
         env["PUBLISHER_CACHE_DIR"] = str(work / "cache")
+        env.update(assignment.split("=", 1) for assignment in options.env)
         servers.append(
             start(
                 [sys.executable, "-m", "publisher", "serve", "--dist", str(work / "dist"),
