@@ -9,8 +9,11 @@ with 4 connections and a random resource per request (the same Lua script for ev
 the servers measured in turns, `--rounds` times (median):
 
 - `publisher`: `publisher serve --workers 1`, the replay path;
+- `publisher-1thread`: the same with the setting `threads` = 1 (one thread runs every
+  request: no GIL handed between threads, but one slow query holds up the process);
 - `wsgi-bytes`: granian WSGI (the options `serve` uses), a Python function that looks the
   answer up in a dict and returns it with the publisher's headers: granian's own WSGI floor;
+- `wsgi-1thread`: the same with one blocking thread (granian's floor without GIL handoffs);
 - `rsgi-bytes`: the same under granian's RSGI interface (`response_bytes`);
 - `rsgi-file`: RSGI `response_file` (granian reads the file itself);
 - `granian-static`: granian's static route (`--static-path-mount`): Rust only, but it sends
@@ -93,20 +96,24 @@ def main() -> None:
         env = {k: v for k, v in os.environ.items() if not k.startswith("PUBLISHER_")}
         env["PUBLISHER_CACHE_DIR"] = str(work / "cache")
 
-        def start(name: str, command: list[str], cwd: Path = ROOT) -> None:
+        def start(
+            name: str, command: list[str], cwd: Path = ROOT, settings: dict | None = None
+        ) -> None:
             port = free_port()
             with (work / f"{name}.log").open("wb") as log:
                 process = subprocess.Popen(
                     [part.replace("{port}", str(port)) for part in command],
-                    cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT,
+                    cwd=cwd, env={**env, **(settings or {})}, stdout=log, stderr=subprocess.STDOUT,
                     start_new_session=True,
                 )  # fmt: skip
             servers[name] = (process, port)
 
-        start("publisher", [sys.executable, "-m", "publisher", "serve", "--dist",
-                            str(work / "dist"), "--host", "127.0.0.1", "--port", "{port}",
-                            "--workers", "1"])  # fmt: skip
+        serve = [sys.executable, "-m", "publisher", "serve", "--dist", str(work / "dist"),
+                 "--host", "127.0.0.1", "--port", "{port}", "--workers", "1"]  # fmt: skip
+        start("publisher", serve)
+        start("publisher-1thread", serve, settings={"PUBLISHER_THREADS": "1"})
         wait_up(f"http://127.0.0.1:{servers['publisher'][1]}/robots.txt")
+        wait_up(f"http://127.0.0.1:{servers['publisher-1thread'][1]}/robots.txt")
         # The publisher's answers, as files for the others (the same bytes and headers).
         static = work / "static"
         answers = work / "answers.jsonl"
@@ -126,6 +133,8 @@ def main() -> None:
         granian = [sys.executable, "-m", "granian", "--host", "127.0.0.1", "--port", "{port}"]
         start("wsgi-bytes", [*granian, "--interface", "wsgi", *GRANIAN, "--blocking-threads",
                              "16", "doc_floor_apps:wsgi"], cwd=work)  # fmt: skip
+        start("wsgi-1thread", [*granian, "--interface", "wsgi", *GRANIAN, "--blocking-threads",
+                               "1", "doc_floor_apps:wsgi"], cwd=work)  # fmt: skip
         start("rsgi-bytes", [*granian, "--interface", "rsgi", *GRANIAN,
                              "doc_floor_apps:rsgi"], cwd=work)  # fmt: skip
         start("rsgi-file", [*granian, "--interface", "rsgi", *GRANIAN,
