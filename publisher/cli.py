@@ -178,7 +178,7 @@ def query(sparql: str, output_format: str, **options: Any) -> None:
     """Run a SPARQL query against the built store (default graph = union of graphs)."""
     from publisher.sparql.errors import QueryError
     from publisher.sparql.safety import significant_tokens
-    from publisher.store import open_store
+    from publisher.store.query_worker import on_large_stack, query_stack_mb
 
     settings = _settings(**options)
     try:
@@ -191,6 +191,18 @@ def query(sparql: str, output_format: str, **options: Any) -> None:
     except QueryError as refused:
         click.echo(f"query refused: {refused.message}", err=True)
         sys.exit(2)
+    # On a thread with the query workers' stack: a long chain of UNION, MINUS or BIND is not
+    # nested, and overflowed the main thread's 8 MiB (SIGSEGV; store/query_worker.py).
+    stack_mb = int(settings.sparql_query_stack_mb) or query_stack_mb(
+        settings.sparql_max_query_tokens
+    )
+    on_large_stack(lambda: _run_query(sparql, output_format, settings), stack_mb=stack_mb)
+
+
+def _run_query(sparql: str, output_format: str, settings: Settings) -> None:
+    """`publisher query`'s evaluation and output (results are evaluated as they are read)."""
+    from publisher.store import open_store
+
     try:
         # The built store on disk, whatever the serving setting `store` says.
         store = open_store(settings.replace(store="disk"), Path(settings.dist_dir))

@@ -303,6 +303,15 @@ SETTINGS: tuple[Setting, ...] = (
         "parsed (the parser would overflow its stack).",
     ),
     Setting(
+        "sparql_query_stack_mb",
+        0,
+        "MiB",
+        "Stack of the thread that runs queries in each SPARQL worker (address space on top of "
+        "sparql_memory_limit_mb, used only as deep as a query goes). 0: enough for the longest "
+        "chain of UNION, OPTIONAL, MINUS, BIND or operators that sparql_max_query_tokens admits "
+        "(298 MiB at 200,000 tokens); a smaller stack lets such a query crash its worker.",
+    ),
+    Setting(
         "sparql_max_response_bytes",
         33_554_432,
         "bytes",

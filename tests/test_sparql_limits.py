@@ -314,8 +314,11 @@ def reserved_lane_server(corpus_dist: Path) -> Iterator[SparqlServer]:
             "PUBLISHER_SPARQL_RESERVED_TIME_LIMIT_MS": "1000",
             "PUBLISHER_SPARQL_MEMORY_LIMIT_MB": "4096",
             "PUBLISHER_SPARQL_MAX_ROWS": "100000000",
-            # Allowed here only to reach the parser's stack overflow and see it reported.
+            # Allowed here only to reach the parser's stack overflow and see it reported, on
+            # a default thread's stack (the workers' own is large enough for any query the
+            # token limit admits: tests/test_store_query_worker.py).
             "PUBLISHER_SPARQL_MAX_NESTING_DEPTH": "100000",
+            "PUBLISHER_SPARQL_QUERY_STACK_MB": "8",
         },
     )
     yield server

@@ -29,6 +29,7 @@ from publisher.sparql.errors import (
 from publisher.sparql.job import QueryAnswer, QueryJob, QueryLimits
 from publisher.store.base import Store
 from publisher.store.patterns import Count, Pattern
+from publisher.store.query_worker import query_stack_mb
 from publisher.store.union import load_dump
 from publisher.store.workers import (
     PoolBusy,
@@ -42,7 +43,7 @@ from publisher.store.workers import (
 
 
 def worker_config(
-    dist: Path, *, mode: str, memory_limit_mb: int, memory_max_quads: int = 0
+    dist: Path, *, mode: str, memory_limit_mb: int, memory_max_quads: int = 0, stack_mb: int = 0
 ) -> WorkerConfig:
     """What each query worker opens: dist/store (`disk`), the dump in memory (`memory`), or,
     for `auto`, the dump in memory when the build has at most `memory_max_quads` quads and
@@ -63,12 +64,12 @@ def worker_config(
         path = dist / STORE_DIR
         if not path.is_dir():
             raise StoreError(f"no store at {path}: run `publisher build` first (setting dist_dir)")
-        return WorkerConfig(store_path=path, memory_limit_mb=memory_limit_mb)
+        return WorkerConfig(store_path=path, memory_limit_mb=memory_limit_mb, stack_mb=stack_mb)
     if mode == "memory":
         dump = dist / formats.dump_name(formats.N_QUADS)
         if not dump.is_file():
             raise StoreError(f"no dump at {dump}: run `publisher build` first (setting dist_dir)")
-        return WorkerConfig(dump_path=dump, memory_limit_mb=memory_limit_mb)
+        return WorkerConfig(dump_path=dump, memory_limit_mb=memory_limit_mb, stack_mb=stack_mb)
     raise StoreError(f"unknown store mode {mode!r} (setting store: auto, disk, memory or a URL)")
 
 
@@ -92,6 +93,9 @@ class EmbeddedStore(Store):
             mode=settings.store,
             memory_limit_mb=settings.sparql_memory_limit_mb,
             memory_max_quads=settings.store_memory_max_quads,
+            # Room for the deepest chain the token limit admits (query_worker.py).
+            stack_mb=int(settings.sparql_query_stack_mb)
+            or query_stack_mb(settings.sparql_max_query_tokens),
         )
         if config.dump_path is not None and settings.store == "memory":
             oxigraph = load_dump(config.dump_path)

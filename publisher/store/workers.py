@@ -95,11 +95,12 @@ class WorkerUnavailable(PoolError):
 
 @dataclass(frozen=True)
 class WorkerConfig:
-    """How to start a worker: the store it opens and its memory cap."""
+    """How to start a worker: the store it opens, its memory cap and its query stack."""
 
     store_path: Path | None = None  # on-disk store, opened read-only
     dump_path: Path | None = None  # or an N-Quads .gz dump loaded into memory
     memory_limit_mb: int = 0
+    stack_mb: int = 0  # the query thread's stack (query_worker.query_stack_mb); 0: default
 
     def command(self) -> list[str]:
         command = [sys.executable, "-m", "publisher.store.query_worker"]
@@ -109,7 +110,13 @@ class WorkerConfig:
             command += ["--dump", str(self.dump_path)]
         else:
             raise ValueError("a worker needs store_path or dump_path")
-        return [*command, "--memory-limit-mb", str(self.memory_limit_mb)]
+        return [
+            *command,
+            "--memory-limit-mb",
+            str(self.memory_limit_mb),
+            "--stack-mb",
+            str(self.stack_mb),
+        ]
 
 
 @dataclass
