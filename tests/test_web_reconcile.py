@@ -263,6 +263,13 @@ def test_preview(service: str) -> None:
         ("post", {"queries": '{"q": {"query": "a", "limit": -1}}'}, "queries"),
         ("post", {}, "queries"),
         ("get", {"queries": "{"}, "queries"),
+        # json's decoder recurses per level: RecursionError, a 500, before it was caught.
+        ("post", {"queries": "[" * 100_000 + "]" * 100_000}, "queries"),
+        (
+            "post",
+            {"queries": '{"q": {"query": "a", "properties": ' + "[" * 100_000 + "}}"},
+            "queries",
+        ),
     ],
 )
 def test_bad_batches_are_400(service: str, method: str, params: dict, named: str) -> None:

@@ -140,6 +140,8 @@ def parse_batch(raw: str, *, maximum: int) -> dict[str, dict[str, Any]]:
         batch = json.loads(raw)
     except ValueError as error:
         raise BadRequest(f"queries: not JSON ({error})") from None
+    except RecursionError:  # json's decoder recurses per level: [[[[... was a 500
+        raise BadRequest("queries: JSON nested deeper than any batch is") from None
     if not isinstance(batch, dict):
         raise BadRequest('queries: a JSON object of queries, e.g. {"q0": {"query": "Xocalı"}}')
     if len(batch) > maximum:
