@@ -182,11 +182,13 @@ def query(sparql: str, output_format: str, **options: Any) -> None:
 
     settings = _settings(**options)
     try:
-        # The same pre-check as the endpoint: a query nested too deep would crash the parser.
+        # The same pre-check as the endpoint: a query nested too deep, or a chain of
+        # thousands of operators, is refused (exit 2) as the endpoint refuses it.
         significant_tokens(
             sparql,
             max_tokens=settings.sparql_max_query_tokens,
             max_depth=settings.sparql_max_nesting_depth,
+            max_operators=settings.sparql_max_operators,
         )
     except QueryError as refused:
         click.echo(f"query refused: {refused.message}", err=True)

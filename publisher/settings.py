@@ -303,6 +303,15 @@ SETTINGS: tuple[Setting, ...] = (
         "parsed (the parser would overflow its stack).",
     ),
     Setting(
+        "sparql_max_operators",
+        2_000,
+        "operators",
+        "Most operators in a query (UNION, OPTIONAL, MINUS, BIND, FILTER, a group's {, the "
+        "separators . and ;, and || && + - * / | !; VALUES data not counted); more is refused "
+        "with 400 before any store sees it. Engines evaluate a chain of them recursively: 3,000 "
+        "MINUS in a row crashed an Oxigraph server used as the remote store. 0: no limit.",
+    ),
+    Setting(
         "sparql_query_stack_mb",
         0,
         "MiB",

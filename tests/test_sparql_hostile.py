@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import subprocess
 import sys
 import time
@@ -386,29 +387,51 @@ def test_cli_query_refuses_deep_nesting(seed_dist: Path) -> None:
 
 
 # A chain nests nothing but recursed once per link in the engine: 3,000 MINUS crashed the query
-# worker (500) and `publisher query` (SIGSEGV) on an 8 MiB stack (store/query_worker.py).
+# worker (500) and `publisher query` (SIGSEGV) on an 8 MiB stack (store/query_worker.py), and an
+# Oxigraph server behind the remote store (test_store_remote.py). Refused by default
+# (sparql_max_operators); with the limit off, the query workers' stack still holds it.
 CHAIN = "SELECT * WHERE { ?s ?p ?o " + "MINUS { ?s <urn:x:q> ?o } " * 3_000 + "} LIMIT 1"
+SPARQL_QUERY = {**JSON, "Content-Type": "application/sparql-query"}
 
 
-def test_a_long_chain_is_answered_not_a_crash(hostile_client) -> None:
-    answer = hostile_client.post(
-        "/sparql", data=CHAIN.encode(), headers={**JSON, "Content-Type": "application/sparql-query"}
-    )
+def test_a_long_chain_is_400_naming_the_setting(hostile_client) -> None:
+    answer = hostile_client.post("/sparql", data=CHAIN.encode(), headers=SPARQL_QUERY)
+    assert answer.status_code == 400, answer.data[:300]
+    problem = json.loads(answer.data)
+    assert problem["setting"] == "sparql_max_operators"
+    assert "PUBLISHER_SPARQL_MAX_OPERATORS" in problem["message"]
+
+
+def test_with_the_operator_limit_off_a_long_chain_is_answered_not_a_crash(
+    seed_dist: Path,
+) -> None:
+    client = in_process_app(seed_dist, sparql_max_operators=0).test_client()
+    answer = client.post("/sparql", data=CHAIN.encode(), headers=SPARQL_QUERY)
     assert answer.status_code == 200, answer.data[:300]
     assert len(json.loads(answer.data)["results"]["bindings"]) == 1
 
 
-def test_cli_query_answers_a_long_chain(seed_dist: Path) -> None:
+@pytest.mark.parametrize(("limit", "code"), [("", 2), ("0", 0)])
+def test_cli_query_refuses_a_long_chain_or_answers_it_with_the_limit_off(
+    seed_dist: Path, limit: str, code: int
+) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PUBLISHER_")}
+    if limit:
+        env["PUBLISHER_SPARQL_MAX_OPERATORS"] = limit
     done = subprocess.run(
         [sys.executable, "-m", "publisher", "query", "--dist", str(seed_dist), "--format",
          "json", CHAIN],
         cwd=ROOT,
+        env=env,
         capture_output=True,
         text=True,
         timeout=120,
     )  # fmt: skip
-    assert done.returncode == 0, (done.returncode, done.stderr[-500:])  # was -11 (SIGSEGV)
-    assert len(json.loads(done.stdout)["results"]["bindings"]) == 1
+    assert done.returncode == code, (done.returncode, done.stderr[-500:])  # was -11 (SIGSEGV)
+    if code:
+        assert "sparql_max_operators" in done.stderr
+    else:
+        assert len(json.loads(done.stdout)["results"]["bindings"]) == 1
 
 
 # --- 12. and 24. one negotiation for content and errors ---------------------------------------

@@ -318,6 +318,7 @@ def reserved_lane_server(corpus_dist: Path) -> Iterator[SparqlServer]:
             # a default thread's stack (the workers' own is large enough for any query the
             # token limit admits: tests/test_store_query_worker.py).
             "PUBLISHER_SPARQL_MAX_NESTING_DEPTH": "100000",
+            "PUBLISHER_SPARQL_MAX_OPERATORS": "0",  # each { counts
             "PUBLISHER_SPARQL_QUERY_STACK_MB": "8",
         },
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from publisher.sparql.errors import ForeignGraphRefused, QueryRefused
+from publisher.sparql.errors import ForeignGraphRefused, InvalidQueryRequest, QueryRefused
 from publisher.sparql.lexer import absolutize
 from publisher.sparql.safety import check_query
 
@@ -12,8 +12,8 @@ BASE = "http://www.example/"
 GRAPHS = {"http://www.example/graph/a", "http://www.example/graph/b"}
 
 
-def check(query: str, *, protocol_dataset: bool = False):
-    return check_query(query, base=BASE, graphs=GRAPHS, protocol_dataset=protocol_dataset)
+def check(query: str, *, protocol_dataset: bool = False, **limits: int):
+    return check_query(query, base=BASE, graphs=GRAPHS, protocol_dataset=protocol_dataset, **limits)
 
 
 @pytest.mark.parametrize(
@@ -102,3 +102,50 @@ def test_absolutize_fills_in_relative_iris() -> None:
         "# Question: <not an iri> here\nPREFIX kg: <http://www.example/def/>\n"
         "SELECT * { <http://www.example/id/x> kg:p '<id/y>' }"
     )
+
+
+# --- the operator count: chains nest nothing, yet engines recurse once per link -------------
+
+
+def links(n: int, link: str) -> str:
+    return "SELECT * WHERE { ?s ?p ?o " + link * n + "}"
+
+
+@pytest.mark.parametrize(
+    "link",
+    [
+        "MINUS { ?s <urn:x:q> ?o } ",  # 2 operators: MINUS and {
+        "OPTIONAL { ?s <urn:x:q> ?o } ",
+        "UNION { ?s ?p ?o } ",
+        "BIND(1 AS ?v) FILTER(true) ",  # 2: BIND and FILTER
+        ". ?s <urn:x:q> ?o ; <urn:x:r> ?o ",  # 2: the separators . and ;
+    ],
+)
+def test_a_chain_over_the_operator_limit_is_refused_naming_the_setting(link: str) -> None:
+    with pytest.raises(InvalidQueryRequest) as refused:
+        check(links(1_500, link))
+    assert refused.value.setting == "sparql_max_operators"
+    assert "PUBLISHER_SPARQL_MAX_OPERATORS" in refused.value.message
+
+
+def test_the_limit_counts_operators_exactly() -> None:
+    # `SELECT *` and `WHERE {` are one each, each `MINUS {` two: 999 links make 2,000.
+    check(links(999, "MINUS { ?s <urn:x:q> ?o } "))
+    check(links(1_000, "MINUS { ?s <urn:x:q> ?o } "), max_operators=2_002)
+    with pytest.raises(InvalidQueryRequest):
+        check(links(1_000, "MINUS { ?s <urn:x:q> ?o } "))
+    check(links(10_000, "MINUS { ?s <urn:x:q> ?o } "), max_operators=0)  # 0: no limit
+
+
+def test_values_data_and_iri_in_lists_are_not_operators() -> None:
+    # Long flat lists are normal (a batch of IRIs, negative numbers that lex as `-` 1).
+    numbers = " ".join(str(-i) for i in range(5_000))
+    check("SELECT * WHERE { VALUES ?x { " + numbers + " } ?s ?p ?x }")
+    check(
+        "SELECT * WHERE { ?s ?p ?x } VALUES (?x ?y) { " + f"({numbers.split()[1]} 2) " * 3_000 + "}"
+    )
+    iris = ", ".join(f"<urn:x:{i}>" for i in range(5_000))
+    check("SELECT * WHERE { ?s ?p ?x FILTER(?x IN (" + iris + ")) }")
+    # Operators after a VALUES block count again.
+    with pytest.raises(InvalidQueryRequest):
+        check("SELECT * WHERE { VALUES ?x { 1 } " + "BIND(1 AS ?v) " * 2_001 + "}")

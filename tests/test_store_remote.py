@@ -181,6 +181,30 @@ def test_a_server_on_the_remote_store_answers_sparql_and_resources(
     assert (rdflib.URIRef(seed_base + "id/place/khojaly"), None, None) in graph
 
 
+def test_a_long_chain_is_refused_before_it_reaches_the_remote_store(
+    remote_backed_server: ServerProcess, loaded: str
+) -> None:
+    """3,000 MINUS in a row overflowed the Oxigraph server's stack (`fatal runtime error:
+    stack overflow, aborting`): the store every web host reads, gone. The pre-check refuses
+    it as the embedded store's endpoint does, and the server is still there."""
+    chain = "SELECT * WHERE { ?s ?p ?o " + "MINUS { ?s <urn:x:q> ?o } " * 3_000 + "} LIMIT 1"
+    refused = requests.post(
+        remote_backed_server.url + "/sparql",
+        data={"query": chain},
+        headers={"Accept": "application/sparql-results+json"},
+        timeout=60,
+    )
+    assert refused.status_code == 400, refused.text[:300]
+    assert refused.json()["setting"] == "sparql_max_operators"
+    alive = requests.post(
+        loaded + "/query",
+        data="ASK { ?s ?p ?o }",
+        headers={"Content-Type": "application/sparql-query", "Accept": "application/json"},
+        timeout=30,
+    )
+    assert alive.status_code == 200 and alive.json()["boolean"] is True
+
+
 def test_pictures_and_sources_table_are_the_same_on_the_remote_store(
     remote_backed_server: ServerProcess, client
 ) -> None:

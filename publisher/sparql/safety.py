@@ -66,13 +66,16 @@ def check_query(
     protocol_dataset: bool,
     max_tokens: int = DEFAULTS["sparql_max_query_tokens"],
     max_depth: int = DEFAULTS["sparql_max_nesting_depth"],
+    max_operators: int = DEFAULTS["sparql_max_operators"],
 ) -> QueryShape:
     """Refuse what must not run; return the query's shape.
 
     `graphs` are the dataset's named graphs; `protocol_dataset` says whether the request set
     default-graph-uri / named-graph-uri, which override FROM (so FROM is not checked then).
     """
-    significant = significant_tokens(text, max_tokens=max_tokens, max_depth=max_depth)
+    significant = significant_tokens(
+        text, max_tokens=max_tokens, max_depth=max_depth, max_operators=max_operators
+    )
     form = ""
     prologue = Prologue(base=base, prefixes={})
     from_graphs: list[str] = []
@@ -110,15 +113,33 @@ def check_query(
     return shape
 
 
-def significant_tokens(text: str, *, max_tokens: int, max_depth: int) -> list[Token]:
-    """The tokens, refusing a query with too many of them or nested too deep.
+# Tokens that join what stands beside them into one more level of the query's algebra: a row
+# of thousands nests nothing, yet parsers, optimizers and evaluators recurse once per level.
+CHAIN_KEYWORDS = frozenset(("UNION", "OPTIONAL", "MINUS", "BIND", "FILTER"))
+CHAIN_PUNCTUATION = frozenset(("{", ".", ";", "||", "&&", "+", "-", "*", "/", "|", "!"))
 
-    Both are checked while reading, so a hostile text costs at most `max_tokens` tokens of
+
+def significant_tokens(
+    text: str,
+    *,
+    max_tokens: int,
+    max_depth: int,
+    max_operators: int = DEFAULTS["sparql_max_operators"],
+) -> list[Token]:
+    """The tokens, refusing a query with too many of them, nested too deep, or with too many
+    operators (`max_operators`, 0: no limit).
+
+    All are checked while reading, so a hostile text costs at most `max_tokens` tokens of
     (linear) work; the nesting check keeps the parser from overflowing its stack (a query
-    nested 3,000 deep crashed the worker that parsed it).
+    nested 3,000 deep crashed the worker that parsed it), the operator count does the same
+    for chains (3,000 MINUS in a row crashed an Oxigraph server behind the remote store).
+    VALUES data is not counted: its rows are flat, and `-1` lexes as an operator.
     """
     found: list[Token] = []
     depth = 0
+    operators = 0
+    values_depth = 0  # the depth of an open VALUES data block, 0 outside one
+    values_next = False  # VALUES was read: its block opens at the next {
     for token in tokens(text):
         found.append(token)
         if len(found) > max_tokens:
@@ -127,19 +148,37 @@ def significant_tokens(text: str, *, max_tokens: int, max_depth: int) -> list[To
                 f"{describe_setting('sparql_max_query_tokens')}",
                 setting="sparql_max_query_tokens",
             )
-        if token.kind != "punct":
-            continue
-        if token.text in OPENING:
-            depth += 1
-            if depth > max_depth:
+        counted = False
+        if token.kind == "word":
+            counted = token.keyword in CHAIN_KEYWORDS
+            values_next = values_next or token.keyword == "VALUES"
+        elif token.kind == "punct":
+            counted = token.text in CHAIN_PUNCTUATION
+            if token.text in OPENING:
+                depth += 1
+                if depth > max_depth:
+                    raise InvalidQueryRequest(
+                        f"the query nests (), {{}} or [] more than {max_depth} levels deep (at "
+                        f"character {token.start}), the limit set by "
+                        f"{describe_setting('sparql_max_nesting_depth')}",
+                        setting="sparql_max_nesting_depth",
+                    )
+                if values_next and token.text == "{":
+                    values_depth, values_next = depth, False
+            elif token.text in CLOSING:
+                if depth == values_depth:
+                    values_depth = 0
+                depth = max(0, depth - 1)
+        if counted and not values_depth and max_operators > 0:
+            operators += 1
+            if operators > max_operators:
                 raise InvalidQueryRequest(
-                    f"the query nests (), {{}} or [] more than {max_depth} levels deep (at "
-                    f"character {token.start}), the limit set by "
-                    f"{describe_setting('sparql_max_nesting_depth')}",
-                    setting="sparql_max_nesting_depth",
+                    f"the query has more than {max_operators} operators (UNION, OPTIONAL, "
+                    f"MINUS, BIND, FILTER, {{, ., ;, ||, &&, +, -, *, /, |, !; at character "
+                    f"{token.start}), the limit set by "
+                    f"{describe_setting('sparql_max_operators')}",
+                    setting="sparql_max_operators",
                 )
-        elif token.text in CLOSING:
-            depth = max(0, depth - 1)
     return found
 
 

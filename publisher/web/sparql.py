@@ -265,6 +265,7 @@ def plan_query(state: ServedBuild, sparql: QueryRequest, *, accept: str | None) 
         protocol_dataset=sparql.protocol_dataset,
         max_tokens=settings.sparql_max_query_tokens,
         max_depth=settings.sparql_max_nesting_depth,
+        max_operators=settings.sparql_max_operators,
     )
     fmt = _choose_format(shape, sparql.format_names, accept)
     job = QueryJob(
