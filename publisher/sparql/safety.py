@@ -137,9 +137,6 @@ def significant_tokens(
     """
     found: list[Token] = []
     depth = 0
-    operators = 0
-    values_depth = 0  # the depth of an open VALUES data block, 0 outside one
-    values_next = False  # VALUES was read: its block opens at the next {
     for token in tokens(text):
         found.append(token)
         if len(found) > max_tokens:
@@ -148,38 +145,60 @@ def significant_tokens(
                 f"{describe_setting('sparql_max_query_tokens')}",
                 setting="sparql_max_query_tokens",
             )
-        counted = False
-        if token.kind == "word":
-            counted = token.keyword in CHAIN_KEYWORDS
-            values_next = values_next or token.keyword == "VALUES"
-        elif token.kind == "punct":
-            counted = token.text in CHAIN_PUNCTUATION
-            if token.text in OPENING:
+        if token.kind != "punct":
+            continue
+        if token.text in OPENING:
+            depth += 1
+            if depth > max_depth:
+                raise InvalidQueryRequest(
+                    f"the query nests (), {{}} or [] more than {max_depth} levels deep (at "
+                    f"character {token.start}), the limit set by "
+                    f"{describe_setting('sparql_max_nesting_depth')}",
+                    setting="sparql_max_nesting_depth",
+                )
+        elif token.text in CLOSING:
+            depth = max(0, depth - 1)
+    # A query has fewer operators than tokens: most queries are not counted at all.
+    if 0 < max_operators < len(found):
+        _count_operators(found, max_operators=max_operators)
+    return found
+
+
+def _count_operators(found: list[Token], *, max_operators: int) -> None:
+    """Refuse more than `max_operators` operators, VALUES data not counted."""
+    operators = 0
+    depth = 0
+    values_depth = 0  # the depth of an open VALUES data block, 0 outside one
+    values_next = False  # VALUES was read: its block opens at the next {
+    for token in found:
+        kind = token.kind
+        if kind == "punct":
+            text = token.text
+            if text in OPENING:
                 depth += 1
-                if depth > max_depth:
-                    raise InvalidQueryRequest(
-                        f"the query nests (), {{}} or [] more than {max_depth} levels deep (at "
-                        f"character {token.start}), the limit set by "
-                        f"{describe_setting('sparql_max_nesting_depth')}",
-                        setting="sparql_max_nesting_depth",
-                    )
-                if values_next and token.text == "{":
+                if values_next and text == "{":
                     values_depth, values_next = depth, False
-            elif token.text in CLOSING:
+            elif text in CLOSING:
                 if depth == values_depth:
                     values_depth = 0
-                depth = max(0, depth - 1)
-        if counted and not values_depth and max_operators > 0:
-            operators += 1
-            if operators > max_operators:
-                raise InvalidQueryRequest(
-                    f"the query has more than {max_operators} operators (UNION, OPTIONAL, "
-                    f"MINUS, BIND, FILTER, {{, ., ;, ||, &&, +, -, *, /, |, !; at character "
-                    f"{token.start}), the limit set by "
-                    f"{describe_setting('sparql_max_operators')}",
-                    setting="sparql_max_operators",
-                )
-    return found
+                depth -= 1
+            if text not in CHAIN_PUNCTUATION or values_depth:
+                continue
+        elif kind == "word":
+            word = token.text.upper()
+            if word not in CHAIN_KEYWORDS or values_depth:
+                values_next = values_next or word == "VALUES"
+                continue
+        else:
+            continue
+        operators += 1
+        if operators > max_operators:
+            raise InvalidQueryRequest(
+                f"the query has more than {max_operators} operators (UNION, OPTIONAL, MINUS, "
+                f"BIND, FILTER, {{, ., ;, ||, &&, +, -, *, /, |, !; at character "
+                f"{token.start}), the limit set by {describe_setting('sparql_max_operators')}",
+                setting="sparql_max_operators",
+            )
 
 
 def _declare(prologue: Prologue, significant: list[Token], index: int) -> Prologue:
