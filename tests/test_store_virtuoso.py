@@ -408,6 +408,8 @@ def test_refusals_are_the_same(
         "SELECT * WHERE {",
         # Virtuoso's own pragmas are not SPARQL: refused before they reach it.
         "define input:default-graph-uri <urn:publisher:union> SELECT * WHERE { ?s ?p ?o }",
+        # A chain over sparql_max_operators (engines recurse once per link).
+        "SELECT * WHERE { ?s ?p ?o " + "MINUS { ?s <urn:x:q> ?o } " * 3_000 + "}",
     ]
     for query in refused:
         here, there = ask_both(embedded_server, virtuoso_server, {"query": query})
@@ -423,6 +425,23 @@ def test_refusals_are_the_same(
     assert solutions(
         ask_both(embedded_server, virtuoso_server, {"query": "ASK { <urn:a> ?p ?o }"})[1]
     ) == ["False"]
+
+
+def test_a_chain_too_deep_for_virtuoso_is_a_400_naming_the_setting(
+    virtuoso_server: ServerProcess,
+) -> None:
+    """Under the operator limit, yet deeper than Virtuoso recurses: its SQ200 (a 500) is the
+    query's fault, not the store's (503)."""
+    chain = "SELECT * WHERE { ?s ?p ?o " + "MINUS { ?s <urn:x:q> ?o } " * 999 + "} LIMIT 1"
+    answer = requests.post(
+        virtuoso_server.url + "/sparql",
+        data={"query": chain},
+        headers=JSON,
+        timeout=HTTP_TIMEOUT_S,
+    )
+    assert answer.status_code == 400, answer.text[:300]
+    assert answer.json()["setting"] == "sparql_max_operators"
+    assert "SQ200" in answer.json()["message"]
 
 
 def test_answers_passed_through_are_sparql_1_1(

@@ -569,6 +569,14 @@ class RemoteStore(Store):
                 ) from None
             if error.status == 400:
                 raise InvalidQueryRequest(f"query syntax error: {error.detail}") from None
+            if "SQ200" in (error.detail or ""):
+                # Virtuoso's "Expression recursion is too deep" (a 500): the query's fault, as
+                # the chains sparql_max_operators refuses (from about 1,000 MINUS in a row).
+                raise InvalidQueryRequest(
+                    f"the remote store cannot run a query this deep: {error.detail}; "
+                    f"lower {describe_setting('sparql_max_operators')} to refuse it here",
+                    setting="sparql_max_operators",
+                ) from None
             raise QueryUnavailable(f"the remote store failed: {error}") from None
         fmt = formats.by_name(job.format_name)
         assert fmt is not None, job.format_name
