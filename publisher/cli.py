@@ -178,7 +178,7 @@ def query(sparql: str, output_format: str, **options: Any) -> None:
     """Run a SPARQL query against the built store (default graph = union of graphs)."""
     from publisher.sparql.errors import QueryError
     from publisher.sparql.safety import significant_tokens
-    from publisher.store.query_worker import on_large_stack, query_stack_mb
+    from publisher.store.query_worker import configured_stack_mb, on_large_stack
 
     settings = _settings(**options)
     try:
@@ -195,8 +195,9 @@ def query(sparql: str, output_format: str, **options: Any) -> None:
         sys.exit(2)
     # On a thread with the query workers' stack: a long chain of UNION, MINUS or BIND is not
     # nested, and overflowed the main thread's 8 MiB (SIGSEGV; store/query_worker.py).
-    stack_mb = int(settings.sparql_query_stack_mb) or query_stack_mb(
-        settings.sparql_max_query_tokens
+    stack_mb = configured_stack_mb(
+        stack_mb=int(settings.sparql_query_stack_mb),
+        max_tokens=int(settings.sparql_max_query_tokens),
     )
     on_large_stack(lambda: _run_query(sparql, output_format, settings), stack_mb=stack_mb)
 

@@ -29,7 +29,7 @@ from publisher.sparql.errors import (
 from publisher.sparql.job import QueryAnswer, QueryJob, QueryLimits
 from publisher.store.base import Store
 from publisher.store.patterns import Count, Pattern
-from publisher.store.query_worker import query_stack_mb
+from publisher.store.query_worker import configured_stack_mb
 from publisher.store.union import load_dump
 from publisher.store.workers import (
     PoolBusy,
@@ -94,8 +94,10 @@ class EmbeddedStore(Store):
             memory_limit_mb=settings.sparql_memory_limit_mb,
             memory_max_quads=settings.store_memory_max_quads,
             # Room for the deepest chain the token limit admits (query_worker.py).
-            stack_mb=int(settings.sparql_query_stack_mb)
-            or query_stack_mb(settings.sparql_max_query_tokens),
+            stack_mb=configured_stack_mb(
+                stack_mb=int(settings.sparql_query_stack_mb),
+                max_tokens=int(settings.sparql_max_query_tokens),
+            ),
         )
         if config.dump_path is not None and settings.store == "memory":
             oxigraph = load_dump(config.dump_path)

@@ -33,12 +33,12 @@ from publisher.store.frames import read_frame, write_frame
 from publisher.store.sandbox import Watchdog, deny_sockets, limit_memory
 from publisher.store.union import load_dump
 
+T = TypeVar("T")
+
 # Measured on pyoxigraph 0.5 (x86_64): the deepest level of the chains above took 3.05 KiB
 # of stack (MINUS and BIND; UNION 1.2, `+` 1.2, triple patterns and path steps 1.0), and a
 # level takes at least 3 tokens (`MINUS{}`, `UNION{}`): every query sparql_max_query_tokens
 # admits then fits in 1.4 KiB per token (a third to spare) and a base for the rest.
-T = TypeVar("T")
-
 STACK_BASE_MB = 32
 STACK_KIB_PER_TOKEN = 1.4
 
@@ -46,6 +46,11 @@ STACK_KIB_PER_TOKEN = 1.4
 def query_stack_mb(max_tokens: int) -> int:
     """The stack a query thread needs for the deepest chain `max_tokens` tokens can write."""
     return STACK_BASE_MB + int(max_tokens * STACK_KIB_PER_TOKEN / 1024) + 1
+
+
+def configured_stack_mb(*, stack_mb: int, max_tokens: int) -> int:
+    """The setting sparql_query_stack_mb (`stack_mb`), or, when 0, query_stack_mb."""
+    return stack_mb if stack_mb > 0 else query_stack_mb(max_tokens)
 
 
 def on_large_stack(function: Callable[[], T], *, stack_mb: int) -> T:
