@@ -9,10 +9,13 @@ so every such request cost a 500 and a worker to start again.
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from support import ROOT
 
 from publisher.dist import STORE_DIR
 from publisher.settings import load_settings
@@ -84,3 +87,19 @@ def test_on_a_default_thread_stack_the_same_chain_crashes_the_worker(make_pool) 
 def test_the_stack_grows_with_the_token_limit() -> None:
     assert query_stack_mb(MAX_TOKENS) > query_stack_mb(MAX_TOKENS // 10) > 32
     assert load_settings({}, environ={}).sparql_query_stack_mb == 0  # derived by default
+
+
+def test_without_room_for_the_stack_queries_run_on_a_default_one() -> None:
+    """A process whose address space cannot take the stack (a low RLIMIT_AS; strict
+    overcommit alike) still runs its function, and says why on stderr."""
+    code = (
+        "import resource; from publisher.store.query_worker import on_large_stack\n"
+        "resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))\n"
+        "print(on_large_stack(lambda: 6 * 7, stack_mb=4096))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr[-500:]
+    assert done.stdout.strip() == "42"
+    assert "sparql_query_stack_mb" in done.stderr

@@ -68,6 +68,20 @@ def on_large_stack(function: Callable[[], T], *, stack_mb: int) -> T:
     try:
         thread = threading.Thread(target=run, name="queries")
         thread.start()
+    except RuntimeError as error:
+        if previous is None:
+            raise
+        # No room for the stack's address space (a low RLIMIT_AS, strict overcommit): run
+        # on a default stack, as before the large one, rather than not at all.
+        print(
+            f"cannot reserve a {stack_mb} MiB stack for queries ({error}): using the default "
+            "(setting sparql_query_stack_mb)",
+            file=sys.stderr,
+        )
+        threading.stack_size(previous)
+        previous = None
+        thread = threading.Thread(target=run, name="queries")
+        thread.start()
     finally:
         if previous is not None:
             threading.stack_size(previous)
