@@ -195,11 +195,10 @@ def query(sparql: str, output_format: str, **options: Any) -> None:
         sys.exit(2)
     # On a thread with the query workers' stack: a long chain of UNION, MINUS or BIND is not
     # nested, and overflowed the main thread's 8 MiB (SIGSEGV; store/query_worker.py).
-    stack_mb = configured_stack_mb(
-        stack_mb=int(settings.sparql_query_stack_mb),
-        max_tokens=int(settings.sparql_max_query_tokens),
+    on_large_stack(
+        lambda: _run_query(sparql, output_format, settings),
+        stack_mb=configured_stack_mb(settings),
     )
-    on_large_stack(lambda: _run_query(sparql, output_format, settings), stack_mb=stack_mb)
 
 
 def _run_query(sparql: str, output_format: str, settings: Settings) -> None:

@@ -94,10 +94,7 @@ class EmbeddedStore(Store):
             memory_limit_mb=settings.sparql_memory_limit_mb,
             memory_max_quads=settings.store_memory_max_quads,
             # Room for the deepest chain the token limit admits (query_worker.py).
-            stack_mb=configured_stack_mb(
-                stack_mb=int(settings.sparql_query_stack_mb),
-                max_tokens=int(settings.sparql_max_query_tokens),
-            ),
+            stack_mb=configured_stack_mb(settings),
         )
         if config.dump_path is not None and settings.store == "memory":
             oxigraph = load_dump(config.dump_path)

@@ -22,7 +22,7 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import pyoxigraph as ox
 
@@ -32,6 +32,9 @@ from publisher.sparql.serialize import reply_header, serialize_result
 from publisher.store.frames import read_frame, write_frame
 from publisher.store.sandbox import Watchdog, deny_sockets, limit_memory
 from publisher.store.union import load_dump
+
+if TYPE_CHECKING:
+    from publisher.settings import Settings
 
 T = TypeVar("T")
 
@@ -48,14 +51,17 @@ def query_stack_mb(max_tokens: int) -> int:
     return STACK_BASE_MB + int(max_tokens * STACK_KIB_PER_TOKEN / 1024) + 1
 
 
-def configured_stack_mb(*, stack_mb: int, max_tokens: int) -> int:
-    """The setting sparql_query_stack_mb (`stack_mb`), or, when 0, query_stack_mb."""
-    return stack_mb if stack_mb > 0 else query_stack_mb(max_tokens)
+def configured_stack_mb(settings: Settings) -> int:
+    """The setting sparql_query_stack_mb, or, when 0, what sparql_max_query_tokens needs."""
+    stack_mb = int(settings.sparql_query_stack_mb)
+    return stack_mb if stack_mb > 0 else query_stack_mb(int(settings.sparql_max_query_tokens))
 
 
 def on_large_stack(function: Callable[[], T], *, stack_mb: int) -> T:
     """`function()` run on a new thread with a stack of `stack_mb` MiB (0: the default), its
-    result returned or its exception (SystemExit too) raised here."""
+    result returned or its exception (SystemExit too) raised here. Where the stack's address
+    space cannot be reserved (a low RLIMIT_AS, strict overcommit), on a default stack, as
+    before the large one, rather than not at all."""
     outcome: list[Any] = []
 
     def run() -> None:
@@ -64,26 +70,22 @@ def on_large_stack(function: Callable[[], T], *, stack_mb: int) -> T:
         except BaseException as error:
             outcome.append((False, error))
 
-    previous = threading.stack_size(stack_mb * 1024 * 1024) if stack_mb > 0 else None
-    try:
+    previous = threading.stack_size()
+    for size_mb in (stack_mb, 0) if stack_mb > 0 else (0,):
+        threading.stack_size(size_mb * 1024 * 1024)  # 0: the platform's default
         thread = threading.Thread(target=run, name="queries")
-        thread.start()
-    except RuntimeError as error:
-        if previous is None:
-            raise
-        # No room for the stack's address space (a low RLIMIT_AS, strict overcommit): run
-        # on a default stack, as before the large one, rather than not at all.
-        print(
-            f"cannot reserve a {stack_mb} MiB stack for queries ({error}): using the default "
-            "(setting sparql_query_stack_mb)",
-            file=sys.stderr,
-        )
-        threading.stack_size(previous)
-        previous = None
-        thread = threading.Thread(target=run, name="queries")
-        thread.start()
-    finally:
-        if previous is not None:
+        try:
+            thread.start()
+            break
+        except RuntimeError as error:
+            if size_mb == 0:
+                raise
+            print(
+                f"cannot reserve a {size_mb} MiB stack for queries ({error}): using the "
+                "default (setting sparql_query_stack_mb)",
+                file=sys.stderr,
+            )
+        finally:
             threading.stack_size(previous)
     thread.join()
     succeeded, value = outcome[0]
