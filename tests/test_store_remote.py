@@ -284,3 +284,21 @@ def test_fragments_are_the_same_on_the_remote_store(
     embedded_data, embedded_count = statements(embedded.data)
     assert remote_data == embedded_data and remote_data
     assert remote_count == embedded_count
+
+
+@pytest.mark.parametrize(
+    ("query", "mentions"),
+    [
+        ("SELECT * { GRAPH ?g { ?s ?p ?o } }", True),
+        ("select * { graph ?g { ?s ?p ?o } }", True),
+        ("SELECT * { ?s <http://example.org/graph> 'GRAPH' } # GRAPH", False),
+        ("SELECT (COUNT(*) AS ?n) { ?s ?p 'Xocalı'@az }", False),
+        ("ASK {}", False),
+    ],
+)
+def test_only_the_graph_keyword_reaches_named_graphs(query: str, mentions: bool) -> None:
+    """Whether a union-dataset query can reach named graphs (the remote store then names
+    them): the keyword only, not the word inside an IRI, a string or a comment."""
+    from publisher.store.remote import _mentions_graph
+
+    assert _mentions_graph(query) is mentions
