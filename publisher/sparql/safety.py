@@ -185,7 +185,7 @@ def _count_operators(found: list[Token], *, max_operators: int) -> None:
             if text not in CHAIN_PUNCTUATION or values_depth:
                 continue
         elif kind == "word":
-            word = token.text.upper()
+            word = token.keyword
             if word not in CHAIN_KEYWORDS or values_depth:
                 values_next = values_next or word == "VALUES"
                 continue

@@ -218,14 +218,14 @@ def _query_form(sparql: str) -> str:
     return "SELECT"
 
 
+_GRAPH_LETTERS = re.compile("graph", re.IGNORECASE)
+
+
 def _mentions_graph(sparql: str) -> bool:
     """Whether the keyword GRAPH is in the query (not in a string, an IRI or a comment)."""
     if _GRAPH_LETTERS.search(sparql) is None:
         return False  # most queries: the pre-check's pass over the tokens is the only one
     return any(token.keyword == "GRAPH" for token in lexer.tokens(sparql))
-
-
-_GRAPH_LETTERS = re.compile("graph", re.IGNORECASE)
 
 
 Dataset = tuple[str, list[tuple[str, str]]]  # (query prologue, protocol parameters)
