@@ -368,7 +368,11 @@ def validate_units(
     seam, for tests that compare engines or contexts."""
     shapes_nt = ox.serialize(shapes, format=ox.RdfFormat.N_TRIPLES) or b""
     _init_worker(shapes_nt, engine)
-    return dict(_validate_batch(units))
+    return dict(_validate_batch([(name, data, frozenset()) for name, data in units]))
+
+
+# What a worker is given of a unit: its name, its N-Triples and the nodes it skips (Unit.skip).
+Task = tuple[str, bytes, frozenset[str]]
 
 
 class _Validator:
@@ -392,7 +396,7 @@ class _Validator:
         self.size = max(1, min(_BATCH, -(-expected // self.workers)))
         self.parallel = self.workers > 1 and expected >= _MIN_PARALLEL
         self.pool: ProcessPoolExecutor | None = None
-        self.pending: list[tuple[str, bytes]] = []
+        self.pending: list[Task] = []
         self.futures: list[tuple[int, Future]] = []
         self.results: dict[str, list[RawResult]] = {}
 
@@ -424,7 +428,7 @@ class _Validator:
         return {path: fact for chunk in found for path, fact in chunk}
 
     def add(self, unit: Unit) -> None:
-        self.pending.append((unit.name, unit.data))
+        self.pending.append((unit.name, unit.data, unit.skip))
         if len(self.pending) >= self.size:
             self._send(start=self.parallel)
 
@@ -523,38 +527,42 @@ def _compiled_shapes(
 
 
 def _validate_in_worker(
-    shapes_nt: bytes, engine: str, batch: list[tuple[str, bytes]], cache: Path | None = None
+    shapes_nt: bytes, engine: str, batch: list[Task], cache: Path | None = None
 ) -> list[tuple[str, list[RawResult]]]:
     _init_worker(shapes_nt, engine, cache)
     return _validate_batch(batch)
 
 
-def _validate_batch(batch: list[tuple[str, bytes]]) -> list[tuple[str, list[RawResult]]]:
+def _validate_batch(batch: list[Task]) -> list[tuple[str, list[RawResult]]]:
+    """The results of each unit. pySHACL (the reference) checks every focus node of a unit;
+    the compiled checks leave out the nodes a unit skips (the shared unit reports them)."""
     shapes: rdflib.Graph = _WORKER["shapes"]
     if _WORKER["engine"] == "pyshacl":
-        return [(name, _pyshacl_results(data, shapes)) for name, data in batch]
+        return [(name, _pyshacl_results(data, shapes)) for name, data, _skip in batch]
     compiled: shacl_sparql.CompiledShapes = _WORKER["compiled"]
     store = ox.Store()
-    for i, (_name, data) in enumerate(batch):
+    skipped: list[ox.Quad] = []
+    skip_in, skip_graph = ox.NamedNode(shacl_sparql.SKIP_IN), ox.NamedNode(shacl_sparql.SKIP_GRAPH)
+    for i, (_name, data, skip) in enumerate(batch):
+        group = ox.NamedNode(f"{shacl_sparql.GROUP_PREFIX}{i}")
         if data:
-            store.bulk_load(
-                data,
-                format=ox.RdfFormat.N_TRIPLES,
-                to_graph=ox.NamedNode(f"{shacl_sparql.GROUP_PREFIX}{i}"),
-            )
+            store.bulk_load(data, format=ox.RdfFormat.N_TRIPLES, to_graph=group)
+        skipped += [ox.Quad(ox.NamedNode(iri), skip_in, group, skip_graph) for iri in skip]
+    store.extend(skipped)
     found: list[set[RawResult]] = [set() for _ in batch]
     offset = len(shacl_sparql.GROUP_PREFIX)
     subclasses = shacl_sparql.subclasses_if_uniform(store)
     for check in compiled.checks:
-        query = shacl_sparql.with_classes(check.query, subclasses) if subclasses else check.query
+        query = check.skipping_query if skipped and check.skipping_query else check.query
+        query = shacl_sparql.with_classes(query, subclasses) if subclasses else query
         for row in store.query(query):
             index = int(row["g"].value[offset:])
             found[index].add(_sparql_result(check, row, shapes))
     fallback = _WORKER.get("fallback")
     if fallback is not None:
-        for index, (_name, data) in enumerate(batch):
+        for index, (_name, data, _skip) in enumerate(batch):
             found[index].update(_pyshacl_results(data, fallback))
-    return [(name, sorted(f)) for (name, _data), f in zip(batch, found, strict=True)]
+    return [(name, sorted(f)) for (name, _data, _skip), f in zip(batch, found, strict=True)]
 
 
 _XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"

@@ -311,6 +311,7 @@ def plan_changes(
         focus_files=focus_files,
     )
     links: dict[Node, list[Node]] = {}
+    owned_anywhere = _Owned(is_owned)
     for graph_name in sources:
         plan.order.append(graph_name)
         if graph_name not in affected:
@@ -327,6 +328,7 @@ def plan_changes(
                 about=view,
                 files=(paths[k] for k in files_of.get(graph_name, ())),
                 links=links,
+                owned_anywhere=owned_anywhere,
             )
         )
     if shared_affected:
@@ -341,6 +343,17 @@ def plan_changes(
         if unit.name == SHARED_UNIT:
             unit.files = shared_files({paths[k]: f for k, f in facts.items()})
     return plan
+
+
+class _Owned:
+    """The shared IRIs some source graph owns, as `in` asks (source_unit's owned_anywhere):
+    the same nodes plan_lazily's set holds, from the index's facts."""
+
+    def __init__(self, is_owned: Callable[[str], bool]) -> None:
+        self.is_owned = is_owned
+
+    def __contains__(self, node: object) -> bool:
+        return isinstance(node, ox.NamedNode) and self.is_owned(node.value)
 
 
 def _shared_unit(dataset: Dataset, shared_names: set[str], is_owned) -> Unit:

@@ -24,7 +24,7 @@ from __future__ import annotations
 import hashlib
 import os
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Container, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -52,6 +52,9 @@ class Unit:
     # Its own subjects that are also subjects in a shared graph (N-Triples terms): what the
     # shared unit's ignore_focus is the intersection of, over all source units.
     described: frozenset[str] = frozenset()
+    # Shared nodes (IRIs) this unit leaves to the shared unit for the checks that only look
+    # outwards (skipped_focus): the shared unit finds the same results for them.
+    skip: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -177,12 +180,15 @@ def source_unit(
     about: About,
     files: Iterable[Path],
     links: dict[Node, list[Node]] | None = None,
+    owned_anywhere: Container[Node] = (),
 ) -> Unit:
-    """One source graph's unit: its triples plus the shared triples reachable from them."""
+    """One source graph's unit: its triples plus the shared triples reachable from them.
+    `owned_anywhere`: the shared subjects of every source graph's own (not in the shared unit)."""
     seeds: list[Node] = [*owned, *(t.subject for t in own)]
     seeds += [t.object for t in own if not isinstance(t.object, ox.Literal)]
     context = _closure(seeds, about, {} if links is None else links)
-    described = frozenset(str(s) for s in {t.subject for t in own} if about(s))
+    own_subjects = {t.subject for t in own}
+    described = frozenset(str(s) for s in own_subjects if about(s))
     return Unit(
         name=name,
         # A triple both in the source graph and a shared one is listed twice: harmless (the
@@ -190,6 +196,41 @@ def source_unit(
         triples=[*own, *context],
         files=tuple(sorted(files)),
         described=described,
+        skip=skipped_focus(own_subjects, context, owned_anywhere),
+    )
+
+
+def skipped_focus(
+    own_subjects: set[Node], context: list[ox.Triple], owned_anywhere: Container[Node]
+) -> frozenset[str]:
+    """The shared nodes whose outward-looking checks this unit can leave to the shared unit.
+
+    A check that only looks outwards (shacl_sparql.looks_outward) finds about a node what the
+    triples reachable from it say. For a shared IRI of the shared unit (no source graph owns
+    it) that reaches neither one of this unit's own subjects nor a node some source graph owns,
+    those triples are the same here as in the shared unit, which holds every shared triple no
+    source owns: same results, and the report keeps one of each. Checking such nodes (places,
+    the ontology's classes) again in every unit that mentions them was half the queries' time.
+    """
+    pointing: dict[Node, list[Node]] = defaultdict(list)
+    subjects: set[Node] = set()
+    for triple in context:
+        subjects.add(triple.subject)
+        if not isinstance(triple.object, ox.Literal):
+            pointing[triple.object].append(triple.subject)
+    # An owned node is tainted itself: its triples are not in the shared unit.
+    reaches = [node for node in subjects if node in owned_anywhere]
+    reaches += own_subjects
+    tainted: set[Node] = set()
+    while reaches:
+        node = reaches.pop()
+        if node not in tainted:
+            tainted.add(node)
+            reaches.extend(pointing.get(node, ()))
+    return frozenset(
+        node.value
+        for node in subjects
+        if isinstance(node, ox.NamedNode) and node not in tainted
     )
 
 
@@ -259,6 +300,9 @@ def plan_lazily(
     files_of = graph_files(facts)
     about = by_subject.get
     links: dict[Node, list[Node]] = {}
+    owned_anywhere = {node for nodes in owned.values() for node in nodes}
+    if not unowned:  # no shared unit: nothing can be left to it
+        owned_anywhere = set(by_subject)
 
     def units() -> Iterator[Unit]:
         described: list[frozenset[str]] = []
@@ -270,6 +314,7 @@ def plan_lazily(
                 about=about,
                 files=files_of.get(graph_name, ()),
                 links=links,
+                owned_anywhere=owned_anywhere,
             )
             described.append(unit.described)
             yield unit
@@ -309,8 +354,11 @@ def _closure(seeds: list[Node], about: About, links: dict[Node, list[Node]]) -> 
 
 
 def unit_digest(unit: Unit, *, salt: str) -> str:
-    """The unit's cache key; fills unit.data (its N-Triples) on the way."""
+    """The unit's cache key; fills unit.data (its N-Triples) on the way. The nodes it leaves
+    to the shared unit are part of it: its results depend on them."""
     unit.data = ox.serialize(unit.triples, format=ox.RdfFormat.N_TRIPLES) or b""
+    if unit.skip:
+        salt += "\nskip:" + " ".join(sorted(unit.skip))
     if b"_:" in unit.data:  # maybe a blank node (or text that looks like one): the slow way
         return canonical_digest(unit.triples, salt=salt)
     digest = hashlib.sha256(salt.encode())
