@@ -228,9 +228,7 @@ def skipped_focus(
             tainted.add(node)
             reaches.extend(pointing.get(node, ()))
     return frozenset(
-        node.value
-        for node in subjects
-        if isinstance(node, ox.NamedNode) and node not in tainted
+        node.value for node in subjects if isinstance(node, ox.NamedNode) and node not in tainted
     )
 
 
