@@ -86,9 +86,6 @@ def test_only_shapes_that_look_outwards_skip() -> None:
     }
     assert found == {"Outward": True, "Inverse": False, "Objects": False, "Sparql": False}
     compiled = compile_shapes(shapes)
-    by_shape: dict[bool, set[str]] = {True: set(), False: set()}
-    for check in compiled.checks:
-        by_shape[bool(check.skipping_query)].add(check.query.split("WHERE", 1)[0])
     skipping = [c for c in compiled.checks if c.skipping_query]
     # Outward's label check, its sh:node check and the nested shape's own check; the nested
     # one skips by the top-level focus (a variable of its own), not by the nested focus ?this.

@@ -298,9 +298,8 @@ def plan_lazily(
     files_of = graph_files(facts)
     about = by_subject.get
     links: dict[Node, list[Node]] = {}
+    # With no shared unit every shared subject is here, so no unit skips anything.
     owned_anywhere = {node for nodes in owned.values() for node in nodes}
-    if not unowned:  # no shared unit: nothing can be left to it
-        owned_anywhere = set(by_subject)
 
     def units() -> Iterator[Unit]:
         described: list[frozenset[str]] = []
